@@ -1,0 +1,59 @@
+"""The one internal event type: what an adapter makes of a platform message.
+
+Nothing here imports a platform library. Ids are canonical and network-prefixed
+(``telegram:123``, ``matrix:@a:srv``, ``matrix:!room:srv``, ``console:you``), so
+config, roles, storage and reminders all speak of the same user and room.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+Platform = Literal["telegram", "matrix", "console"]
+AttachmentKind = Literal["image", "file", "audio", "video"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A photo or file on a message. ``ref`` is the adapter's handle (file_id, mxc URI)."""
+
+    kind: AttachmentKind
+    name: str
+    mime: str = "application/octet-stream"
+    size: int | None = None
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    """A message (or edit, or redaction) seen in a room the bot is in."""
+
+    platform: Platform
+    room_id: str
+    message_id: str
+    sender_id: str
+    sender_name: str
+    text: str = ""
+    html: str | None = None
+    reply_to: str | None = None
+    edit_of: str | None = None
+    redacts: str | None = None
+    is_direct: bool = False
+    emote: bool = False
+    attachments: tuple[Attachment, ...] = ()
+    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def canonical_id(platform: str, native_id: str | int) -> str:
+    """``canonical_id("telegram", -100123)`` -> ``"telegram:-100123"``."""
+    return f"{platform}:{native_id}"
+
+
+def split_id(canonical: str) -> tuple[str, str]:
+    """Inverse of :func:`canonical_id`; raises ``ValueError`` on an unprefixed id."""
+    platform, sep, native = canonical.partition(":")
+    if not sep or not native or platform not in ("telegram", "matrix", "console"):
+        raise ValueError(f"not a canonical id: {canonical!r}")
+    return platform, native
