@@ -1,0 +1,9 @@
+"""Imports every table module so that SQLModel.metadata knows the whole schema.
+
+Alembic and tests import this one module; a capability that adds tables adds
+its import here.
+"""
+
+from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
+
+__all__ = ["AuditEntry", "Identity", "RoleGrant", "RoomSetting"]

@@ -1,0 +1,169 @@
+"""One test per documented config error, plus secrets handling."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigError, load_config, parse_config
+from bot.summary import summarise
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:ABCdefGhIJKlmnoPQRstu"
+
+
+def error_of(data: dict[str, Any], env: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, source="config.toml", env=env or {})
+    return str(caught.value)
+
+
+def test_empty_config_gives_defaults():
+    config = parse_config({})
+    assert config.bot.timezone == "Europe/Zurich"
+    assert config.bot.database_url == "sqlite:///caucus.db"
+    assert config.bot.command_prefixes == ("/", "!")
+    assert config.telegram is None and config.matrix is None and config.rooms == ()
+    assert config.reminders.session_offsets_days == (30, 14, 7, 1)
+    assert config.reminders.deadline_offsets_days == (7, 2, 0)
+    assert f"{config.reminders.send_time:%H:%M}" == "09:00"
+    assert config.reminders.grace_hours == 6
+
+
+def test_example_config_is_valid_and_documents_every_key():
+    config = load_config(ROOT / "config.example.toml", env={})
+    assert config.telegram is not None and config.matrix is not None
+    assert [r.name for r in config.rooms] == ["Geneva caucus", "Secretariat"]
+    assert config.rooms[0].bridged and config.rooms[1].secure
+    text = (ROOT / "config.example.toml").read_text()
+    documented = {"timezone", "database_url", "admins", "command_prefixes", "display_name",
+                  "token", "base_url", "base_file_url", "mode", "webhook_url", "webhook_listen",
+                  "webhook_port", "webhook_secret", "homeserver", "user_id", "access_token",
+                  "password", "device_id", "store_path", "verify_devices", "name",
+                  "telegram_chat_id", "matrix_room_id", "secure", "reminders",
+                  "session_offsets_days", "deadline_offsets_days", "send_time", "grace_hours"}
+    for key in documented:
+        assert f"{key} =" in text, f"config.example.toml does not document {key}"
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ({"bot": {"timezone": "Mars/Olympus"}},
+     "config.toml: [bot].timezone: unknown time zone 'Mars/Olympus'"),
+    ({"bot": {"timezone": 5}}, "config.toml: [bot].timezone: must be a string, not a whole number"),
+    ({"bot": {"database_url": "not a url"}}, "config.toml: [bot].database_url: is not an "
+                                              "SQLAlchemy URL"),
+    ({"bot": {"admins": ["alice"]}}, "config.toml: [bot].admins[0]: 'alice' is not a user id"),
+    ({"bot": {"admins": ["telegram:abc"]}}, "[bot].admins[0]: 'telegram:abc' is not a user id"),
+    ({"bot": {"admins": "telegram:1"}}, "[bot].admins: must be a list, not a string"),
+    ({"bot": {"command_prefixes": ["go"]}}, "[bot].command_prefixes: must be a list of single "
+                                            "punctuation characters"),
+    ({"bot": {"command_prefixes": []}}, "[bot].command_prefixes: must be a list of single"),
+    ({"bot": {"display_name": ""}}, "[bot].display_name: is required"),
+    ({"bot": {"tiemzone": "UTC"}}, "config.toml: [bot].tiemzone: unknown key"),
+    ({"telgram": {}}, "config.toml: (top level).telgram: unknown key"),
+    ({"bot": []}, "config.toml: [bot]: must be a table"),
+    ({"telegram": {}}, "config.toml: [telegram].token: is required (or set "
+                       "CAUCUS_TELEGRAM_TOKEN)"),
+    ({"telegram": {"token": "hunter2"}}, "[telegram].token: does not look like a BotFather "
+                                         "token"),
+    ({"telegram": {"token": TOKEN, "mode": "push"}}, "[telegram].mode: must be 'polling' or "
+                                                     "'webhook', not 'push'"),
+    ({"telegram": {"token": TOKEN, "mode": "webhook"}}, "[telegram].webhook_url: is required"),
+    ({"telegram": {"token": TOKEN, "base_url": "ftp://x"}}, "[telegram].base_url: must be an "
+                                                            "http(s) URL"),
+    ({"telegram": {"token": TOKEN, "webhook_port": 70000}}, "[telegram].webhook_port: must be a "
+                                                            "port number"),
+    ({"matrix": {"homeserver": "matrix.example.org", "user_id": "@b:x", "password": "p"}},
+     "config.toml: [matrix].homeserver: must be an http(s) URL"),
+    ({"matrix": {"user_id": "@b:x", "password": "p"}}, "[matrix].homeserver: is required"),
+    ({"matrix": {"homeserver": "https://x", "user_id": "bot", "password": "p"}},
+     "[matrix].user_id: 'bot' is not a Matrix user id"),
+    ({"matrix": {"homeserver": "https://x", "user_id": "@b:x"}},
+     "[matrix].access_token: an access_token or a password is required"),
+    ({"matrix": {"homeserver": "https://x", "user_id": "@b:x", "password": "p",
+                 "verify_devices": "yes"}},
+     "[matrix].verify_devices: must be true or false, not a string"),
+    ({"rooms": {"name": "x"}}, "config.toml: [[rooms]]: must be an array of tables"),
+    ({"rooms": [{"telegram_chat_id": -5}]}, "[[rooms]][0].name: is required"),
+    ({"rooms": [{"name": "A"}]}, "[[rooms]][0].name: room 'A' needs telegram_chat_id, "
+                                 "matrix_room_id or both"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": "group"}]},
+     "[[rooms]][0].telegram_chat_id: 'group' is not a numeric chat id"),
+    ({"rooms": [{"name": "A", "matrix_room_id": "#caucus:example.org"}]},
+     "[[rooms]][0].matrix_room_id: '#caucus:example.org' is not a room id"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "secure": "yes"}]},
+     "[[rooms]][0].secure: must be true or false"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5}, {"name": "a", "telegram_chat_id": -6}]},
+     "[[rooms]][1].name: room name 'a' is used twice"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5}, {"name": "B", "telegram_chat_id": -5}]},
+     "[[rooms]][1].telegram_chat_id: telegram:-5 is already room 'A'"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "colour": "red"}]},
+     "[[rooms]][0].colour: unknown key"),
+    ({"reminders": {"send_time": "9am"}}, "[reminders].send_time: '9am' is not a time of day"),
+    ({"reminders": {"send_time": "24:00"}}, "[reminders].send_time: '24:00' is not a time"),
+    ({"reminders": {"session_offsets_days": [7, -1]}},
+     "[reminders].session_offsets_days: must be a list of whole numbers of days"),
+    ({"reminders": {"deadline_offsets_days": [True]}},
+     "[reminders].deadline_offsets_days: must be a list of whole numbers of days"),
+    ({"reminders": {"grace_hours": -1}}, "[reminders].grace_hours: must be 0 or more"),
+])
+def test_config_errors_name_the_key_and_the_problem(data: dict[str, Any], expected: str):
+    assert expected in error_of(data)
+
+
+def test_numeric_string_chat_id_is_accepted():
+    config = parse_config({"rooms": [{"name": "A", "telegram_chat_id": "-1001"}]})
+    assert config.rooms[0].ids == ("telegram:-1001",)
+
+
+def test_syntax_error_and_missing_file(tmp_path: Path):
+    bad = tmp_path / "config.toml"
+    bad.write_text("[bot\n")
+    with pytest.raises(ConfigError, match=r"config.toml: \(syntax\): not valid TOML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_secrets_from_the_environment_win_and_never_show():
+    data = {"telegram": {"token": TOKEN},
+            "matrix": {"homeserver": "https://m.example.org", "user_id": "@b:example.org"}}
+    env = {"CAUCUS_TELEGRAM_TOKEN": "999:EnvTokenEnvTokenEnv",
+           "CAUCUS_MATRIX_PASSWORD": "correct horse battery"}
+    config = parse_config(data, env=env)
+    assert config.telegram is not None and config.telegram.token == "999:EnvTokenEnvTokenEnv"
+    assert config.matrix is not None and config.matrix.password == "correct horse battery"
+    for shown in (repr(config), summarise(config)):
+        assert "EnvToken" not in shown and "correct horse" not in shown and TOKEN not in shown
+    assert "token set (from CAUCUS_TELEGRAM_TOKEN)" in summarise(config)
+
+
+def test_database_password_is_hidden_in_the_summary():
+    config = parse_config({"bot": {"database_url": "postgresql://caucus:s3cret@db/caucus"}})
+    assert "s3cret" not in summarise(config)
+
+
+def test_bad_config_exits_2_with_the_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    path = tmp_path / "config.toml"
+    path.write_text('[matrix]\nhomeserver = "matrix.example.org"\nuser_id = "@b:x"\n'
+                    'password = "p"\n')
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "config.toml: [matrix].homeserver: must be an http(s) URL" in err
+
+
+def test_check_config_prints_a_summary_without_secrets(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]):
+    text = (ROOT / "config.example.toml").read_text()
+    assert main(["check-config", str(ROOT / "config.example.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "rooms (2):" in out
+    assert "Geneva caucus: telegram:-1001234567890 <-> matrix:!AbCdEfGhIjKl:example.org" in out
+    assert "admins: telegram:123456789, matrix:@ana:example.org" in out
+    secrets = tomllib.loads(text)
+    assert secrets["telegram"]["token"] not in out
+    assert secrets["matrix"]["access_token"] not in out
