@@ -1,0 +1,70 @@
+"""What a handler gets besides its arguments: who asks, where, when, and the storage.
+
+A Context never carries a platform client: that is what makes every command
+testable without a network, and identical on both networks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot.commands import Role
+from storage import audit
+
+if TYPE_CHECKING:
+    from bot.commands import Registry
+    from bot.config import Config
+
+
+@dataclass(frozen=True)
+class Caller:
+    id: str
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Place:
+    """The room a command was typed in, as the config describes it."""
+
+    id: str
+    name: str
+    platform: str
+    is_direct: bool = False
+    secure: bool = False
+
+    @property
+    def private(self) -> bool:
+        """A direct message or a room marked ``secure``: where confidential details may show."""
+        return self.is_direct or self.secure
+
+
+@dataclass
+class Context:
+    caller: Caller
+    room: Place
+    db: Session
+    now: datetime
+    config: Config
+    registry: Registry
+    prefix: str = "/"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.config.bot.tz
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def cmd(self, qualified: str) -> str:
+        """A command as the caller would type it: with the prefix they used (``/`` or ``!``)."""
+        return f"{self.prefix}{qualified}"
+
+    def audit(self, action: str, target: str = "", detail: str = "") -> None:
+        audit.record(self.db, at=self.now, actor_id=self.caller.id, room_id=self.room.id,
+                     action=action, target=target, detail=detail)

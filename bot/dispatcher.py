@@ -1,0 +1,139 @@
+"""The one place that routes an Event: to a command handler, or back as chat.
+
+Errors meant for the user (``CommandError``) are shown as they are; anything
+else is logged with a short reference and the user gets only that reference.
+Message text is never logged: it may name people at risk.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from bot.commands import Command, CommandError, Registry, Role, UsageError
+from bot.config import Config
+from bot.context import Caller, Context, Place
+from bot.events import Event
+from bot.parsing import split_command
+from bot.replies import Reply
+from storage import roles
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def permitted(command: Command, role: Role) -> bool:
+    """The one permission check: it decides both what runs and what /help lists."""
+    return role >= command.role
+
+
+class Dispatcher:
+    def __init__(self, *, config: Config, registry: Registry, database: Database,
+                 clock: Clock = utcnow, extra_rooms: Mapping[str, Place] | None = None,
+                 role_overrides: Mapping[str, Role] | None = None):
+        self.config = config
+        self.registry = registry
+        self.database = database
+        self.clock = clock
+        self.extra_rooms = dict(extra_rooms or {})
+        self.role_overrides = dict(role_overrides or {})
+        self.bot_usernames: set[str] = set()  # filled by adapters (Telegram's getMe)
+        self._seen: set[tuple[str, str, bool]] = set()
+
+    def place_for(self, event: Event) -> Place | None:
+        """Where the event happened, or None if the bot does not act there."""
+        if event.is_direct:
+            return Place(event.room_id, "direct message", event.platform, is_direct=True)
+        room = self.config.room_for(event.room_id)
+        if room is not None:
+            return Place(event.room_id, room.name, event.platform, secure=room.secure)
+        return self.extra_rooms.get(event.room_id)
+
+    async def handle(self, event: Event) -> Reply | None:
+        """Answer a command; None for chat, for other bots' commands and outside allowed rooms."""
+        place = self.place_for(event)
+        if place is None:
+            return None
+        self._observe(event, place)
+        if event.edit_of is not None or event.redacts is not None:
+            return None  # an edited command is not run a second time
+        line = split_command(event.text, self.config.bot.command_prefixes)
+        if line is None:
+            return None
+        if line.addressee and line.addressee.lower() not in self.bot_usernames:
+            return None  # /cmd@OtherBot
+        if not self.registry.has(line.name):
+            return self._unknown(line.prefix, line.name, place)
+        with self.database.session() as db:
+            role = self._role(db, event.sender_id, place)
+            ctx = Context(caller=Caller(event.sender_id, event.sender_name, role), room=place,
+                          db=db, now=self.clock(), config=self.config, registry=self.registry,
+                          prefix=line.prefix)
+            try:
+                command, rest = self.registry.resolve(line.name, line.rest)
+                self._check_permission(command, role, line.prefix)
+                reply = await command.handler(ctx, command.parse(rest))
+                db.commit()
+            except CommandError as exc:
+                db.rollback()
+                return _with_prefix(exc, line.prefix)
+            except Exception:
+                db.rollback()
+                ref = secrets.token_hex(2)
+                log.exception("command %s failed (ref %s) for %s in %s", line.name, ref,
+                              event.sender_id, event.room_id)
+                return Reply.text(f"Something went wrong (ref {ref}). Nothing was changed; "
+                                  "tell an admin this reference if it happens again.", error=True)
+        log.info("command %s by %s in %s", command.qualified, event.sender_id, event.room_id)
+        return reply
+
+    def _role(self, db, user_id: str, place: Place) -> Role:  # type: ignore[no-untyped-def]
+        if user_id in self.role_overrides:
+            return self.role_overrides[user_id]
+        return roles.role_of(db, user_id, admins=self.config.bot.admins,
+                             in_allowed_room=not place.is_direct)
+
+    def _check_permission(self, command: Command, role: Role, prefix: str) -> None:
+        if permitted(command, role):
+            return
+        name = prefix + command.qualified
+        if role == Role.GUEST:
+            raise CommandError(f"{name} is for members of the coalition's rooms. Speak in one of "
+                               "them first, or ask an admin.")
+        raise CommandError(f"{name} needs the {command.role.label} role; you are "
+                           f"{'an' if role == Role.ADMIN else 'a'} {role.label}.")
+
+    def _unknown(self, prefix: str, name: str, place: Place) -> Reply | None:
+        # "!important" in chat stays chat; "/x", a DM, or a near miss gets an answer.
+        guess = self.registry.suggest(name)
+        if prefix != "/" and not place.is_direct and guess is None:
+            return None
+        text = f"Unknown command {prefix}{name} — try {prefix}help"
+        if guess:
+            text += f" (did you mean {prefix}{guess}?)"
+        return Reply.text(text, error=True)
+
+    def _observe(self, event: Event, place: Place) -> None:
+        """Remember who spoke where, so that members may later use the bot in a DM."""
+        key = (event.sender_id, event.sender_name, not place.is_direct)
+        if key in self._seen:
+            return
+        with self.database.session() as db:
+            roles.note_seen(db, event.sender_id, event.sender_name, now=self.clock(),
+                            member=not place.is_direct)
+            db.commit()
+        self._seen.add(key)
+
+
+def _with_prefix(exc: CommandError, prefix: str) -> Reply:
+    if isinstance(exc, UsageError) and exc.command is None:
+        # Sub-command lists are rendered with "/" by the registry; show the caller's prefix.
+        return Reply.text(str(exc).replace("\n/", "\n" + prefix), error=True)
+    return exc.reply(prefix)

@@ -1,0 +1,21 @@
+"""Platform-agnostic commands, one module per capability.
+
+Each module exposes ``COMMANDS``: its registry entries. A handler is a plain
+async function of (context, arguments) returning a Reply; nothing here imports
+``telegram`` or ``nio``.
+"""
+
+from __future__ import annotations
+
+from bot.commands import Command, Registry
+
+
+def all_commands() -> list[Command]:
+    from handlers import admin
+    from handlers import help as help_commands
+
+    return [*help_commands.COMMANDS, *admin.COMMANDS]
+
+
+def build_registry() -> Registry:
+    return Registry(all_commands())

@@ -1,0 +1,91 @@
+"""Roles and the audit trail: what admins use to run the bot for the coalition."""
+
+from __future__ import annotations
+
+from bot.commands import Args, Command, CommandError, Option, Param, Role
+from bot.config import USER_ID
+from bot.context import Context
+from bot.replies import Line, Reply, code, i, item, line
+from storage import audit, roles
+
+
+def resolve_user(ctx: Context, who: str) -> str:
+    """A canonical user id from an id, a Matrix id, or the name of someone the bot has seen."""
+    if USER_ID.fullmatch(who):
+        return who
+    if who.startswith("@") and ":" in who:
+        return f"matrix:{who}"
+    matches = roles.find_identities(ctx.db, who)
+    if len(matches) == 1:
+        return matches[0].id
+    if matches:
+        ids = ", ".join(m.id for m in matches)
+        raise CommandError(f"'{who}' could be any of: {ids}. Use the id.")
+    raise CommandError(f"I have not seen anyone called '{who}'. Use their id: they can send "
+                       f"{ctx.prefix}whoami (e.g. telegram:123456 or matrix:@name:server).")
+
+
+async def role_grant(ctx: Context, args: Args) -> Reply:
+    role = Role[args["role"].upper()]
+    if role == Role.ADMIN:
+        raise CommandError("Admins are named in the config file ([bot].admins), not by command.")
+    user = resolve_user(ctx, args["user"])
+    if user in ctx.config.bot.admins:
+        raise CommandError(f"{user} is an admin (from the config); that includes {role.label}.")
+    previous = roles.grant(ctx.db, user, role, by=ctx.caller.id, now=ctx.now)
+    if previous is not None and previous.role == role.label:
+        return Reply.text(f"{roles.describe(ctx.db, user)} already has the {role.label} role.")
+    ctx.audit("role.grant", user, role.label)
+    return Reply.text(f"{roles.describe(ctx.db, user)} is now {role.label}.")
+
+
+async def role_revoke(ctx: Context, args: Args) -> Reply:
+    user = resolve_user(ctx, args["user"])
+    if user in ctx.config.bot.admins:
+        raise CommandError(f"{user} is an admin from the config file; remove them there.")
+    previous = roles.revoke(ctx.db, user)
+    if previous is None:
+        raise CommandError(f"{user} has no granted role to revoke.")
+    ctx.audit("role.revoke", user, previous.role)
+    return Reply.text(f"{roles.describe(ctx.db, user)} is no longer {previous.role}; they remain "
+                      "a member wherever they are in an allowed room.")
+
+
+async def role_list(ctx: Context, args: Args) -> Reply:
+    lines: list[Line] = [line("Admins (from the config):")]
+    lines += [item(code(a)) for a in ctx.config.bot.admins] or [item(i("none"))]
+    lines.append(line("Granted roles:"))
+    granted = roles.grants(ctx.db)
+    lines += [item(roles.describe(ctx.db, g.user_id), f" — {g.role}, by {g.granted_by} on "
+                   f"{ctx.local(g.granted_at):%Y-%m-%d}")
+              for g in granted] or [item(i("none"))]
+    return Reply(tuple(lines))
+
+
+async def audit_log(ctx: Context, args: Args) -> Reply:
+    limit = min(args.opt("last", 20), 100)
+    entries = audit.recent(ctx.db, limit)
+    if not entries:
+        return Reply.text("The audit trail is empty.")
+    lines: list[Line] = [line(f"Last {len(entries)} changes, newest first:")]
+    for e in entries:
+        detail = f" — {e.detail}" if e.detail and ctx.room.private else ""
+        lines.append(item(f"{ctx.local(e.at):%Y-%m-%d %H:%M} ", code(e.action), f" {e.target} by ",
+                          e.actor_id, f" in {e.room_id}{detail}"))
+    return Reply(tuple(lines))
+
+
+COMMANDS = [
+    Command("role", role_grant, "Grant a role (secretariat) to a person", sub="grant",
+            params=(Param("user"), Param("role", choices=("secretariat", "admin"))),
+            usage_text="<user> secretariat",
+            role=Role.ADMIN, example="/role grant matrix:@ana:example.org secretariat",
+            details="<user> is an id (telegram:123, matrix:@a:server) or the exact name of "
+                    "someone the bot has seen."),
+    Command("role", role_revoke, "Take a granted role back", sub="revoke",
+            params=(Param("user"),), role=Role.ADMIN, example="/role revoke telegram:123456"),
+    Command("role", role_list, "List admins and granted roles", sub="list", role=Role.ADMIN),
+    Command("audit", audit_log, "Show the latest changes to shared records",
+            options=(Option("last", "N", kind="int"),), role=Role.ADMIN, example="/audit last=50",
+            details="Details are shown only in a direct message or a secure room."),
+]
