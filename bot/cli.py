@@ -1,0 +1,110 @@
+"""The ``caucus-bot`` command: console, run, check-config, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot import __version__
+from bot.commands import Role
+from bot.config import Config, ConfigError, load_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.INFO if args.command == "run" else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"caucus-bot: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="caucus-bot", description=(
+        "Chat-ops bot and Telegram<->Matrix bridge for NGO coalitions at the UN Human Rights "
+        "Council."))
+    parser.add_argument("--version", action="version", version=f"caucus-bot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    console = sub.add_parser("console", help="talk to the bot in this terminal (SQLite)")
+    console.add_argument("--config", type=Path, help="config file (default: built-in defaults)")
+    console.add_argument("--as", dest="role", default="admin",
+                         choices=["admin", "secretariat", "member"],
+                         help="your role (default: admin: you own this terminal)")
+    console.add_argument("--user", default="you", help="your user name (default: you)")
+    where = console.add_mutually_exclusive_group()
+    where.add_argument("--dm", action="store_true", help="a direct message with the bot")
+    where.add_argument("--room", help="a room of the config, so its settings (secure) apply")
+    console.add_argument("--database", help="database URL (overrides the config)")
+    console.add_argument("--files", type=Path, default=Path("."),
+                         help="folder for files the bot sends (exports); default: here")
+    console.set_defaults(func=_console)
+
+    run = sub.add_parser("run", help="connect to the configured networks and serve")
+    run.add_argument("--config", type=Path, required=True)
+    run.set_defaults(func=_run)
+
+    check = sub.add_parser("check-config", help="validate a config file and summarise it")
+    check.add_argument("file", type=Path)
+    check.set_defaults(func=_check_config)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply schema migrations")
+    upgrade.add_argument("--config", type=Path)
+    upgrade.add_argument("--database", help="database URL (overrides the config)")
+    upgrade.set_defaults(func=_db_upgrade)
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config(args.config) if getattr(args, "config", None) else Config()
+    url = getattr(args, "database", None)
+    if url:
+        from dataclasses import replace
+
+        config = replace(config, bot=replace(config.bot, database_url=url))
+    return config
+
+
+def _console(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return run_console(_config(args), role=Role[args.role.upper()], user=args.user,
+                       direct=args.dm, room_name=args.room, files=args.files)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.runner import run
+
+    return run(_config(args))
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from bot.summary import summarise
+
+    print(summarise(load_config(args.file)))
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from storage.database import Database
+
+    database = Database(_config(args).bot.database_url)
+    database.upgrade()
+    print(f"database {database.engine.url.render_as_string()} is up to date")
+    database.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

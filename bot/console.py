@@ -1,0 +1,166 @@
+"""Console mode: the very same dispatcher and handlers, in a terminal, on SQLite.
+
+It is a newcomer's first run and the developers' quickest check: no accounts,
+no network. Interactive use gets readline history; piped stdin gets only the
+bot's answers on stdout, which is what the tests feed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from bot.commands import Role
+from bot.config import Config
+from bot.context import Place
+from bot.dispatcher import Dispatcher
+from bot.events import Event
+from bot.replies import OutFile, Reply
+from handlers import build_registry
+from storage.database import Database
+
+HISTORY = Path.home() / ".caucus_bot_history"
+CONSOLE_ROOM = "console:console"
+
+
+class ConsoleRoom:
+    """One person typing into one room, as the adapters would present it."""
+
+    def __init__(self, dispatcher: Dispatcher, *, user: str, room_id: str, direct: bool):
+        self.dispatcher = dispatcher
+        self.user_id = f"console:{user}"
+        self.user_name = user
+        self.room_id = room_id
+        self.direct = direct
+        self._ids = itertools.count(1)
+
+    async def send(self, text: str) -> Reply | None:
+        event = Event(platform="console", room_id=self.room_id, message_id=str(next(self._ids)),
+                      sender_id=self.user_id, sender_name=self.user_name, text=text,
+                      is_direct=self.direct)
+        return await self.dispatcher.handle(event)
+
+
+def open_console(config: Config, *, role: Role, user: str, direct: bool,
+                 room_name: str | None) -> tuple[ConsoleRoom, Database]:
+    """Build the dispatcher over the configured database; raises ValueError on a bad room."""
+    database = Database(config.bot.database_url)
+    database.upgrade()
+    extra: dict[str, Place] = {}
+    if direct:
+        room_id = f"console:dm-{user}"
+    elif room_name is not None:
+        room = config.room_named(room_name)
+        if room is None:
+            names = ", ".join(r.name for r in config.rooms) or "none in this config"
+            raise ValueError(f"no room named '{room_name}' (rooms: {names})")
+        room_id = room.ids[0]
+    else:
+        room_id = CONSOLE_ROOM
+        extra[CONSOLE_ROOM] = Place(CONSOLE_ROOM, "console", "console")
+    dispatcher = Dispatcher(config=config, registry=build_registry(), database=database,
+                            extra_rooms=extra, role_overrides={f"console:{user}": role})
+    return ConsoleRoom(dispatcher, user=user, room_id=room_id, direct=direct), database
+
+
+def render(reply: Reply, save_file: Callable[[OutFile], Path]) -> str:
+    text = reply.plain()
+    if reply.file is not None:
+        path = save_file(reply.file)
+        size = len(reply.file.data)
+        text += f"\n[file {reply.file.name} ({size:,} bytes) saved to {path}]"
+    return text
+
+
+def file_saver(folder: Path) -> Callable[[OutFile], Path]:
+    def save(file: OutFile) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        stem, suffix = Path(file.name).stem, Path(file.name).suffix
+        path = folder / file.name
+        for n in itertools.count(2):
+            if not path.exists():
+                break
+            path = folder / f"{stem}-{n}{suffix}"
+        path.write_bytes(file.data)
+        return path
+
+    return save
+
+
+async def repl(room: ConsoleRoom, *, stdin: TextIO, stdout: TextIO, interactive: bool,
+               save_file: Callable[[OutFile], Path]) -> None:
+    loop = asyncio.get_running_loop()
+    prompt = f"{room.user_name}> " if interactive else ""
+    while True:
+        try:
+            text = await loop.run_in_executor(None, _read_line, stdin, prompt, interactive)
+        except (EOFError, KeyboardInterrupt):
+            if interactive:
+                stdout.write("\n")
+            return
+        if not text.strip():
+            continue
+        reply = await room.send(text)
+        if reply is not None:
+            stdout.write(render(reply, save_file) + "\n")
+            stdout.flush()
+        elif interactive:
+            stdout.write("(chat: no command, nothing to answer)\n")
+
+
+def _read_line(stdin: TextIO, prompt: str, interactive: bool) -> str:
+    if interactive:
+        return input(prompt)
+    line = stdin.readline()
+    if not line:
+        raise EOFError
+    return line.rstrip("\n")
+
+
+def setup_history() -> None:
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: plain input still works
+        return
+    try:
+        readline.read_history_file(HISTORY)
+    except OSError:
+        pass
+    readline.set_history_length(1000)
+    import atexit
+
+    atexit.register(_save_history, readline)
+
+
+def _save_history(readline) -> None:  # type: ignore[no-untyped-def]
+    try:
+        readline.write_history_file(HISTORY)
+    except OSError:
+        pass
+
+
+def run_console(config: Config, *, role: Role, user: str, direct: bool, room_name: str | None,
+                files: Path, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    try:
+        room, database = open_console(config, role=role, user=user, direct=direct,
+                                      room_name=room_name)
+    except ValueError as exc:
+        print(f"caucus-bot console: {exc}", file=sys.stderr)
+        return 2
+    interactive = stdin.isatty()
+    if interactive:
+        setup_history()
+        where = "a direct message" if direct else f"room {room_name or 'console'}"
+        stdout.write(f"{config.bot.display_name} console — you are {user} ({role.label}) in "
+                     f"{where}; database {database.engine.url.render_as_string()}.\n"
+                     "Type /help (or !help). Ctrl-D quits.\n")
+    try:
+        asyncio.run(repl(room, stdin=stdin, stdout=stdout, interactive=interactive,
+                         save_file=file_saver(files)))
+    finally:
+        database.dispose()
+    return 0

@@ -1,0 +1,46 @@
+"""What ``caucus-bot check-config`` prints: the config as a person reads it, secrets withheld."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+
+from bot.config import Config
+
+
+def summarise(config: Config) -> str:
+    out = [f"{config.source}: OK",
+           f"  time zone: {config.bot.timezone}",
+           f"  database: {make_url(config.bot.database_url).render_as_string(hide_password=True)}",
+           f"  command prefixes: {' '.join(config.bot.command_prefixes)}",
+           f"  admins: {', '.join(config.bot.admins) or 'none (nobody can grant roles)'}"]
+    tg = config.telegram
+    if tg is None:
+        out.append("  telegram: not configured")
+    else:
+        source = "from CAUCUS_TELEGRAM_TOKEN" if tg.token_from_env else "from the file"
+        mode = f"webhook at {tg.webhook_url}" if tg.mode == "webhook" else "polling"
+        out.append(f"  telegram: {mode}, token set ({source}), API {tg.base_url}")
+    mx = config.matrix
+    if mx is None:
+        out.append("  matrix: not configured")
+    else:
+        secret = "access token" if mx.access_token else "password"
+        source = "from the environment" if mx.secret_from_env else "from the file"
+        out.append(f"  matrix: {mx.user_id} on {mx.homeserver}, {secret} set ({source}), "
+                   f"store {mx.store_path}")
+    out.append(f"  rooms ({len(config.rooms)}):")
+    for room in config.rooms:
+        traits = ["bridged pair" if room.bridged else "single network",
+                  "secure" if room.secure else "not secure",
+                  "reminders on" if room.reminders else "reminders off"]
+        unserved = [cid for cid in room.ids
+                    if (cid.startswith("telegram:") and tg is None)
+                    or (cid.startswith("matrix:") and mx is None)]
+        if unserved:
+            traits.append(f"no network section for {', '.join(unserved)}")
+        out.append(f"    - {room.name}: {' <-> '.join(room.ids)} ({', '.join(traits)})")
+    r = config.reminders
+    out.append(f"  reminders: sessions {list(r.session_offsets_days)} days before, deadlines "
+               f"{list(r.deadline_offsets_days)} days before, at {r.send_time:%H:%M}, grace "
+               f"{r.grace_hours:g} h")
+    return "\n".join(out)
