@@ -105,12 +105,18 @@ class RemindersConfig:
 
 
 @dataclass(frozen=True)
+class CasesConfig:
+    stale_days: int = 3
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     telegram: TelegramConfig | None = None
     matrix: MatrixConfig | None = None
     rooms: tuple[RoomConfig, ...] = ()
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    cases: CasesConfig = field(default_factory=CasesConfig)
     source: str = "(defaults)"
 
     def room_for(self, canonical_room_id: str) -> RoomConfig | None:
@@ -201,7 +207,8 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
                  env: Mapping[str, str] | None = None) -> Config:
     env = {} if env is None else env
     # Constructed for its check alone: an unknown top-level table is a typo to report.
-    _Section(source, "(top level)", data, {"bot", "telegram", "matrix", "rooms", "reminders"})
+    _Section(source, "(top level)", data,
+             {"bot", "telegram", "matrix", "rooms", "reminders", "cases"})
     rooms = _rooms(source, data.get("rooms", []))
     return Config(
         bot=_bot(_Section(source, "[bot]", data.get("bot", {}),
@@ -213,6 +220,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
         reminders=_reminders(_Section(source, "[reminders]", data.get("reminders", {}),
                                       {"session_offsets_days", "deadline_offsets_days",
                                        "send_time", "grace_hours"})),
+        cases=_cases(_Section(source, "[cases]", data.get("cases", {}), {"stale_days"})),
         source=source,
     )
 
@@ -344,3 +352,10 @@ def _reminders(s: _Section) -> RemindersConfig:
         send_time=time(int(match.group(1)), int(match.group(2))),
         grace_hours=float(grace),
     )
+
+
+def _cases(s: _Section) -> CasesConfig:
+    stale = s.get("stale_days", int, 3)
+    if stale < 1:
+        raise s.fail("stale_days", "must be 1 or more")
+    return CasesConfig(stale_days=stale)

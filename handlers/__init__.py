@@ -11,10 +11,10 @@ from bot.commands import Command, Registry
 
 
 def all_commands() -> list[Command]:
-    from handlers import admin
+    from handlers import admin, cases
     from handlers import help as help_commands
 
-    return [*help_commands.COMMANDS, *admin.COMMANDS]
+    return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS]
 
 
 def build_registry() -> Registry:

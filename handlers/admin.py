@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 from bot.commands import Args, Command, CommandError, Option, Param, Role
-from bot.config import USER_ID
 from bot.context import Context
 from bot.replies import Line, Reply, code, i, item, line
+from handlers.people import resolve_user
 from storage import audit, roles
-
-
-def resolve_user(ctx: Context, who: str) -> str:
-    """A canonical user id from an id, a Matrix id, or the name of someone the bot has seen."""
-    if USER_ID.fullmatch(who):
-        return who
-    if who.startswith("@") and ":" in who:
-        return f"matrix:{who}"
-    matches = roles.find_identities(ctx.db, who)
-    if len(matches) == 1:
-        return matches[0].id
-    if matches:
-        ids = ", ".join(m.id for m in matches)
-        raise CommandError(f"'{who}' could be any of: {ids}. Use the id.")
-    raise CommandError(f"I have not seen anyone called '{who}'. Use their id: they can send "
-                       f"{ctx.prefix}whoami (e.g. telegram:123456 or matrix:@name:server).")
 
 
 async def role_grant(ctx: Context, args: Args) -> Reply:

@@ -4,6 +4,7 @@ Alembic and tests import this one module; a capability that adds tables adds
 its import here.
 """
 
+from storage.cases import Case, CaseEvent, CaseTag
 from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
 
-__all__ = ["AuditEntry", "Identity", "RoleGrant", "RoomSetting"]
+__all__ = ["AuditEntry", "Case", "CaseEvent", "CaseTag", "Identity", "RoleGrant", "RoomSetting"]

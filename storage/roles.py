@@ -71,6 +71,11 @@ def grants(db: Session) -> list[RoleGrant]:
     return list(db.exec(select(RoleGrant).order_by(RoleGrant.user_id)))
 
 
+def name_of(db: Session, user_id: str) -> str:
+    identity = db.get(Identity, user_id)
+    return identity.display_name if identity is not None and identity.display_name else user_id
+
+
 def describe(db: Session, user_id: str) -> str:
     """``Ana (matrix:@ana:srv)`` when we know a name, else the id alone."""
     identity = db.get(Identity, user_id)

@@ -45,7 +45,8 @@ def test_example_config_is_valid_and_documents_every_key():
                   "webhook_port", "webhook_secret", "homeserver", "user_id", "access_token",
                   "password", "device_id", "store_path", "verify_devices", "name",
                   "telegram_chat_id", "matrix_room_id", "secure", "reminders",
-                  "session_offsets_days", "deadline_offsets_days", "send_time", "grace_hours"}
+                  "session_offsets_days", "deadline_offsets_days", "send_time", "grace_hours",
+                  "stale_days"}
     for key in documented:
         assert f"{key} =" in text, f"config.example.toml does not document {key}"
 
@@ -110,6 +111,7 @@ def test_example_config_is_valid_and_documents_every_key():
     ({"reminders": {"deadline_offsets_days": [True]}},
      "[reminders].deadline_offsets_days: must be a list of whole numbers of days"),
     ({"reminders": {"grace_hours": -1}}, "[reminders].grace_hours: must be 0 or more"),
+    ({"cases": {"stale_days": 0}}, "[cases].stale_days: must be 1 or more"),
 ])
 def test_config_errors_name_the_key_and_the_problem(data: dict[str, Any], expected: str):
     assert expected in error_of(data)

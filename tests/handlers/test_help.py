@@ -31,8 +31,9 @@ async def test_help_for_a_command_the_caller_may_not_use(bot: FakeBot):
 
 
 async def test_help_for_an_unknown_command(bot: FakeBot):
-    assert await bot.say("/help flg") == "There is no command /flg. /help lists them all."
-    assert "did you mean /help?" in await bot.say("/help hepl")
+    assert await bot.say("/help zzz") == "There is no command /zzz. /help lists them all."
+    assert await bot.say("/help flg") == (
+        "There is no command /flg (did you mean /flag?). /help lists them all.")
 
 
 async def test_help_accepts_a_prefixed_topic(bot: FakeBot):

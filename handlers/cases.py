@@ -1,0 +1,427 @@
+"""Flag cases of threats, attacks and reprisals against defenders, and follow them up.
+
+Confidentiality is decided here, by :func:`may_see`: a confidential case's
+country, summary, names and notes reach only the secretariat and admins, and
+only in a direct message or a secure room. Everywhere else it is ``#N
+(confidential)``, and filtered lists leave it out so a filter cannot reveal it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from bot.commands import SEP, Args, Command, CommandError, Option, Param, Role, UsageError
+from bot.context import Context
+from bot.replies import Line, Reply, b, i, item, line
+from handlers.case_reports import export_cases
+from handlers.countries import name_of, parse_country
+from handlers.people import resolve_user
+from storage import roles
+from storage.cases import (
+    CHANNELS,
+    CLOSE_REASONS,
+    CONSENT_SCOPES,
+    STATUSES,
+    UN_BODIES,
+    UN_CHANNELS,
+    Case,
+    add_case,
+    find_cases,
+    log_event,
+    tags_of,
+    timeline,
+)
+
+USUAL_TAGS = ("detention", "judicial-harassment", "travel-ban", "threats", "death-threat",
+              "smear", "surveillance", "physical-attack", "torture", "killing", "disappearance",
+              "restrictive-law", "transnational", "reprisal-un")
+TAG_RULE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+PAGE_SIZE = 10
+MAX_TEXT = 4000
+
+
+def may_see(ctx: Context, case: Case) -> bool:
+    """The one confidentiality rule for reading a case."""
+    return not case.confidential or private_reader(ctx)
+
+
+def private_reader(ctx: Context) -> bool:
+    return ctx.caller.role >= Role.SECRETARIAT and ctx.room.private
+
+
+def load(ctx: Context, number: int, *, write: bool = False) -> Case:
+    """The case, or a refusal. ``write`` also checks the caller may change it, from here."""
+    case = ctx.db.get(Case, number)
+    if case is None:
+        raise CommandError(f"There is no case #{number}.")
+    if write:
+        guard_place(ctx, case)
+        if not may_manage(ctx, case):
+            raise CommandError(f"Only the reporter, the assignee or the secretariat can change "
+                               f"#{number}.")
+    return case
+
+
+def guard_place(ctx: Context, case: Case) -> None:
+    """What is typed about a confidential case must not be typed in an ordinary room."""
+    if case.confidential and not ctx.room.private:
+        raise CommandError(f"#{case.id} is confidential: send this in a direct message with me, "
+                           "and delete your message here.")
+
+
+def may_manage(ctx: Context, case: Case) -> bool:
+    return ctx.caller.role >= Role.SECRETARIAT or ctx.caller.id in (case.reporter_id,
+                                                                    case.assignee_id)
+
+
+def _text(value: str, what: str) -> str:
+    if len(value) > MAX_TEXT:
+        raise CommandError(f"The {what} is {len(value):,} characters; the limit is {MAX_TEXT:,}. "
+                           "Shorten it, or add the rest as a note.")
+    return value
+
+
+def _tags(raw: list[str]) -> list[str]:
+    for tag in raw:
+        if not TAG_RULE.fullmatch(tag):
+            raise CommandError(f"'#{tag}' is not a tag: use lowercase letters, digits and "
+                               "hyphens, e.g. #travel-ban.")
+    return list(dict.fromkeys(raw))
+
+
+async def flag(ctx: Context, args: Args) -> Reply:
+    country = parse_country(args["country"])
+    summary = _text(args["summary"], "summary")
+    tags = _tags(args["tag"])
+    incident = _date(args.opt("date"), ctx) if args.opt("date") else None
+    confidential = "confidential" in args.flags or ctx.room.is_direct
+    case = add_case(ctx.db, Case(
+        country=country.code, summary=summary, confidential=confidential,
+        reporter_id=ctx.caller.id, room_id=ctx.room.id, incident_date=incident,
+        created_at=ctx.now, updated_at=ctx.now), tags)
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="flagged")
+    ctx.audit("case.flag", f"#{case.id}", "confidential" if confidential else "")
+    n = case.id
+    if confidential and not ctx.room.private:
+        return Reply.of(line(b(f"Case #{n}"), " recorded as confidential."),
+                        "Please delete your message here: its details should stay out of this "
+                        "room. Follow up in a direct message with me.")
+    if confidential:
+        return Reply.of(line(b(f"Case #{n}"), " recorded as confidential: only the secretariat "
+                             "sees its details, in a direct message or a secure room."),
+                        f"Add notes with {ctx.cmd('case note')} {n} <text>.")
+    tag_text = f" [{', '.join(tags)}]" if tags else ""
+    return Reply.of(line(b(f"Case #{n}"), f" flagged: {country.name} — {summary}{tag_text}"),
+                    f"Follow up: {ctx.cmd('case')} {n} · {ctx.cmd('case note')} {n} <text> · "
+                    f"{ctx.cmd('case status')} {n} verifying")
+
+
+def _date(value: str, ctx: Context) -> date:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"date= must be a date like 2026-11-20, not '{value}'.") from None
+    if day > ctx.local(ctx.now).date():
+        raise CommandError(f"date= {day} is in the future; give the day it happened.")
+    return day
+
+
+async def show_case(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"])
+    if not may_see(ctx, case):
+        return Reply.text(f"#{case.id} is confidential. Its details are shown only to the "
+                          "secretariat, in a direct message or a secure room.")
+    db = ctx.db
+    lines: list[Line] = [line(b(f"Case #{case.id}"), f" — {name_of(case.country)} — ",
+                              b(case.status), f" ({case.close_reason})" if case.close_reason
+                              else "", " — confidential" if case.confidential else "")]
+    lines.append(line(case.summary))
+    tags = tags_of(db, case.id or 0)
+    if tags:
+        lines.append(line("Tags: ", ", ".join(tags)))
+    if case.pseudonym:
+        lines.append(line("Person: ", case.pseudonym, i(" (pseudonym)")))
+    if case.details and private_reader(ctx):
+        lines.append(line("Confidential details: ", case.details))
+    when = f"{ctx.local(case.created_at):%Y-%m-%d %H:%M}"
+    happened = f"; happened {case.incident_date}" if case.incident_date else ""
+    lines.append(line(f"Reporter: {roles.describe(db, case.reporter_id)}, {when}{happened}"))
+    assignee = roles.describe(db, case.assignee_id) if case.assignee_id else "nobody"
+    lines.append(line(f"Assignee: {assignee}"))
+    lines.append(line(f"Consent: {', '.join(case.consent_scopes) or 'none recorded'}"))
+    if case.un_body or case.un_reference:
+        lines.append(line(f"UN body engaged: {case.un_body or '—'}; prior UN reference: "
+                          f"{case.un_reference or '—'}"))
+    lines.append(line(b("Timeline")))
+    for ev in timeline(db, case.id or 0):
+        lines.append(item(f"{ctx.local(ev.at):%Y-%m-%d %H:%M} {roles.name_of(db, ev.actor_id)}: ",
+                          describe_event(ev.kind, ev.value, ev.text)))
+    return Reply(tuple(lines))
+
+
+def describe_event(kind: str, value: str, text: str) -> str:
+    said = {
+        "flagged": "flagged the case",
+        "note": f"note: {text}",
+        "status": f"status → {value}" + (f" ({text})" if text else ""),
+        "escalation": f"escalated to {value}" + (f": {text}" if text else ""),
+        "public": f"public reaction: {text}",
+        "assign": f"assigned to {value}",
+        "consent": f"consent now: {value.replace(',', ', ') or 'none'}" + (f" ({text})" if text
+                                                                             else ""),
+        "confidential": f"confidential {value}",
+        "pseudonym": f"pseudonym set to {text}",
+        "details": "confidential details updated",
+        "un": f"UN body {value}" + (f", reference {text}" if text else ""),
+    }
+    return said.get(kind, f"{kind} {value} {text}".strip())
+
+
+def summary_line(ctx: Context, case: Case) -> Line:
+    if not may_see(ctx, case):
+        return item(b(f"#{case.id}"), " (confidential)")
+    short = case.summary if len(case.summary) <= 80 else case.summary[:79] + "…"
+    tags = tags_of(ctx.db, case.id or 0)
+    tag_text = f" [{', '.join(tags)}]" if tags else ""
+    return item(b(f"#{case.id}"), f" {name_of(case.country)} — {case.status} — {short}{tag_text}",
+                i(f" · {ctx.local(case.updated_at):%d %b}"))
+
+
+async def list_cases(ctx: Context, args: Args) -> Reply:
+    status = country = tag = None
+    words: list[str] = []
+    for word in args["filters"]:
+        if word.lower() in STATUSES:
+            status = word.lower()
+        elif word.startswith("#") and len(word) > 1:
+            tag = word[1:].lower()
+        else:
+            words.append(word)
+    if words:
+        country = parse_country(" ".join(words)).code
+    page = args.opt("page", 1)
+    if page < 1:
+        raise UsageError("page= starts at 1.")
+    filtered = bool(status or country or tag)
+    # A filter on a hidden case would reveal its country, tag or status: leave it out.
+    hide = filtered and not private_reader(ctx)
+    rows, total = find_cases(ctx.db, status=status, country=country, tag=tag,
+                             offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                             confidential=False if hide else None)
+    if total == 0:
+        return Reply.text("No cases match." if filtered else
+                          f"No cases yet. Flag one with {ctx.cmd('flag')} <country> | <summary>.")
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    if page > pages:
+        raise CommandError(f"There {'is' if pages == 1 else 'are'} only {pages} "
+                           f"page{'s' if pages > 1 else ''}.")
+    lines: list[Line] = [line(b(f"{total} case{'s' if total != 1 else ''}"),
+                              f", newest first (page {page} of {pages}):")]
+    lines += [summary_line(ctx, case) for case in rows]
+    if page < pages:
+        lines.append(line(i(f"More: {ctx.cmd('cases')} {' '.join(args['filters'])} "
+                            f"page={page + 1}".replace("  ", " "))))
+    return Reply(tuple(lines))
+
+
+async def note(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"])
+    guard_place(ctx, case)  # any member may add a note, but not in the wrong place
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="note",
+              text=_text(args["text"], "note"))
+    ctx.audit("case.note", f"#{case.id}")
+    return Reply.text(f"Note added to #{case.id}.")
+
+
+async def set_status(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    status, reason = args["status"], args.get("reason")
+    if status == "closed":
+        reason = (reason or "").lower().replace(" ", "-")
+        if reason not in CLOSE_REASONS:
+            raise UsageError(f"Closing needs a reason: {', '.join(CLOSE_REASONS)} — e.g. "
+                             f"{ctx.cmd('case status')} {case.id} closed resolved")
+    elif reason:
+        raise UsageError(f"A reason goes only with closed; {status} takes none.")
+    if case.status == status:
+        raise CommandError(f"#{case.id} is already {status}.")
+    previous = case.status
+    case.status, case.close_reason = status, reason if status == "closed" else None
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="status", value=status,
+              text=reason or "")
+    ctx.audit("case.status", f"#{case.id}", f"{previous} → {status}")
+    return Reply.text(f"#{case.id}: {previous} → {status}" + (f" ({reason})" if reason else "") +
+                      ".")
+
+
+async def escalate(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    channel = args["channel"]
+    if channel in UN_CHANNELS and "share-un" not in case.consent_scopes:
+        raise CommandError(f"#{case.id} has no share-un consent, so it cannot go to {channel}. "
+                           "Record the person's informed consent first: "
+                           f"{ctx.cmd('case consent')} {case.id} share-un")
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="escalation",
+              value=channel, text=args.get("note", ""))
+    if STATUSES.index(case.status) < STATUSES.index("escalated"):
+        case.status = "escalated"
+    ctx.audit("case.escalate", f"#{case.id}", channel)
+    return Reply.text(f"#{case.id} referred to {channel}; status {case.status}.")
+
+
+async def public(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="public",
+              text=_text(args["reaction"], "reaction"))
+    if case.status != "closed":
+        case.status = "public"
+    ctx.audit("case.public", f"#{case.id}")
+    warn = ("" if "publish-name" in case.consent_scopes else
+            " No publish-name consent is recorded: make sure the reaction does not name the "
+            "person.")
+    return Reply.text(f"Public reaction recorded for #{case.id}; status {case.status}.{warn}")
+
+
+async def assign(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    user = resolve_user(ctx, args["user"])
+    case.assignee_id = user
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="assign", value=user)
+    ctx.audit("case.assign", f"#{case.id}", user)
+    return Reply.text(f"#{case.id} assigned to {roles.describe(ctx.db, user)}.")
+
+
+async def consent(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    words = [w.lower() for w in args["scopes"]]
+    withdraw = bool(words) and words[0] == "withdraw"
+    scopes = words[1:] if withdraw else words
+    unknown = [s for s in scopes if s not in CONSENT_SCOPES]
+    if unknown or not (scopes or withdraw):
+        raise UsageError(f"Consent scopes are: {', '.join(CONSENT_SCOPES)}"
+                         + (f" (not {', '.join(unknown)})." if unknown else "."))
+    current = set(case.consent_scopes)
+    current = current - set(scopes or CONSENT_SCOPES) if withdraw else current | set(scopes)
+    case.consent = ",".join(s for s in CONSENT_SCOPES if s in current)
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="consent",
+              value=case.consent, text="withdrawn: " + ", ".join(scopes or ["all"])
+              if withdraw else "confirmed: " + ", ".join(scopes))
+    ctx.audit("case.consent", f"#{case.id}", case.consent or "none")
+    return Reply.text(f"Consent for #{case.id} now: {case.consent.replace(',', ', ') or 'none'} "
+                      f"(recorded by {ctx.caller.name or ctx.caller.id}, "
+                      f"{ctx.local(ctx.now):%Y-%m-%d %H:%M}).")
+
+
+async def un_details(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    body, ref = args.opt("body"), args.opt("ref")
+    if body is None and ref is None:
+        raise UsageError("Give body=<UN body> and/or ref=<UN document>.")
+    case.un_body = body or case.un_body
+    case.un_reference = ref or case.un_reference
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="un",
+              value=case.un_body or "", text=case.un_reference or "")
+    ctx.audit("case.un", f"#{case.id}")
+    return Reply.text(f"#{case.id}: UN body {case.un_body or '—'}, reference "
+                      f"{case.un_reference or '—'}.")
+
+
+async def pseudonym(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    case.pseudonym = args["name"][:255]
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="pseudonym",
+              text=case.pseudonym)
+    ctx.audit("case.pseudonym", f"#{case.id}")
+    return Reply.text(f"#{case.id} now calls the person \"{case.pseudonym}\" in chat.")
+
+
+async def details(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    if not ctx.room.private:
+        raise CommandError("Confidential details go only in a direct message with me. Please "
+                           "delete your message here.")
+    case.details = _text(args["text"], "details")
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="details")
+    ctx.audit("case.details", f"#{case.id}")
+    return Reply.text(f"Confidential details of #{case.id} saved. They are shown only to the "
+                      "secretariat, in a direct message or a secure room.")
+
+
+async def confidential(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"])
+    on = args["state"] == "on"
+    if case.confidential == on:
+        raise CommandError(f"#{case.id} is already {'confidential' if on else 'not confidential'}.")
+    case.confidential = on
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="confidential",
+              value=args["state"])
+    ctx.audit("case.confidential", f"#{case.id}", args["state"])
+    return Reply.text(f"#{case.id} is {'now confidential' if on else 'no longer confidential'}.")
+
+
+def _n() -> Param:
+    return Param("N", kind="int")
+
+
+COMMANDS = [
+    Command("flag", flag, "Flag a threat, attack or reprisal against a defender",
+            params=(Param("country", kind="text"), SEP, Param("summary", kind="text"),
+                    Param("tag", kind="tags")),
+            flags=("confidential",), options=(Option("date", "YYYY-MM-DD"),),
+            example="/flag Egypt | Lawyer of a detained defender arrested at the airport "
+                    "#detention #travel-ban",
+            details="Usual tags: " + ", ".join(USUAL_TAGS) + " (others are allowed).\n"
+                    "reprisal-un marks a reprisal for cooperating with the UN.\n"
+                    "Flagged in a direct message, or with --confidential, the case is "
+                    "confidential.\ndate= is the day it happened, if not today."),
+    Command("cases", list_cases, "List cases, newest first, 10 a page",
+            params=(Param("filters", kind="words", optional=True),),
+            options=(Option("page", "N", kind="int"),),
+            usage_text="[status] [country] [#tag] [page=N]", example="/cases verifying Egypt",
+            details="Statuses: " + " → ".join(STATUSES) + "."),
+    Command("case", show_case, "Show a case with its timeline", params=(_n(),),
+            example="/case 12"),
+    Command("case", note, "Add a note to a case's timeline", sub="note",
+            params=(_n(), Param("text", kind="text")), example="/case note 12 Lawyer released"),
+    Command("case", set_status, "Move a case along new → verifying → verified → escalated → "
+            "public → closed", sub="status",
+            params=(_n(), Param("status", choices=STATUSES),
+                    Param("reason", kind="text", optional=True)),
+            usage_text="<N> <status> [reason: " + "|".join(CLOSE_REASONS) + "]",
+            example="/case status 12 closed resolved"),
+    Command("case", escalate, "Record a referral and mark the case escalated", sub="escalate",
+            params=(_n(), Param("channel", choices=CHANNELS),
+                    Param("note", kind="text", optional=True)),
+            example="/case escalate 12 special-procedures urgent appeal sent",
+            details="UN channels (" + ", ".join(UN_CHANNELS) + ") need share-un consent."),
+    Command("case", public, "Record a public reaction (press release, statement)", sub="public",
+            params=(_n(), Param("reaction", kind="text")),
+            example="/case public 12 https://example.org/joint-statement"),
+    Command("case", assign, "Assign a case to someone (or me)", sub="assign",
+            params=(_n(), Param("user")), example="/case assign 12 me"),
+    Command("case", consent, "Record the person's informed consent, or withdraw it",
+            sub="consent", params=(_n(), Param("scopes", kind="words")),
+            usage_text="<N> [withdraw] <" + "|".join(CONSENT_SCOPES) + "> ...",
+            example="/case consent 12 share-un sg-report",
+            details="share-un: share with UN mechanisms; sg-report: include in the Secretary-"
+                    "General's reprisals report; publish-name: name the person publicly."),
+    Command("case", un_details, "Record the UN body engaged and a prior UN document", sub="un",
+            params=(_n(),), options=(Option("body", choices=UN_BODIES), Option("ref", "doc")),
+            example="/case un 12 body=hrc ref=A/HRC/57/60"),
+    Command("case", pseudonym, "Set the name used for the person in chat", sub="pseudonym",
+            params=(_n(), Param("name", kind="text")), example='/case pseudonym 12 "Lawyer A"'),
+    Command("case", details, "Save confidential details (real name, contacts); DM only",
+            sub="details", params=(_n(), Param("text", kind="text"))),
+    Command("case", confidential, "Make a case confidential, or not", sub="confidential",
+            params=(_n(), Param("state", choices=("on", "off"))), role=Role.SECRETARIAT,
+            example="/case confidential 12 on"),
+    Command("case", export_cases, "Export cases as CSV (confidential ones only in private)",
+            sub="export", params=(Param("what", optional=True),
+                                  Param("year", kind="int", optional=True)),
+            role=Role.SECRETARIAT, usage_text="[status] | reprisals [year]",
+            example="/case export reprisals 2027",
+            details="reprisals [year]: the reprisal-un cases of the Secretary-General's "
+                    "reporting period (1 May to 30 April) with sg-report consent, by State; "
+                    "only in a direct message or a secure room."),
+]
