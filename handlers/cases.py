@@ -1,9 +1,10 @@
-"""Flag cases of threats, attacks and reprisals against defenders, and follow them up.
+"""Flag cases of threats, attacks and reprisals against defenders; show and list them.
 
-Confidentiality is decided here, by :func:`may_see`: a confidential case's
-country, summary, names and notes reach only the secretariat and admins, and
-only in a direct message or a secure room. Everywhere else it is ``#N
-(confidential)``, and filtered lists leave it out so a filter cannot reveal it.
+Reading goes through :func:`handlers.case_access.may_see`: elsewhere than it
+allows, a confidential case is ``#N (confidential)``, and filtered lists leave
+it out so that a filter cannot reveal its country or tags. The follow-up
+commands live in ``handlers.case_followup``; this module holds the registry
+entries of all of them.
 """
 
 from __future__ import annotations
@@ -14,9 +15,21 @@ from datetime import date
 from bot.commands import SEP, Args, Command, CommandError, Option, Param, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
+from handlers.case_access import checked_text, load, may_see, private_reader
+from handlers.case_followup import (
+    assign,
+    confidential,
+    consent,
+    details,
+    escalate,
+    note,
+    pseudonym,
+    public,
+    set_status,
+    un_details,
+)
 from handlers.case_reports import export_cases
 from handlers.countries import name_of, parse_country
-from handlers.people import resolve_user
 from storage import roles
 from storage.cases import (
     CHANNELS,
@@ -38,48 +51,6 @@ USUAL_TAGS = ("detention", "judicial-harassment", "travel-ban", "threats", "deat
               "restrictive-law", "transnational", "reprisal-un")
 TAG_RULE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 PAGE_SIZE = 10
-MAX_TEXT = 4000
-
-
-def may_see(ctx: Context, case: Case) -> bool:
-    """The one confidentiality rule for reading a case."""
-    return not case.confidential or private_reader(ctx)
-
-
-def private_reader(ctx: Context) -> bool:
-    return ctx.caller.role >= Role.SECRETARIAT and ctx.room.private
-
-
-def load(ctx: Context, number: int, *, write: bool = False) -> Case:
-    """The case, or a refusal. ``write`` also checks the caller may change it, from here."""
-    case = ctx.db.get(Case, number)
-    if case is None:
-        raise CommandError(f"There is no case #{number}.")
-    if write:
-        guard_place(ctx, case)
-        if not may_manage(ctx, case):
-            raise CommandError(f"Only the reporter, the assignee or the secretariat can change "
-                               f"#{number}.")
-    return case
-
-
-def guard_place(ctx: Context, case: Case) -> None:
-    """What is typed about a confidential case must not be typed in an ordinary room."""
-    if case.confidential and not ctx.room.private:
-        raise CommandError(f"#{case.id} is confidential: send this in a direct message with me, "
-                           "and delete your message here.")
-
-
-def may_manage(ctx: Context, case: Case) -> bool:
-    return ctx.caller.role >= Role.SECRETARIAT or ctx.caller.id in (case.reporter_id,
-                                                                    case.assignee_id)
-
-
-def _text(value: str, what: str) -> str:
-    if len(value) > MAX_TEXT:
-        raise CommandError(f"The {what} is {len(value):,} characters; the limit is {MAX_TEXT:,}. "
-                           "Shorten it, or add the rest as a note.")
-    return value
 
 
 def _tags(raw: list[str]) -> list[str]:
@@ -92,7 +63,7 @@ def _tags(raw: list[str]) -> list[str]:
 
 async def flag(ctx: Context, args: Args) -> Reply:
     country = parse_country(args["country"])
-    summary = _text(args["summary"], "summary")
+    summary = checked_text(args["summary"], "summary")
     tags = _tags(args["tag"])
     incident = _date(args.opt("date"), ctx) if args.opt("date") else None
     confidential = "confidential" in args.flags or ctx.room.is_direct
@@ -223,141 +194,6 @@ async def list_cases(ctx: Context, args: Args) -> Reply:
         lines.append(line(i(f"More: {ctx.cmd('cases')} {' '.join(args['filters'])} "
                             f"page={page + 1}".replace("  ", " "))))
     return Reply(tuple(lines))
-
-
-async def note(ctx: Context, args: Args) -> Reply:
-    case = load(ctx, args["N"])
-    guard_place(ctx, case)  # any member may add a note, but not in the wrong place
-    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="note",
-              text=_text(args["text"], "note"))
-    ctx.audit("case.note", f"#{case.id}")
-    return Reply.text(f"Note added to #{case.id}.")
-
-
-async def set_status(ctx: Context, args: Args) -> Reply:
-    case = load(ctx, args["N"], write=True)
-    status, reason = args["status"], args.get("reason")
-    if status == "closed":
-        reason = (reason or "").lower().replace(" ", "-")
-        if reason not in CLOSE_REASONS:
-            raise UsageError(f"Closing needs a reason: {', '.join(CLOSE_REASONS)} — e.g. "
-                             f"{ctx.cmd('case status')} {case.id} closed resolved")
-    elif reason:
-        raise UsageError(f"A reason goes only with closed; {status} takes none.")
-    if case.status == status:
-        raise CommandError(f"#{case.id} is already {status}.")
-    previous = case.status
-    case.status, case.close_reason = status, reason if status == "closed" else None
-    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="status", value=status,
-              text=reason or "")
-    ctx.audit("case.status", f"#{case.id}", f"{previous} → {status}")
-    return Reply.text(f"#{case.id}: {previous} → {status}" + (f" ({reason})" if reason else "") +
-                      ".")
-
-
-async def escalate(ctx: Context, args: Args) -> Reply:
-    case = load(ctx, args["N"], write=True)
-    channel = args["channel"]
-    if channel in UN_CHANNELS and "share-un" not in case.consent_scopes:
-        raise CommandError(f"#{case.id} has no share-un consent, so it cannot go to {channel}. "
-                           "Record the person's informed consent first: "
-                           f"{ctx.cmd('case consent')} {case.id} share-un")
-    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="escalation",
-              value=channel, text=args.get("note", ""))
-    if STATUSES.index(case.status) < STATUSES.index("escalated"):
-        case.status = "escalated"
-    ctx.audit("case.escalate", f"#{case.id}", channel)
-    return Reply.text(f"#{case.id} referred to {channel}; status {case.status}.")
-
-
-async def public(ctx: Context, args: Args) -> Reply:
-    case = load(ctx, args["N"], write=True)
-    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="public",
-              text=_text(args["reaction"], "reaction"))
-    if case.status != "closed":
-        case.status = "public"
-    ctx.audit("case.public", f"#{case.id}")
-    warn = ("" if "publish-name" in case.consent_scopes else
-            " No publish-name consent is recorded: make sure the reaction does not name the "
-            "person.")
-    return Reply.text(f"Public reaction recorded for #{case.id}; status {case.status}.{warn}")
-
-
-async def assign(ctx: Context, args: Args) -> Reply:
-    case = load(ctx, args["N"], write=True)
-    user = resolve_user(ctx, args["user"])
-    case.assignee_id = user
-    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="assign", value=user)
-    ctx.audit("case.assign", f"#{case.id}", user)
-    return Reply.text(f"#{case.id} assigned to {roles.describe(ctx.db, user)}.")
-
-
-async def consent(ctx: Context, args: Args) -> Reply:
-    case = load(ctx, args["N"], write=True)
-    words = [w.lower() for w in args["scopes"]]
-    withdraw = bool(words) and words[0] == "withdraw"
-    scopes = words[1:] if withdraw else words
-    unknown = [s for s in scopes if s not in CONSENT_SCOPES]
-    if unknown or not (scopes or withdraw):
-        raise UsageError(f"Consent scopes are: {', '.join(CONSENT_SCOPES)}"
-                         + (f" (not {', '.join(unknown)})." if unknown else "."))
-    current = set(case.consent_scopes)
-    current = current - set(scopes or CONSENT_SCOPES) if withdraw else current | set(scopes)
-    case.consent = ",".join(s for s in CONSENT_SCOPES if s in current)
-    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="consent",
-              value=case.consent, text="withdrawn: " + ", ".join(scopes or ["all"])
-              if withdraw else "confirmed: " + ", ".join(scopes))
-    ctx.audit("case.consent", f"#{case.id}", case.consent or "none")
-    return Reply.text(f"Consent for #{case.id} now: {case.consent.replace(',', ', ') or 'none'} "
-                      f"(recorded by {ctx.caller.name or ctx.caller.id}, "
-                      f"{ctx.local(ctx.now):%Y-%m-%d %H:%M}).")
-
-
-async def un_details(ctx: Context, args: Args) -> Reply:
-    case = load(ctx, args["N"], write=True)
-    body, ref = args.opt("body"), args.opt("ref")
-    if body is None and ref is None:
-        raise UsageError("Give body=<UN body> and/or ref=<UN document>.")
-    case.un_body = body or case.un_body
-    case.un_reference = ref or case.un_reference
-    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="un",
-              value=case.un_body or "", text=case.un_reference or "")
-    ctx.audit("case.un", f"#{case.id}")
-    return Reply.text(f"#{case.id}: UN body {case.un_body or '—'}, reference "
-                      f"{case.un_reference or '—'}.")
-
-
-async def pseudonym(ctx: Context, args: Args) -> Reply:
-    case = load(ctx, args["N"], write=True)
-    case.pseudonym = args["name"][:255]
-    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="pseudonym",
-              text=case.pseudonym)
-    ctx.audit("case.pseudonym", f"#{case.id}")
-    return Reply.text(f"#{case.id} now calls the person \"{case.pseudonym}\" in chat.")
-
-
-async def details(ctx: Context, args: Args) -> Reply:
-    case = load(ctx, args["N"], write=True)
-    if not ctx.room.private:
-        raise CommandError("Confidential details go only in a direct message with me. Please "
-                           "delete your message here.")
-    case.details = _text(args["text"], "details")
-    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="details")
-    ctx.audit("case.details", f"#{case.id}")
-    return Reply.text(f"Confidential details of #{case.id} saved. They are shown only to the "
-                      "secretariat, in a direct message or a secure room.")
-
-
-async def confidential(ctx: Context, args: Args) -> Reply:
-    case = load(ctx, args["N"])
-    on = args["state"] == "on"
-    if case.confidential == on:
-        raise CommandError(f"#{case.id} is already {'confidential' if on else 'not confidential'}.")
-    case.confidential = on
-    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="confidential",
-              value=args["state"])
-    ctx.audit("case.confidential", f"#{case.id}", args["state"])
-    return Reply.text(f"#{case.id} is {'now confidential' if on else 'no longer confidential'}.")
 
 
 def _n() -> Param:

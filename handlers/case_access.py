@@ -1,0 +1,54 @@
+"""Who may read or change a case, and from where: the one confidentiality rule.
+
+A confidential case's country, summary, names and notes reach only the
+secretariat and admins, and only in a direct message or a secure room.
+"""
+
+from __future__ import annotations
+
+from bot.commands import CommandError, Role
+from bot.context import Context
+from storage.cases import Case
+
+MAX_TEXT = 4000
+
+
+def may_see(ctx: Context, case: Case) -> bool:
+    """The one confidentiality rule for reading a case."""
+    return not case.confidential or private_reader(ctx)
+
+
+def private_reader(ctx: Context) -> bool:
+    return ctx.caller.role >= Role.SECRETARIAT and ctx.room.private
+
+
+def load(ctx: Context, number: int, *, write: bool = False) -> Case:
+    """The case, or a refusal. ``write`` also checks the caller may change it, from here."""
+    case = ctx.db.get(Case, number)
+    if case is None:
+        raise CommandError(f"There is no case #{number}.")
+    if write:
+        guard_place(ctx, case)
+        if not may_manage(ctx, case):
+            raise CommandError(f"Only the reporter, the assignee or the secretariat can change "
+                               f"#{number}.")
+    return case
+
+
+def guard_place(ctx: Context, case: Case) -> None:
+    """What is typed about a confidential case must not be typed in an ordinary room."""
+    if case.confidential and not ctx.room.private:
+        raise CommandError(f"#{case.id} is confidential: send this in a direct message with me, "
+                           "and delete your message here.")
+
+
+def may_manage(ctx: Context, case: Case) -> bool:
+    return ctx.caller.role >= Role.SECRETARIAT or ctx.caller.id in (case.reporter_id,
+                                                                    case.assignee_id)
+
+
+def checked_text(value: str, what: str) -> str:
+    if len(value) > MAX_TEXT:
+        raise CommandError(f"The {what} is {len(value):,} characters; the limit is {MAX_TEXT:,}. "
+                           "Shorten it, or add the rest as a note.")
+    return value

@@ -1,0 +1,150 @@
+"""Following a case up: notes, status, referrals, public reactions, consent, names.
+
+Every change lands on the case's timeline and in the audit trail; nothing said
+about a case is overwritten.
+"""
+
+from __future__ import annotations
+
+from bot.commands import Args, CommandError, UsageError
+from bot.context import Context
+from bot.replies import Reply
+from handlers.case_access import checked_text, guard_place, load
+from handlers.people import resolve_user
+from storage import roles
+from storage.cases import CLOSE_REASONS, CONSENT_SCOPES, STATUSES, UN_CHANNELS, log_event
+
+
+async def note(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"])
+    guard_place(ctx, case)  # any member may add a note, but not in the wrong place
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="note",
+              text=checked_text(args["text"], "note"))
+    ctx.audit("case.note", f"#{case.id}")
+    return Reply.text(f"Note added to #{case.id}.")
+
+
+async def set_status(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    status, reason = args["status"], args.get("reason")
+    if status == "closed":
+        reason = (reason or "").lower().replace(" ", "-")
+        if reason not in CLOSE_REASONS:
+            raise UsageError(f"Closing needs a reason: {', '.join(CLOSE_REASONS)} — e.g. "
+                             f"{ctx.cmd('case status')} {case.id} closed resolved")
+    elif reason:
+        raise UsageError(f"A reason goes only with closed; {status} takes none.")
+    if case.status == status:
+        raise CommandError(f"#{case.id} is already {status}.")
+    previous = case.status
+    case.status, case.close_reason = status, reason if status == "closed" else None
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="status", value=status,
+              text=reason or "")
+    ctx.audit("case.status", f"#{case.id}", f"{previous} → {status}")
+    return Reply.text(f"#{case.id}: {previous} → {status}" + (f" ({reason})" if reason else "") +
+                      ".")
+
+
+async def escalate(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    channel = args["channel"]
+    if channel in UN_CHANNELS and "share-un" not in case.consent_scopes:
+        raise CommandError(f"#{case.id} has no share-un consent, so it cannot go to {channel}. "
+                           "Record the person's informed consent first: "
+                           f"{ctx.cmd('case consent')} {case.id} share-un")
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="escalation",
+              value=channel, text=args.get("note", ""))
+    if STATUSES.index(case.status) < STATUSES.index("escalated"):
+        case.status = "escalated"
+    ctx.audit("case.escalate", f"#{case.id}", channel)
+    return Reply.text(f"#{case.id} referred to {channel}; status {case.status}.")
+
+
+async def public(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="public",
+              text=checked_text(args["reaction"], "reaction"))
+    if case.status != "closed":
+        case.status = "public"
+    ctx.audit("case.public", f"#{case.id}")
+    warn = ("" if "publish-name" in case.consent_scopes else
+            " No publish-name consent is recorded: make sure the reaction does not name the "
+            "person.")
+    return Reply.text(f"Public reaction recorded for #{case.id}; status {case.status}.{warn}")
+
+
+async def assign(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    user = resolve_user(ctx, args["user"])
+    case.assignee_id = user
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="assign", value=user)
+    ctx.audit("case.assign", f"#{case.id}", user)
+    return Reply.text(f"#{case.id} assigned to {roles.describe(ctx.db, user)}.")
+
+
+async def consent(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    words = [w.lower() for w in args["scopes"]]
+    withdraw = bool(words) and words[0] == "withdraw"
+    scopes = words[1:] if withdraw else words
+    unknown = [s for s in scopes if s not in CONSENT_SCOPES]
+    if unknown or not (scopes or withdraw):
+        raise UsageError(f"Consent scopes are: {', '.join(CONSENT_SCOPES)}"
+                         + (f" (not {', '.join(unknown)})." if unknown else "."))
+    current = set(case.consent_scopes)
+    current = current - set(scopes or CONSENT_SCOPES) if withdraw else current | set(scopes)
+    case.consent = ",".join(s for s in CONSENT_SCOPES if s in current)
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="consent",
+              value=case.consent, text="withdrawn: " + ", ".join(scopes or ["all"])
+              if withdraw else "confirmed: " + ", ".join(scopes))
+    ctx.audit("case.consent", f"#{case.id}", case.consent or "none")
+    return Reply.text(f"Consent for #{case.id} now: {case.consent.replace(',', ', ') or 'none'} "
+                      f"(recorded by {ctx.caller.name or ctx.caller.id}, "
+                      f"{ctx.local(ctx.now):%Y-%m-%d %H:%M}).")
+
+
+async def un_details(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    body, ref = args.opt("body"), args.opt("ref")
+    if body is None and ref is None:
+        raise UsageError("Give body=<UN body> and/or ref=<UN document>.")
+    case.un_body = body or case.un_body
+    case.un_reference = ref or case.un_reference
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="un",
+              value=case.un_body or "", text=case.un_reference or "")
+    ctx.audit("case.un", f"#{case.id}")
+    return Reply.text(f"#{case.id}: UN body {case.un_body or '—'}, reference "
+                      f"{case.un_reference or '—'}.")
+
+
+async def pseudonym(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    case.pseudonym = args["name"][:255]
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="pseudonym",
+              text=case.pseudonym)
+    ctx.audit("case.pseudonym", f"#{case.id}")
+    return Reply.text(f"#{case.id} now calls the person \"{case.pseudonym}\" in chat.")
+
+
+async def details(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"], write=True)
+    if not ctx.room.private:
+        raise CommandError("Confidential details go only in a direct message with me. Please "
+                           "delete your message here.")
+    case.details = checked_text(args["text"], "details")
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="details")
+    ctx.audit("case.details", f"#{case.id}")
+    return Reply.text(f"Confidential details of #{case.id} saved. They are shown only to the "
+                      "secretariat, in a direct message or a secure room.")
+
+
+async def confidential(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"])
+    on = args["state"] == "on"
+    if case.confidential == on:
+        raise CommandError(f"#{case.id} is already {'confidential' if on else 'not confidential'}.")
+    case.confidential = on
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="confidential",
+              value=args["state"])
+    ctx.audit("case.confidential", f"#{case.id}", args["state"])
+    return Reply.text(f"#{case.id} is {'now confidential' if on else 'no longer confidential'}.")
