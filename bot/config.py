@@ -110,6 +110,11 @@ class CasesConfig:
 
 
 @dataclass(frozen=True)
+class StatementsConfig:
+    nudge_days: tuple[int, ...] = (2, 0)
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     telegram: TelegramConfig | None = None
@@ -117,6 +122,7 @@ class Config:
     rooms: tuple[RoomConfig, ...] = ()
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     cases: CasesConfig = field(default_factory=CasesConfig)
+    statements: StatementsConfig = field(default_factory=StatementsConfig)
     source: str = "(defaults)"
 
     def room_for(self, canonical_room_id: str) -> RoomConfig | None:
@@ -208,7 +214,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
     env = {} if env is None else env
     # Constructed for its check alone: an unknown top-level table is a typo to report.
     _Section(source, "(top level)", data,
-             {"bot", "telegram", "matrix", "rooms", "reminders", "cases"})
+             {"bot", "telegram", "matrix", "rooms", "reminders", "cases", "statements"})
     rooms = _rooms(source, data.get("rooms", []))
     return Config(
         bot=_bot(_Section(source, "[bot]", data.get("bot", {}),
@@ -221,6 +227,9 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
                                       {"session_offsets_days", "deadline_offsets_days",
                                        "send_time", "grace_hours"})),
         cases=_cases(_Section(source, "[cases]", data.get("cases", {}), {"stale_days"})),
+        statements=StatementsConfig(nudge_days=_Section(
+            source, "[statements]", data.get("statements", {}), {"nudge_days"},
+        ).int_list("nudge_days", (2, 0))),
         source=source,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -63,8 +63,21 @@ def open_console(config: Config, *, role: Role, user: str, direct: bool,
         room_id = CONSOLE_ROOM
         extra[CONSOLE_ROOM] = Place(CONSOLE_ROOM, "console", "console")
     dispatcher = Dispatcher(config=config, registry=build_registry(), database=database,
-                            extra_rooms=extra, role_overrides={f"console:{user}": role})
+                            extra_rooms=extra, role_overrides={f"console:{user}": role},
+                            deliver=_print_elsewhere(config))
     return ConsoleRoom(dispatcher, user=user, room_id=room_id, direct=direct), database
+
+
+def _print_elsewhere(config: Config) -> Callable[[str, Reply], Awaitable[None]]:
+    """Messages for other rooms are shown, marked, since the console has no other rooms."""
+
+    async def deliver(room_id: str, reply: Reply) -> None:
+        room = config.room_for(room_id)
+        label = room.name if room is not None else room_id
+        text = "\n".join(f"  {ln}" for ln in reply.plain().split("\n"))
+        sys.stdout.write(f"[to {label}]\n{text}\n")
+
+    return deliver
 
 
 def render(reply: Reply, save_file: Callable[[OutFile], Path]) -> str:

@@ -6,7 +6,7 @@ testable without a network, and identical on both networks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.commands import Role
+from bot.replies import Reply
 from storage import audit
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class Context:
     config: Config
     registry: Registry
     prefix: str = "/"
+    notices: list[tuple[str, Reply]] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -64,6 +66,11 @@ class Context:
     def cmd(self, qualified: str) -> str:
         """A command as the caller would type it: with the prefix they used (``/`` or ``!``)."""
         return f"{self.prefix}{qualified}"
+
+    def notify(self, room_id: str, reply: Reply) -> None:
+        """Tell another room, once this command's changes are committed."""
+        if room_id != self.room.id:
+            self.notices.append((room_id, reply))
 
     def audit(self, action: str, target: str = "", detail: str = "") -> None:
         audit.record(self.db, at=self.now, actor_id=self.caller.id, room_id=self.room.id,

@@ -11,10 +11,10 @@ from bot.commands import Command, Registry
 
 
 def all_commands() -> list[Command]:
-    from handlers import admin, cases
+    from handlers import admin, cases, statements
     from handlers import help as help_commands
 
-    return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS]
+    return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS, *statements.COMMANDS]
 
 
 def build_registry() -> Registry:

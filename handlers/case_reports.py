@@ -6,8 +6,6 @@ message or a secure room, and every row says which consent it carries.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +15,7 @@ from bot.commands import Args, CommandError, UsageError
 from bot.context import Context
 from bot.replies import Line, OutFile, Reply, b, i, item, line
 from handlers.countries import name_of
+from handlers.csv_export import csv_file
 from storage import roles
 from storage.cases import STATUSES, Case, CaseEvent, reprisal_cases, stale_cases, tags_of, timeline
 
@@ -24,20 +23,6 @@ CSV_COLUMNS = ("case", "status", "close_reason", "country", "country_code", "tag
                "pseudonym", "confidential", "consent", "reporter", "assignee", "flagged_at",
                "happened_on", "updated_at", "un_body", "un_reference", "escalations",
                "public_reactions")
-
-
-def csv_file(name: str, header: tuple[str, ...], rows: list[list[str]]) -> OutFile:
-    """UTF-8 with a BOM so spreadsheets open it right; formula-looking cells are defused."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([[_cell(v) for v in row] for row in rows])
-    return OutFile(name, buffer.getvalue().encode("utf-8-sig"), "text/csv")
-
-
-def _cell(value: str) -> str:
-    # A cell starting with = + - @ runs as a formula in Excel and LibreOffice.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 async def export_cases(ctx: Context, args: Args) -> Reply:

@@ -6,5 +6,7 @@ its import here.
 
 from storage.cases import Case, CaseEvent, CaseTag
 from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
+from storage.statements import OrgProfile, Signature, Statement, StatementRoom, StatementText
 
-__all__ = ["AuditEntry", "Case", "CaseEvent", "CaseTag", "Identity", "RoleGrant", "RoomSetting"]
+__all__ = ["AuditEntry", "Case", "CaseEvent", "CaseTag", "Identity", "OrgProfile", "RoleGrant",
+           "RoomSetting", "Signature", "Statement", "StatementRoom", "StatementText"]

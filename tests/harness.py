@@ -69,8 +69,10 @@ class FakeBot:
         self.database = Database(self.config.bot.database_url)
         self.database.upgrade()
         self.registry = Registry([*all_commands(), *extra_commands])
+        self.delivered: list[tuple[str, Reply]] = []
         self.dispatcher = Dispatcher(config=self.config, registry=self.registry,
-                                     database=self.database, clock=lambda: self.now)
+                                     database=self.database, clock=lambda: self.now,
+                                     deliver=self._deliver)
         self.dispatcher.bot_usernames.add("caucusbot")
         self._ids = itertools.count(1)
         self._names: dict[str, str] = {}
@@ -78,6 +80,9 @@ class FakeBot:
     @property
     def admin(self) -> str:
         return self.net.admin
+
+    async def _deliver(self, room_id: str, reply: Reply) -> None:
+        self.delivered.append((room_id, reply))
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)

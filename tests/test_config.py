@@ -46,7 +46,7 @@ def test_example_config_is_valid_and_documents_every_key():
                   "password", "device_id", "store_path", "verify_devices", "name",
                   "telegram_chat_id", "matrix_room_id", "secure", "reminders",
                   "session_offsets_days", "deadline_offsets_days", "send_time", "grace_hours",
-                  "stale_days"}
+                  "stale_days", "nudge_days"}
     for key in documented:
         assert f"{key} =" in text, f"config.example.toml does not document {key}"
 
@@ -112,6 +112,8 @@ def test_example_config_is_valid_and_documents_every_key():
      "[reminders].deadline_offsets_days: must be a list of whole numbers of days"),
     ({"reminders": {"grace_hours": -1}}, "[reminders].grace_hours: must be 0 or more"),
     ({"cases": {"stale_days": 0}}, "[cases].stale_days: must be 1 or more"),
+    ({"statements": {"nudge_days": "2"}}, "[statements].nudge_days: must be a list, not a "
+                                          "string"),
 ])
 def test_config_errors_name_the_key_and_the_problem(data: dict[str, Any], expected: str):
     assert expected in error_of(data)

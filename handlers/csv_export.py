@@ -1,0 +1,22 @@
+"""CSV files that open right in spreadsheets and cannot run formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bot.replies import OutFile
+
+
+def csv_file(name: str, header: tuple[str, ...], rows: list[list[str]]) -> OutFile:
+    """UTF-8 with a BOM so spreadsheets open it right; formula-looking cells are defused."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
+    return OutFile(name, buffer.getvalue().encode("utf-8-sig"), "text/csv")
+
+
+def _cell(value: str) -> str:
+    # A cell starting with = + - @ runs as a formula in Excel and LibreOffice.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

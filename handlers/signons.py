@@ -1,0 +1,171 @@
+"""Signing on to joint statements, from either network, into one list.
+
+An organisation signs once per statement: the database refuses a second
+active signature with the same normalised name. ``unlisted`` signatures count
+but their names are never printed: organisations at risk sign without being
+named.
+"""
+
+from __future__ import annotations
+
+from bot.commands import Args, CommandError, Role, UsageError
+from bot.context import Context
+from bot.replies import Line, Reply, b, i, item, line
+from handlers.countries import name_of, parse_country
+from handlers.statement_lookup import load_statement
+from handlers.when import stamp
+from storage import roles
+from storage.statements import (
+    OrgProfile,
+    Signature,
+    Statement,
+    active_signature,
+    active_signatures,
+    counts,
+    normalise_org_name,
+    sign,
+)
+
+PAGE_SIZE = 50
+MAX_NAME = 300
+
+
+def _org_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not normalise_org_name(name):
+        raise UsageError("The organisation's name is empty.")
+    if len(name) > MAX_NAME:
+        raise CommandError(f"The organisation's name is {len(name)} characters; the limit is "
+                           f"{MAX_NAME}.")
+    return name
+
+
+def _check_open(ctx: Context, statement: Statement) -> None:
+    if statement.deadline is not None and ctx.now >= statement.deadline:
+        raise CommandError(f"Sign-ons for {statement.code} closed at "
+                           f"{stamp(statement.deadline, ctx.tz)}.")
+    if statement.status != "open":
+        deadline = (f" (deadline {stamp(statement.deadline, ctx.tz)})"
+                    if statement.deadline else "")
+        raise CommandError(f"{statement.code} is closed for sign-ons{deadline}.")
+
+
+def totals(total: int, countries: int) -> str:
+    return (f"{total} organisation{'s' if total != 1 else ''} from {countries} "
+            f"countr{'ies' if countries != 1 else 'y'}")
+
+
+async def signon(ctx: Context, args: Args) -> Reply:
+    statement = load_statement(ctx, args["id"])
+    _check_open(ctx, statement)
+    profile = ctx.db.get(OrgProfile, ctx.caller.id)
+    name = args.get("organisation")
+    if name is None and profile is None:
+        raise UsageError(f"Which organisation? {ctx.cmd('signon')} {statement.code} "
+                         f"<organisation>, or save yours once: {ctx.cmd('org set')} <name> | "
+                         "<country>")
+    name = _org_name(name or profile.org_name)  # type: ignore[union-attr]
+    from_profile = profile is not None and normalise_org_name(profile.org_name) == \
+        normalise_org_name(name)
+    country = (parse_country(args["country"]).code if args.get("country")
+               else profile.country if from_profile and profile else None)
+    signature = Signature(
+        statement_id=statement.id or 0, org_name=name, org_key=normalise_org_name(name),
+        country=country,
+        level=args.opt("level") or (profile.level if from_profile and profile else None),
+        ecosoc=args.opt("ecosoc") or (profile.ecosoc if from_profile and profile else None),
+        unlisted="unlisted" in args.flags, signed_by=ctx.caller.id, signed_in=ctx.room.id,
+        text_version=statement.text_version, signed_at=ctx.now)
+    row, created = sign(ctx.db, signature)
+    if not created:
+        if row.unlisted and row.signed_by != ctx.caller.id and ctx.caller.role < Role.SECRETARIAT:
+            return Reply.text(f"That organisation's signature on {statement.code} is already "
+                              "recorded.")
+        return Reply.text(f"{row.org_name} already signed {statement.code} — by "
+                          f"{roles.describe(ctx.db, row.signed_by)}, "
+                          f"{stamp(row.signed_at, ctx.tz)}.")
+    ctx.audit("statement.signon", statement.code, "(unlisted)" if row.unlisted else row.org_name)
+    where = f" ({name_of(country)})" if country else ""
+    lines: list[Line] = [line(f"Signed {statement.code} for ", b(name), where,
+                              " — unlisted: it counts, the name is never printed"
+                              if row.unlisted else "", ".")]
+    lines.append(line(f"{totals(*counts(ctx.db, statement.id or 0))} so far."))
+    if row.unlisted and not ctx.room.private:
+        lines.append(line(i("Please delete your message here: it names your organisation. "
+                            "Next time, sign unlisted in a direct message with me.")))
+    return Reply(tuple(lines))
+
+
+async def withdraw(ctx: Context, args: Args) -> Reply:
+    statement = load_statement(ctx, args["id"])
+    name = _org_name(args["organisation"])
+    row = active_signature(ctx.db, statement.id or 0, normalise_org_name(name))
+    if row is None:
+        raise CommandError(f"{name} has not signed {statement.code}.")
+    if row.signed_by != ctx.caller.id and ctx.caller.role < Role.SECRETARIAT:
+        raise CommandError(f"Only whoever signed for {row.org_name}, or the secretariat, can "
+                           "withdraw it.")
+    row.withdrawn_at, row.withdrawn_by = ctx.now, ctx.caller.id
+    ctx.db.add(row)
+    ctx.audit("statement.withdraw", statement.code, "(unlisted)" if row.unlisted else row.org_name)
+    return Reply.text(f"{row.org_name} withdrawn from {statement.code}; "
+                      f"{totals(*counts(ctx.db, statement.id or 0))} remain.")
+
+
+async def signatories(ctx: Context, args: Args) -> Reply:
+    statement = load_statement(ctx, args["id"])
+    rows = active_signatures(ctx.db, statement.id or 0)
+    listed = sorted((s for s in rows if not s.unlisted), key=lambda s: s.org_name.casefold())
+    unlisted = len(rows) - len(listed)
+    page = args.opt("page", 1)
+    pages = max(1, (len(listed) + PAGE_SIZE - 1) // PAGE_SIZE)
+    if not 1 <= page <= pages:
+        raise CommandError(f"Page {page} does not exist; there {'is' if pages == 1 else 'are'} "
+                           f"{pages}.")
+    header = f"{statement.code} \"{statement.title}\": {totals(*counts(ctx.db, statement.id or 0))}"
+    if unlisted:
+        header += f" ({unlisted} unlisted, not named)"
+    lines: list[Line] = [line(b(header + (f" — page {page} of {pages}" if pages > 1 else "")))]
+    earlier = False
+    for s in listed[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
+        mark = "†" if s.text_version < statement.text_version else ""
+        earlier = earlier or bool(mark)
+        lines.append(item(s.org_name, f" ({name_of(s.country)})" if s.country else "", mark))
+    if not rows:
+        lines.append(line(i(f"Nobody yet. {ctx.cmd('signon')} {statement.code} <organisation>")))
+    if earlier:
+        lines.append(line(i("† signed an earlier version of the text")))
+    if page < pages:
+        lines.append(line(i(f"More: {ctx.cmd('signatories')} {statement.code} page={page + 1}")))
+    return Reply(tuple(lines))
+
+
+async def org(ctx: Context, args: Args) -> Reply:
+    profile = ctx.db.get(OrgProfile, ctx.caller.id)
+    if profile is None:
+        return Reply.text(f"No organisation saved. {ctx.cmd('org set')} <name> | <country> "
+                          "level=... ecosoc=...")
+    return Reply.text(_profile_text(profile))
+
+
+def _profile_text(profile: OrgProfile) -> str:
+    parts = [profile.org_name]
+    if profile.country:
+        parts.append(name_of(profile.country))
+    if profile.level:
+        parts.append(f"level {profile.level}")
+    if profile.ecosoc:
+        parts.append(f"ECOSOC {profile.ecosoc}")
+    return "You sign for: " + " · ".join(parts)
+
+
+async def org_set(ctx: Context, args: Args) -> Reply:
+    name = _org_name(args["name"])
+    country = parse_country(args["country"]).code if args.get("country") else None
+    profile = ctx.db.get(OrgProfile, ctx.caller.id) or OrgProfile(user_id=ctx.caller.id,
+                                                                   org_name=name)
+    profile.org_name, profile.country = name, country
+    profile.level, profile.ecosoc = args.opt("level"), args.opt("ecosoc")
+    ctx.db.add(profile)
+    return Reply.text(_profile_text(profile) + ". Now /signon <id> alone signs for it."
+                      .replace("/", ctx.prefix))

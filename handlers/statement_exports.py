@@ -1,0 +1,149 @@
+"""Sign-on lists leaving the chat: CSV, a paste-ready list, the HRC co-sponsor block, nudges.
+
+Unlisted signatories are never named in text or hrc; the CSV names them, so it
+goes only to a direct message or a secure room. Signatures on an earlier text
+version are flagged in every export.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from bot.commands import Args, CommandError
+from bot.context import Context
+from bot.replies import OutFile, Reply, b, line
+from handlers.countries import name_of
+from handlers.csv_export import csv_file
+from handlers.signons import totals
+from handlers.statement_lookup import load_statement
+from handlers.when import closes_in, stamp
+from storage import roles
+from storage.statements import Signature, Statement, active_signatures, counts
+
+CSV_COLUMNS = ("statement", "organisation", "country", "country_code", "level", "ecosoc",
+               "unlisted", "text_version", "earlier_version", "signed_by", "signed_in",
+               "signed_at", "withdrawn_at", "withdrawn_by")
+EARLIER = "†"
+STATUS_PHRASES = {
+    "general": ("a non-governmental organization in general consultative status",
+                "non-governmental organizations in general consultative status"),
+    "special": ("a non-governmental organization in special consultative status",
+                "non-governmental organizations in special consultative status"),
+    "roster": ("a non-governmental organization on the roster",
+               "non-governmental organizations on the roster"),
+}
+
+
+async def export_statement(ctx: Context, args: Args) -> Reply:
+    statement = load_statement(ctx, args["id"])
+    fmt = args.get("format") or "csv"
+    ctx.audit("statement.export", statement.code, fmt)
+    if fmt == "csv":
+        return _csv(ctx, statement)
+    listed = sorted((s for s in active_signatures(ctx.db, statement.id or 0) if not s.unlisted),
+                    key=lambda s: s.org_name.casefold())
+    return _text(ctx, statement, listed) if fmt == "text" else _hrc(ctx, statement, listed)
+
+
+def _earlier(statement: Statement, s: Signature) -> str:
+    return EARLIER if s.text_version < statement.text_version else ""
+
+
+def _csv(ctx: Context, statement: Statement) -> Reply:
+    if not ctx.room.private:
+        raise CommandError("The CSV names unlisted signatories: ask for it in a direct message "
+                           f"with me or in a secure room. Here, {ctx.cmd('statement export')} "
+                           f"{statement.code} text works.")
+    rows = ctx.db.exec(select(Signature).where(Signature.statement_id == statement.id)
+                       .order_by(Signature.org_key)).all()
+    data = [[statement.code, s.org_name, name_of(s.country) if s.country else "",
+             s.country or "", s.level or "", s.ecosoc or "", "yes" if s.unlisted else "no",
+             str(s.text_version), "yes" if _earlier(statement, s) else "no",
+             roles.describe(ctx.db, s.signed_by), s.signed_in, stamp(s.signed_at, ctx.tz),
+             stamp(s.withdrawn_at, ctx.tz) if s.withdrawn_at else "",
+             roles.describe(ctx.db, s.withdrawn_by) if s.withdrawn_by else ""] for s in rows]
+    active = sum(1 for s in rows if s.withdrawn_at is None)
+    return Reply.of(f"{statement.code}: {len(rows)} rows ({active} active, "
+                    f"{len(rows) - active} withdrawn).",
+                    file=csv_file(f"{statement.code}-signons.csv", CSV_COLUMNS, data))
+
+
+def _text(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:
+    body = [f"{s.org_name}" + (f" ({name_of(s.country)})" if s.country else "")
+            + _earlier(statement, s) for s in listed]
+    total, countries = counts(ctx.db, statement.id or 0)
+    unlisted = total - len(listed)
+    footer = [totals(total, countries)]
+    if unlisted:
+        footer.append(f"({unlisted} of them unlisted: counted, not named)")
+    if any(_earlier(statement, s) for s in listed):
+        footer.append(f"{EARLIER} signed an earlier version of the text")
+    text = "\n".join([*body, "", *footer])
+    return Reply.text(text) + Reply.of(file=OutFile(f"{statement.code}-signatories.txt",
+                                                    text.encode("utf-8"), "text/plain"))
+
+
+def _names(rows: list[Signature]) -> str:
+    return ", ".join(s.org_name for s in rows)
+
+
+def _hrc(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:
+    groups = {status: [s for s in listed if s.ecosoc == status] for status in STATUS_PHRASES}
+    without = [s for s in listed if s.ecosoc not in STATUS_PHRASES]
+    sponsors = [s for rows in groups.values() for s in rows]
+    if not sponsors:
+        raise CommandError(f"An HRC written statement needs at least one co-sponsor with ECOSOC "
+                           f"status; nobody has signed {statement.code} with ecosoc=general, "
+                           "special or roster.")
+    parts = [f"{_names(rows)}, {STATUS_PHRASES[status][len(rows) > 1]}"
+             for status, rows in groups.items() if rows]
+    kind = "Joint written statement" if len(sponsors) > 1 else "Written statement"
+    lines = [f"{kind}{'*' if without else ''} submitted by {', '.join(parts)}"]
+    if without:
+        many = len(without) > 1
+        lines += ["", f"*{_names(without)}, {'NGOs' if many else 'an NGO'} without consultative "
+                      f"status, also {'share' if many else 'shares'} the views expressed in this "
+                      "statement."]
+    notes = []
+    unknown = [s for s in without if s.ecosoc is None]
+    if unknown:
+        notes.append(f"No ECOSOC status given for: {_names(unknown)} (printed as without "
+                     "status; they can re-sign with ecosoc=...).")
+    earlier = [s for s in listed if _earlier(statement, s)]
+    if earlier:
+        notes.append(f"{EARLIER} Signed an earlier version of the text: {_names(earlier)}.")
+    unlisted = counts(ctx.db, statement.id or 0)[0] - len(listed)
+    if unlisted:
+        notes.append(f"{unlisted} unlisted signator{'ies are' if unlisted > 1 else 'y is'} not "
+                     "printed.")
+    block = "\n".join(lines)
+    return Reply.of(line(b(f"{statement.code} co-sponsor block")), *block.split("\n"),
+                    *(line(n) for n in notes),
+                    file=OutFile(f"{statement.code}-hrc-cosponsors.txt", block.encode("utf-8"),
+                                 "text/plain"))
+
+
+def nudge_times(statement: Statement, *, nudge_days: tuple[int, ...], send_time: time,
+                tz: ZoneInfo) -> list[tuple[int, datetime]]:
+    """(days before, when) of each nudge: at ``send_time`` on the day, before the deadline."""
+    if statement.deadline is None:
+        return []
+    deadline_day = statement.deadline.astimezone(tz).date()
+    out = []
+    for days in sorted(set(nudge_days), reverse=True):
+        at = datetime.combine(deadline_day - timedelta(days=days), send_time, tzinfo=tz)
+        if at < statement.deadline:
+            out.append((days, at))
+    return out
+
+
+def nudge_message(db: Session, statement: Statement, *, now: datetime, tz: ZoneInfo,
+                  prefix: str = "/") -> Reply:
+    total, _ = counts(db, statement.id or 0)
+    when = closes_in(statement.deadline, now, tz) if statement.deadline else "is open"
+    return Reply.of(line(b(f"{statement.code} \"{statement.title}\""), f" {when} — {total} "
+                         f"sign-on{'s' if total != 1 else ''} so far. "
+                         f"{prefix}signon {statement.code} <organisation>"))

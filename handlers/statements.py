@@ -1,0 +1,243 @@
+"""Joint statements: what a secretariat opens, edits, versions and closes.
+
+Sign-ons live in ``handlers.signons`` and exports in ``handlers.statement_exports``;
+the registry entries of all of them are here, so /help shows one family.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.commands import SEP, Args, Command, CommandError, Option, Param, Role, UsageError
+from bot.context import Context
+from bot.replies import Line, Reply, b, i, item, line
+from handlers.signons import org, org_set, signatories, signon, withdraw
+from handlers.statement_exports import export_statement
+from handlers.statement_lookup import deadline_words, load_statement
+from handlers.when import parse_deadline, sentence, stamp
+from storage.statements import (
+    ECOSOC,
+    LEVELS,
+    Statement,
+    StatementRoom,
+    StatementText,
+    active_signatures,
+    counts,
+    open_statements,
+    rooms_of,
+)
+
+SESSION_RULE = re.compile(r"(HRC|UPR)\d{1,3}", re.IGNORECASE)
+
+def _apply_options(ctx: Context, statement: Statement, options: dict[str, str]) -> list[str]:
+    changed = []
+    if "title" in options:
+        statement.title = _title(options["title"])
+        changed.append("title")
+    if "deadline" in options:
+        deadline = parse_deadline(options["deadline"], ctx.tz)
+        if deadline <= ctx.now:
+            raise CommandError(f"The deadline {stamp(deadline, ctx.tz)} is in the past.")
+        statement.deadline = deadline
+        changed.append("deadline")
+    if "session" in options:
+        if not SESSION_RULE.fullmatch(options["session"]):
+            raise CommandError(f"session= must be a session code like HRC62 or UPR51, not "
+                               f"'{options['session']}'.")
+        statement.session = options["session"].upper()
+        changed.append("session")
+    if "url" in options:
+        if not options["url"].startswith(("http://", "https://")):
+            raise CommandError("url= must start with http:// or https://.")
+        statement.url = options["url"]
+        changed.append("url")
+    return changed
+
+
+def _title(title: str) -> str:
+    if not title.strip():
+        raise UsageError("The title is empty.")
+    if len(title) > 500:
+        raise CommandError(f"The title is {len(title)} characters; keep it under 500.")
+    return title.strip()
+
+
+def announcement(ctx: Context, statement: Statement) -> Reply:
+    lines: list[Line] = [line(b(f"New joint statement {statement.code}"), f": {statement.title}")]
+    details = [sentence(deadline_words(ctx, statement))]
+    if statement.session:
+        details.append(f"session {statement.session}")
+    lines.append(line(" · ".join(details)))
+    if statement.url:
+        lines.append(line("Text: ", statement.url))
+    lines.append(line(f"Sign on: {ctx.cmd('signon')} {statement.code} <organisation>"))
+    return Reply(tuple(lines))
+
+
+async def new_statement(ctx: Context, args: Args) -> Reply:
+    statement = Statement(title=_title(args["title"]), created_by=ctx.caller.id,
+                          created_at=ctx.now)
+    _apply_options(ctx, statement, args.options)
+    ctx.db.add(statement)
+    ctx.db.flush()
+    ctx.db.add(StatementRoom(statement_id=statement.id or 0, room_id=ctx.room.id))
+    ctx.audit("statement.new", statement.code, statement.title)
+    return announcement(ctx, statement)
+
+
+async def announce(ctx: Context, args: Args) -> Reply:
+    statement = load_statement(ctx, args["id"])
+    if ctx.room.id in rooms_of(ctx.db, statement.id or 0):
+        raise CommandError(f"{statement.code} was already announced here.")
+    ctx.db.add(StatementRoom(statement_id=statement.id or 0, room_id=ctx.room.id))
+    ctx.audit("statement.announce", statement.code)
+    return announcement(ctx, statement)
+
+
+async def edit_statement(ctx: Context, args: Args) -> Reply:
+    statement = load_statement(ctx, args["id"])
+    if not args.options:
+        raise UsageError("Give at least one of title=, deadline=, session=, url=.")
+    changed = _apply_options(ctx, statement, args.options)
+    ctx.db.add(statement)
+    ctx.audit("statement.edit", statement.code, ", ".join(changed))
+    return Reply.text(f"{statement.code} updated ({', '.join(changed)}). "
+                      f"{sentence(deadline_words(ctx, statement))}.")
+
+
+async def new_text(ctx: Context, args: Args) -> Reply:
+    statement = load_statement(ctx, args["id"])
+    signed_before, _ = counts(ctx.db, statement.id or 0)
+    statement.text_version += 1
+    ctx.db.add(StatementText(statement_id=statement.id or 0, version=statement.text_version,
+                             text=args["text"], at=ctx.now, by=ctx.caller.id))
+    ctx.db.add(statement)
+    ctx.audit("statement.text", statement.code, f"version {statement.text_version}")
+    notice = Reply.of(line(b(f"{statement.code} \"{statement.title}\""), ": the text changed "
+                           f"(version {statement.text_version})."),
+                      f"{signed_before} organisation{'s' if signed_before != 1 else ''} signed "
+                      "an earlier version; exports flag them. Read the new text before "
+                      f"signing: {ctx.cmd('statement')} {statement.code}")
+    for room_id in rooms_of(ctx.db, statement.id or 0):
+        ctx.notify(room_id, notice)
+    return notice
+
+
+async def set_open(ctx: Context, args: Args, *, status: str) -> Reply:
+    statement = load_statement(ctx, args["id"])
+    if statement.status == status:
+        raise CommandError(f"{statement.code} is already {status}.")
+    statement.status = status
+    ctx.db.add(statement)
+    ctx.audit(f"statement.{'close' if status == 'closed' else 'reopen'}", statement.code)
+    total, countries = counts(ctx.db, statement.id or 0)
+    return Reply.text(f"{statement.code} is {status}: {total} sign-on{'s' if total != 1 else ''} "
+                      f"from {countries} countr{'ies' if countries != 1 else 'y'}.")
+
+
+async def close_statement(ctx: Context, args: Args) -> Reply:
+    return await set_open(ctx, args, status="closed")
+
+
+async def reopen_statement(ctx: Context, args: Args) -> Reply:
+    return await set_open(ctx, args, status="open")
+
+
+async def show_statement(ctx: Context, args: Args) -> Reply:
+    statement = load_statement(ctx, args["id"])
+    total, countries = counts(ctx.db, statement.id or 0)
+    lines: list[Line] = [line(b(f"{statement.code}"), f" {statement.title} — {statement.status}")]
+    lines.append(line(sentence(deadline_words(ctx, statement))
+                      + (f" · session {statement.session}" if statement.session else "")))
+    if statement.url:
+        lines.append(line("Text: ", statement.url))
+    latest = ctx.db.get(StatementText, (statement.id, statement.text_version))
+    if latest is not None:
+        lines.append(line(f"Text version {statement.text_version}: ", latest.text))
+    lines.append(line(f"{total} organisation{'s' if total != 1 else ''} from {countries} "
+                      f"countr{'ies' if countries != 1 else 'y'} signed."))
+    mine = [s for s in active_signatures(ctx.db, statement.id or 0)
+            if s.signed_by == ctx.caller.id]
+    if mine:
+        # An unlisted name typed in a DM must not come back in a group room.
+        shown = [s for s in mine if ctx.room.private or not s.unlisted]
+        hidden = len(mine) - len(shown)
+        names = [s.org_name + (" (earlier text)" if s.text_version < statement.text_version
+                               else "") for s in shown]
+        if hidden:
+            names.append(f"{hidden} unlisted (named only in a direct message)")
+        lines.append(line("You signed for: ", ", ".join(names)))
+    elif statement.status == "open":
+        lines.append(line(i(f"You have not signed. {ctx.cmd('signon')} {statement.code} "
+                            "<organisation>")))
+    return Reply(tuple(lines))
+
+
+async def list_statements(ctx: Context, args: Args) -> Reply:
+    rows = open_statements(ctx.db)
+    if not rows:
+        return Reply.text("No open statements.")
+    lines: list[Line] = [line(b("Open statements:"))]
+    for statement in rows:
+        total, countries = counts(ctx.db, statement.id or 0)
+        lines.append(item(b(statement.code), f" {statement.title} — "
+                          f"{deadline_words(ctx, statement)} — {total} sign-on"
+                          f"{'s' if total != 1 else ''}, {countries} countr"
+                          f"{'ies' if countries != 1 else 'y'}"))
+    return Reply(tuple(lines))
+
+
+_ID = Param("id")
+_EDIT = (Option("title", "text"), Option("deadline", "YYYY-MM-DD[THH:MM]"),
+         Option("session", "HRC62"), Option("url", "link"))
+
+COMMANDS = [
+    Command("statements", list_statements, "List open joint statements with their deadlines"),
+    Command("statement", show_statement, "Show a statement, its count and whether you signed",
+            params=(_ID,), example="/statement S3"),
+    Command("statement", new_statement, "Open a joint statement for sign-ons", sub="new",
+            params=(Param("title", kind="text"),), options=_EDIT[1:], role=Role.SECRETARIAT,
+            example='/statement new "Joint letter on reprisals against Egyptian defenders" '
+                    "deadline=2026-12-04 session=HRC61"),
+    Command("statement", announce, "Announce a statement in this room too (it then gets "
+            "text-change notices and deadline nudges)", sub="announce", params=(_ID,),
+            role=Role.SECRETARIAT, example="/statement announce S3"),
+    Command("statement", edit_statement, "Change a statement's title, deadline, session or link",
+            sub="edit", params=(_ID,), options=_EDIT, role=Role.SECRETARIAT,
+            example="/statement edit S3 deadline=2026-12-06T12:00"),
+    Command("statement", new_text, "Record a new version of the text (or a link to it)",
+            sub="text", params=(_ID, Param("text", kind="text")), role=Role.SECRETARIAT,
+            example="/statement text S3 https://example.org/letter-v2"),
+    Command("statement", close_statement, "Close sign-ons", sub="close", params=(_ID,),
+            role=Role.SECRETARIAT),
+    Command("statement", reopen_statement, "Reopen sign-ons", sub="reopen", params=(_ID,),
+            role=Role.SECRETARIAT),
+    Command("statement", export_statement, "Export sign-ons: CSV, a paste-ready list, or the "
+            "HRC co-sponsor block", sub="export",
+            params=(_ID, Param("format", optional=True, choices=("csv", "text", "hrc"))),
+            role=Role.SECRETARIAT, example="/statement export S3 hrc",
+            details="csv has every field and is sent only in a direct message or a secure "
+                    "room; text and hrc never name unlisted signatories."),
+    Command("signon", signon, "Sign a statement for your organisation",
+            params=(_ID, Param("organisation", kind="text", optional=True), SEP,
+                    Param("country", kind="text", optional=True)),
+            options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
+            flags=("unlisted",),
+            example='/signon S3 "Cairo Institute for Human Rights Studies" | Egypt '
+                    "level=regional ecosoc=special",
+            details="unlisted: the signature counts but the name is never printed.\n"
+                    "With /org set saved, /signon S3 alone signs for your organisation."),
+    Command("withdraw", withdraw, "Withdraw an organisation's signature",
+            params=(_ID, Param("organisation", kind="text")),
+            example='/withdraw S3 "Cairo Institute for Human Rights Studies"'),
+    Command("signatories", signatories, "List who signed, alphabetically",
+            params=(_ID,), options=(Option("page", "N", kind="int"),),
+            example="/signatories S3"),
+    Command("org", org, "Show the organisation you sign for"),
+    Command("org", org_set, "Save your organisation's details for quick sign-ons", sub="set",
+            params=(Param("name", kind="text"), SEP, Param("country", kind="text",
+                                                            optional=True)),
+            options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
+            example='/org set "Gulf Centre for Human Rights" | Lebanon level=regional '
+                    "ecosoc=special"),
+]
