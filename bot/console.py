@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
+
+from sqlmodel import col, func, select
 
 from bot.commands import Role
 from bot.config import Config
@@ -22,6 +24,7 @@ from bot.events import Event
 from bot.replies import OutFile, Reply
 from handlers import build_registry
 from storage.database import Database
+from storage.outbox import OutboxMessage
 
 HISTORY = Path.home() / ".caucus_bot_history"
 CONSOLE_ROOM = "console:console"
@@ -63,21 +66,30 @@ def open_console(config: Config, *, role: Role, user: str, direct: bool,
         room_id = CONSOLE_ROOM
         extra[CONSOLE_ROOM] = Place(CONSOLE_ROOM, "console", "console")
     dispatcher = Dispatcher(config=config, registry=build_registry(), database=database,
-                            extra_rooms=extra, role_overrides={f"console:{user}": role},
-                            deliver=_print_elsewhere(config))
+                            extra_rooms=extra, role_overrides={f"console:{user}": role})
     return ConsoleRoom(dispatcher, user=user, room_id=room_id, direct=direct), database
 
 
-def _print_elsewhere(config: Config) -> Callable[[str, Reply], Awaitable[None]]:
-    """Messages for other rooms are shown, marked, since the console has no other rooms."""
+def queued_notices(database: Database, config: Config, after_id: int) -> tuple[str, int]:
+    """What a command queued for other rooms, shown but left for the real bot to deliver.
 
-    async def deliver(room_id: str, reply: Reply) -> None:
-        room = config.room_for(room_id)
-        label = room.name if room is not None else room_id
-        text = "\n".join(f"  {ln}" for ln in reply.plain().split("\n"))
-        sys.stdout.write(f"[to {label}]\n{text}\n")
+    The console may be pointed at a live database: it must never consume rows
+    that the running bot is to send to Telegram or Matrix.
+    """
+    with database.session() as db:
+        rows = db.exec(select(OutboxMessage).where(col(OutboxMessage.id) > after_id)
+                       .order_by(col(OutboxMessage.id))).all()
+    out = []
+    for row in rows:
+        room = config.room_for(row.room_id)
+        text = "\n".join(f"  {ln}" for ln in Reply.from_json(row.payload).plain().split("\n"))
+        out.append(f"[queued for {room.name if room else row.room_id}]\n{text}")
+    return "\n".join(out), max([after_id, *(r.id or 0 for r in rows)])
 
-    return deliver
+
+def last_outbox_id(database: Database) -> int:
+    with database.session() as db:
+        return db.exec(select(func.max(OutboxMessage.id))).one() or 0
 
 
 def render(reply: Reply, save_file: Callable[[OutFile], Path]) -> str:
@@ -108,6 +120,8 @@ async def repl(room: ConsoleRoom, *, stdin: TextIO, stdout: TextIO, interactive:
                save_file: Callable[[OutFile], Path]) -> None:
     loop = asyncio.get_running_loop()
     prompt = f"{room.user_name}> " if interactive else ""
+    database, config = room.dispatcher.database, room.dispatcher.config
+    seen = last_outbox_id(database)
     while True:
         try:
             text = await loop.run_in_executor(None, _read_line, stdin, prompt, interactive)
@@ -120,6 +134,9 @@ async def repl(room: ConsoleRoom, *, stdin: TextIO, stdout: TextIO, interactive:
         reply = await room.send(text)
         if reply is not None:
             stdout.write(render(reply, save_file) + "\n")
+            notices, seen = queued_notices(database, config, seen)
+            if notices:
+                stdout.write(notices + "\n")
             stdout.flush()
         elif interactive:
             stdout.write("(chat: no command, nothing to answer)\n")

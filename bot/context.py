@@ -6,7 +6,7 @@ testable without a network, and identical on both networks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from bot.commands import Role
 from bot.replies import Reply
-from storage import audit
+from storage import audit, outbox
 
 if TYPE_CHECKING:
     from bot.commands import Registry
@@ -54,7 +54,6 @@ class Context:
     config: Config
     registry: Registry
     prefix: str = "/"
-    notices: list[tuple[str, Reply]] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -68,9 +67,9 @@ class Context:
         return f"{self.prefix}{qualified}"
 
     def notify(self, room_id: str, reply: Reply) -> None:
-        """Tell another room, once this command's changes are committed."""
+        """Tell another room: queued in the outbox in this command's own transaction."""
         if room_id != self.room.id:
-            self.notices.append((room_id, reply))
+            outbox.enqueue(self.db, room_id, reply, now=self.now)
 
     def audit(self, action: str, target: str = "", detail: str = "") -> None:
         audit.record(self.db, at=self.now, actor_id=self.caller.id, room_id=self.room.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from bot.commands import Command, CommandError, Registry, Role, UsageError
@@ -23,9 +23,6 @@ from storage.database import Database
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-# Sends a reply to another room than the one a command came from (announcements,
-# "the text changed" notices, reminders). The bridge's outbox provides the real one.
-Deliver = Callable[[str, Reply], Awaitable[None]]
 
 
 def utcnow() -> datetime:
@@ -40,10 +37,8 @@ def permitted(command: Command, role: Role) -> bool:
 class Dispatcher:
     def __init__(self, *, config: Config, registry: Registry, database: Database,
                  clock: Clock = utcnow, extra_rooms: Mapping[str, Place] | None = None,
-                 role_overrides: Mapping[str, Role] | None = None,
-                 deliver: Deliver | None = None):
+                 role_overrides: Mapping[str, Role] | None = None):
         self.config = config
-        self.deliver = deliver
         self.registry = registry
         self.database = database
         self.clock = clock
@@ -51,6 +46,8 @@ class Dispatcher:
         self.role_overrides = dict(role_overrides or {})
         self.bot_usernames: set[str] = set()  # filled by adapters (Telegram's getMe)
         self._seen: set[tuple[str, str, bool]] = set()
+        # Run after every committed command: wake the outbox, re-plan the scheduler.
+        self.after_commit: list[Callable[[], None]] = []
 
     def place_for(self, event: Event) -> Place | None:
         """Where the event happened, or None if the bot does not act there."""
@@ -86,7 +83,6 @@ class Dispatcher:
                 self._check_permission(command, role, line.prefix)
                 reply = await command.handler(ctx, command.parse(rest))
                 db.commit()
-                await self._deliver_notices(ctx)
             except CommandError as exc:
                 db.rollback()
                 return _with_prefix(exc, line.prefix)
@@ -98,14 +94,9 @@ class Dispatcher:
                 return Reply.text(f"Something went wrong (ref {ref}). Nothing was changed; "
                                   "tell an admin this reference if it happens again.", error=True)
         log.info("command %s by %s in %s", command.qualified, event.sender_id, event.room_id)
+        for hook in self.after_commit:
+            hook()
         return reply
-
-    async def _deliver_notices(self, ctx: Context) -> None:
-        for room_id, notice in ctx.notices:
-            if self.deliver is None:
-                log.warning("no delivery configured; a notice for %s was not sent", room_id)
-                continue
-            await self.deliver(room_id, notice)
 
     def _role(self, db, user_id: str, place: Place) -> Role:  # type: ignore[no-untyped-def]
         if user_id in self.role_overrides:

@@ -9,7 +9,9 @@ here, in one place, at render time.
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Union
@@ -66,6 +68,24 @@ class Reply:
 
     def __add__(self, other: Reply) -> Reply:
         return Reply(self.lines + other.lines, file=self.file or other.file, error=self.error)
+
+    def to_json(self) -> str:
+        """A stable serialisation, for the outbox: the reply is rendered when delivered."""
+        data: dict = {"lines": [{"c": [_node_json(n) for n in ln.content], "b": ln.bullet}
+                                for ln in self.lines]}
+        if self.file is not None:
+            data["file"] = {"name": self.file.name, "mime": self.file.mime,
+                            "data": base64.b64encode(self.file.data).decode()}
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Reply:
+        data = json.loads(text)
+        file = data.get("file")
+        return cls(tuple(Line(tuple(_node_from(n) for n in ln["c"]), ln["b"])
+                         for ln in data["lines"]),
+                   file=OutFile(file["name"], base64.b64decode(file["data"]), file["mime"])
+                   if file else None)
 
     def plain(self) -> str:
         return "\n".join(("• " if ln.bullet else "") + _plain(ln.content) for ln in self.lines)
@@ -161,3 +181,20 @@ def _html(content: tuple[Inline, ...]) -> str:
         else:
             out.append(html.escape(_plain((part,)), quote=False))
     return "".join(out)
+
+
+def _node_json(node: Inline) -> object:
+    if isinstance(node, str):
+        return node
+    if isinstance(node, Span):
+        return {"s": node.style, "c": [_node_json(n) for n in node.content]}
+    return {"href": node.href, "label": node.label}
+
+
+def _node_from(data: object) -> Inline:
+    if isinstance(data, str):
+        return data
+    assert isinstance(data, dict)
+    if "href" in data:
+        return Link(data["href"], data["label"])
+    return Span(data["s"], tuple(_node_from(n) for n in data["c"]))

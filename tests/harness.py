@@ -18,6 +18,7 @@ from bot.dispatcher import Dispatcher
 from bot.events import Event
 from bot.replies import Reply
 from handlers import all_commands
+from storage import outbox
 from storage.database import Database
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -69,10 +70,8 @@ class FakeBot:
         self.database = Database(self.config.bot.database_url)
         self.database.upgrade()
         self.registry = Registry([*all_commands(), *extra_commands])
-        self.delivered: list[tuple[str, Reply]] = []
         self.dispatcher = Dispatcher(config=self.config, registry=self.registry,
-                                     database=self.database, clock=lambda: self.now,
-                                     deliver=self._deliver)
+                                     database=self.database, clock=lambda: self.now)
         self.dispatcher.bot_usernames.add("caucusbot")
         self._ids = itertools.count(1)
         self._names: dict[str, str] = {}
@@ -81,8 +80,10 @@ class FakeBot:
     def admin(self) -> str:
         return self.net.admin
 
-    async def _deliver(self, room_id: str, reply: Reply) -> None:
-        self.delivered.append((room_id, reply))
+    def queued(self) -> list[tuple[str, Reply]]:
+        """What waits in the outbox for other rooms, oldest first."""
+        with self.database.session() as db:
+            return [(row.room_id, Reply.from_json(row.payload)) for row in outbox.pending(db)]
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)

@@ -43,3 +43,13 @@ def test_text_reply_splits_lines():
 
 def test_join_interleaves():
     assert Reply.of(line(*join(["a", b("b"), "c"]))).plain() == "a, b, c"
+
+
+def test_json_round_trip_keeps_markup_and_files():
+    from bot.replies import OutFile
+
+    reply = Reply.of(line(b("S1 ", i("x")), " <y> ", link("https://e.org", "doc")), item(code("a")),
+                     file=OutFile("a.csv", b"\xef\xbb\xbfa,b", "text/csv"))
+    again = Reply.from_json(reply.to_json())
+    assert again == reply
+    assert again.html(html_lists=True) == reply.html(html_lists=True)

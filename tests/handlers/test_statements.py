@@ -99,8 +99,7 @@ async def test_new_text_tells_every_room_that_has_it(bot: FakeBot, sec: str, net
                            room=net.secure_room)
     assert answer.startswith('S1 "Letter": the text changed (version 2).\n2 organisations '
                              "signed an earlier version")
-    assert [room for room, _ in bot.delivered] == [net.room]
-    assert bot.delivered[0][1].plain() == answer
+    assert [(room, reply.plain()) for room, reply in bot.queued()] == [(net.room, answer)]
     shown = await bot.say("/statement S1")
     assert "Text version 2: https://example.org/v2" in shown
     assert "You signed for: Org A (earlier text), Org B (earlier text)" in shown
