@@ -63,6 +63,15 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.add_argument("--config", type=Path)
     upgrade.add_argument("--database", help="database URL (overrides the config)")
     upgrade.set_defaults(func=_db_upgrade)
+
+    cal = sub.add_parser("calendar", help="the HRC calendar")
+    cal_sub = cal.add_subparsers(dest="calendar_command", metavar="ACTION", required=True)
+    imp = cal_sub.add_parser("import", help="load sessions, deadlines and templates from a "
+                                            "TOML file (idempotent)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--config", type=Path)
+    imp.add_argument("--database", help="database URL (overrides the config)")
+    imp.set_defaults(func=_calendar_import)
     return parser
 
 
@@ -103,6 +112,29 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     database.upgrade()
     print(f"database {database.engine.url.render_as_string()} is up to date")
     database.dispose()
+    return 0
+
+
+def _calendar_import(args: argparse.Namespace) -> int:
+    from bot.calendar_data import CalendarFileError, import_file
+    from bot.dispatcher import utcnow
+    from handlers.reminder_plan import replan
+    from storage.database import Database
+
+    config = _config(args)
+    database = Database(config.bot.database_url)
+    database.upgrade()
+    try:
+        with database.session() as db:
+            result = import_file(db, args.file, config.bot.tz)
+            replan(db, config, utcnow())
+            db.commit()
+    except CalendarFileError as exc:
+        print(f"caucus-bot calendar import: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    print(f"imported {args.file}: {result}")
     return 0
 
 

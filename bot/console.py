@@ -22,6 +22,7 @@ from bot.context import Place
 from bot.dispatcher import Dispatcher
 from bot.events import Event
 from bot.replies import OutFile, Reply
+from bot.startup import prepare
 from handlers import build_registry
 from storage.database import Database
 from storage.outbox import OutboxMessage
@@ -51,8 +52,7 @@ class ConsoleRoom:
 def open_console(config: Config, *, role: Role, user: str, direct: bool,
                  room_name: str | None) -> tuple[ConsoleRoom, Database]:
     """Build the dispatcher over the configured database; raises ValueError on a bad room."""
-    database = Database(config.bot.database_url)
-    database.upgrade()
+    database = prepare(config)
     extra: dict[str, Place] = {}
     if direct:
         room_id = f"console:dm-{user}"

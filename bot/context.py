@@ -6,7 +6,7 @@ testable without a network, and identical on both networks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -54,6 +54,9 @@ class Context:
     config: Config
     registry: Registry
     prefix: str = "/"
+    # What this command changed beyond its own records ("outbox", "schedule"), so that
+    # the dispatcher can wake the outbox worker or re-plan the scheduler after commit.
+    changes: set[str] = field(default_factory=set)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -70,6 +73,7 @@ class Context:
         """Tell another room: queued in the outbox in this command's own transaction."""
         if room_id != self.room.id:
             outbox.enqueue(self.db, room_id, reply, now=self.now)
+            self.changes.add("outbox")
 
     def audit(self, action: str, target: str = "", detail: str = "") -> None:
         audit.record(self.db, at=self.now, actor_id=self.caller.id, room_id=self.room.id,

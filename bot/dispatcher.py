@@ -46,8 +46,8 @@ class Dispatcher:
         self.role_overrides = dict(role_overrides or {})
         self.bot_usernames: set[str] = set()  # filled by adapters (Telegram's getMe)
         self._seen: set[tuple[str, str, bool]] = set()
-        # Run after every committed command: wake the outbox, re-plan the scheduler.
-        self.after_commit: list[Callable[[], None]] = []
+        # Called after each committed command with what it changed ("outbox", "schedule").
+        self.after_commit: list[Callable[[frozenset[str]], None]] = []
 
     def place_for(self, event: Event) -> Place | None:
         """Where the event happened, or None if the bot does not act there."""
@@ -94,8 +94,9 @@ class Dispatcher:
                 return Reply.text(f"Something went wrong (ref {ref}). Nothing was changed; "
                                   "tell an admin this reference if it happens again.", error=True)
         log.info("command %s by %s in %s", command.qualified, event.sender_id, event.room_id)
-        for hook in self.after_commit:
-            hook()
+        if ctx.changes:
+            for hook in self.after_commit:
+                hook(frozenset(ctx.changes))
         return reply
 
     def _role(self, db, user_id: str, place: Place) -> Role:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from bot.config import Config
-from storage.database import Database
+from bot.startup import prepare
 
 # Networks whose adapters this version ships. Each adapter's issue adds its name.
 AVAILABLE_NETWORKS: frozenset[str] = frozenset()
@@ -17,9 +17,7 @@ def run(config: Config) -> int:
         print(f"caucus-bot run: {config.source} configures no network ([telegram] or [matrix]); "
               "nothing to connect to. Try: caucus-bot console", file=sys.stderr)
         return 2
-    database = Database(config.bot.database_url)
-    database.upgrade()
-    database.dispose()
+    prepare(config).dispose()
     missing = [name for name in configured if name not in AVAILABLE_NETWORKS]
     if missing:
         print(f"caucus-bot run: the {' and '.join(missing)} adapter"

@@ -11,10 +11,11 @@ from bot.commands import Command, Registry
 
 
 def all_commands() -> list[Command]:
-    from handlers import admin, cases, statements
+    from handlers import admin, calendar, cases, reminders, statements
     from handlers import help as help_commands
 
-    return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS, *statements.COMMANDS]
+    return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS, *statements.COMMANDS,
+            *calendar.COMMANDS, *reminders.COMMANDS]
 
 
 def build_registry() -> Registry:

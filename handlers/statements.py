@@ -11,6 +11,7 @@ import re
 from bot.commands import SEP, Args, Command, CommandError, Option, Param, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
+from handlers.reminder_plan import rescheduled
 from handlers.signons import org, org_set, signatories, signon, withdraw
 from handlers.statement_exports import export_statement
 from handlers.statement_lookup import deadline_words, load_statement
@@ -81,6 +82,8 @@ async def new_statement(ctx: Context, args: Args) -> Reply:
     ctx.db.add(statement)
     ctx.db.flush()
     ctx.db.add(StatementRoom(statement_id=statement.id or 0, room_id=ctx.room.id))
+    ctx.db.flush()
+    rescheduled(ctx)
     ctx.audit("statement.new", statement.code, statement.title)
     return announcement(ctx, statement)
 
@@ -90,6 +93,8 @@ async def announce(ctx: Context, args: Args) -> Reply:
     if ctx.room.id in rooms_of(ctx.db, statement.id or 0):
         raise CommandError(f"{statement.code} was already announced here.")
     ctx.db.add(StatementRoom(statement_id=statement.id or 0, room_id=ctx.room.id))
+    ctx.db.flush()
+    rescheduled(ctx)
     ctx.audit("statement.announce", statement.code)
     return announcement(ctx, statement)
 
@@ -100,6 +105,8 @@ async def edit_statement(ctx: Context, args: Args) -> Reply:
         raise UsageError("Give at least one of title=, deadline=, session=, url=.")
     changed = _apply_options(ctx, statement, args.options)
     ctx.db.add(statement)
+    ctx.db.flush()
+    rescheduled(ctx)
     ctx.audit("statement.edit", statement.code, ", ".join(changed))
     return Reply.text(f"{statement.code} updated ({', '.join(changed)}). "
                       f"{sentence(deadline_words(ctx, statement))}.")
@@ -129,6 +136,8 @@ async def set_open(ctx: Context, args: Args, *, status: str) -> Reply:
         raise CommandError(f"{statement.code} is already {status}.")
     statement.status = status
     ctx.db.add(statement)
+    ctx.db.flush()
+    rescheduled(ctx)
     ctx.audit(f"statement.{'close' if status == 'closed' else 'reopen'}", statement.code)
     total, countries = counts(ctx.db, statement.id or 0)
     return Reply.text(f"{statement.code} is {status}: {total} sign-on{'s' if total != 1 else ''} "

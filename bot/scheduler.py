@@ -1,0 +1,165 @@
+"""Scheduled reminders: APScheduler 3 on asyncio, its job store in the bot's database.
+
+Reminder rows (``storage.reminders``) say what is due where; this module keeps
+one APScheduler job per pending row (job id = row key), fires it by queueing
+its messages in the outbox and marking the row sent in one transaction, and
+deals with what came due while the bot was down: within ``grace_hours`` it
+fires once on start, later it is recorded as missed. Never twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from bot.config import Config
+from bot.dispatcher import Clock, utcnow
+from handlers.case_reports import stale_digest
+from handlers.reminder_plan import render, replan
+from storage import outbox, reminders
+from storage.database import Database
+from storage.reminders import Reminder
+
+log = logging.getLogger(__name__)
+DIGEST_JOB = "digest:stale-cases"
+# Jobs in a persistent store name their function by import path; they find the
+# running scheduler here when they fire.
+_current: ReminderScheduler | None = None
+
+
+async def run_reminder(key: str) -> None:
+    if _current is not None:
+        _current.fire(key)
+
+
+async def run_digest() -> None:
+    if _current is not None:
+        _current.fire_digest()
+
+
+class ReminderScheduler:
+    def __init__(self, database: Database, config: Config, *, clock: Clock = utcnow,
+                 wake_outbox: Callable[[], None] | None = None):
+        self.database = database
+        self.config = config
+        self.clock = clock
+        self.wake_outbox = wake_outbox or (lambda: None)
+        self.grace = reminders.grace_window(config.reminders.grace_hours)
+        self.scheduler = AsyncIOScheduler(
+            timezone=config.bot.tz,
+            jobstores={"default": SQLAlchemyJobStore(engine=database.engine)},
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": max(1, int(self.grace.total_seconds()))})
+        self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
+
+    async def start(self) -> None:
+        global _current
+        _current = self
+        now = self.clock()
+        with self.database.session() as db:
+            replan(db, self.config, now)
+            db.commit()
+        self.catch_up(now)
+        self.scheduler.start()
+        self.sync_jobs()
+        send = self.config.reminders.send_time
+        self.scheduler.add_job(run_digest, CronTrigger(hour=send.hour, minute=send.minute,
+                                                       timezone=self.config.bot.tz),
+                               id=DIGEST_JOB, replace_existing=True)
+
+    def stop(self) -> None:
+        global _current
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if _current is self:
+            _current = None
+
+    def catch_up(self, now: datetime) -> None:
+        """What came due while the bot was down: fire once if recent, else record it missed."""
+        with self.database.session() as db:
+            late = reminders.overdue(db, now)
+        for row in late:
+            if now - row.due_at <= self.grace:
+                self.fire(row.key)
+            else:
+                self._mark_missed(row.key)
+
+    def sync_jobs(self) -> None:
+        """One job per pending future row, and no job without one."""
+        with self.database.session() as db:
+            rows = {r.key: r for r in reminders.pending(db, after=self.clock())}
+        jobs = {job.id for job in self.scheduler.get_jobs() if job.id != DIGEST_JOB}
+        for key, row in rows.items():
+            if key not in jobs:
+                self.scheduler.add_job(run_reminder, DateTrigger(run_date=row.due_at), id=key,
+                                       args=[key], replace_existing=True)
+        for key in jobs - rows.keys():
+            self.scheduler.remove_job(key)
+
+    def after_commit(self, changes: frozenset[str]) -> None:
+        if "schedule" in changes:
+            self.sync_jobs()
+
+    def fire(self, key: str) -> int:
+        """Queue a reminder's messages and mark it sent, in one transaction; 0 if done before."""
+        now = self.clock()
+        with self.database.session() as db:
+            row = db.get(Reminder, key)
+            if row is None or row.status != reminders.PENDING:
+                return 0
+            reply = render(db, row, self.config, now)
+            queued = 0
+            if reply is not None:
+                for room_id in row.rooms:
+                    if outbox.enqueue(db, room_id, reply, now=now,
+                                      dedupe_key=f"{key}@{room_id}") is not None:
+                        queued += 1
+            row.status = reminders.SENT if reply is not None else reminders.CANCELLED
+            row.fired_at = now
+            db.add(row)
+            db.commit()
+        if queued:
+            self.wake_outbox()
+        log.info("reminder %s fired to %d room(s)", key, queued)
+        return queued
+
+    def fire_digest(self) -> int:
+        now = self.clock()
+        key = f"digest:{now.astimezone(self.config.bot.tz):%Y-%m-%d}"
+        secure = [i for room in self.config.rooms if room.secure for i in room.ids]
+        with self.database.session() as db:
+            if db.get(Reminder, key) is not None or not secure:
+                return 0
+            digest = stale_digest(db, now=now, stale_days=self.config.cases.stale_days)
+            db.add(Reminder(key=key, kind="digest", due_at=now, targets=" ".join(secure),
+                            status=reminders.SENT, fired_at=now))
+            queued = 0
+            if digest is not None:
+                for room_id in secure:
+                    outbox.enqueue(db, room_id, digest, now=now, dedupe_key=f"{key}@{room_id}")
+                    queued += 1
+            db.commit()
+        if queued:
+            self.wake_outbox()
+        return queued
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        if event.job_id != DIGEST_JOB:
+            self._mark_missed(event.job_id)
+
+    def _mark_missed(self, key: str) -> None:
+        with self.database.session() as db:
+            row = db.get(Reminder, key)
+            if row is not None and row.status == reminders.PENDING:
+                row.status, row.fired_at = reminders.MISSED, None
+                db.add(row)
+                db.commit()
+                log.warning("reminder %s was due %s while the bot was down; recorded as missed",
+                            key, row.due_at.isoformat())

@@ -1,0 +1,121 @@
+"""Reminders in chat: what this room will get, switching them, and one-off reminders."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, time
+
+import dateparser
+
+from bot.commands import Args, Command, CommandError, Param, Role, UsageError
+from bot.context import Context
+from bot.replies import Line, Reply, b, item, line
+from handlers.reminder_plan import render, rescheduled
+from handlers.when import stamp
+from storage import reminders
+from storage.models import RoomSetting
+from storage.reminders import Reminder
+
+MAX_WHEN_WORDS = 6
+
+
+def room_ids(ctx: Context) -> tuple[str, ...]:
+    """This room's ids on every network: a bridged pair is one room with two ids."""
+    room = ctx.config.room_for(ctx.room.id)
+    return room.ids if room is not None else (ctx.room.id,)
+
+
+async def show_reminders(ctx: Context, args: Args) -> Reply:
+    ids = room_ids(ctx)
+    upcoming = reminders.for_room(ctx.db, ids, status=reminders.PENDING, since=ctx.now, limit=8)
+    room = ctx.config.room_for(ctx.room.id)
+    setting = [ctx.db.get(RoomSetting, i) for i in ids]
+    on = next((s.reminders for s in setting if s and s.reminders is not None),
+              room.reminders if room else False)
+    lines: list[Line] = [line(b("Reminders here are " + ("on." if on else "off.")))]
+    if upcoming:
+        lines.append(line("Next:"))
+        for row in upcoming:
+            reply = render(ctx.db, row, ctx.config, row.due_at)
+            first = reply.plain().split("\n")[0] if reply else row.key
+            lines.append(item(f"{stamp(row.due_at, ctx.tz)} — {first[:120]}"))
+    else:
+        lines.append(line("Nothing scheduled for this room."))
+    missed = reminders.for_room(ctx.db, ids, status=reminders.MISSED, limit=5)
+    if missed:
+        lines.append(line(b("Missed while the bot was down:")))
+        lines += [item(f"{stamp(r.due_at, ctx.tz)} — {r.kind} {r.ref}") for r in missed]
+    return Reply(tuple(lines))
+
+
+async def reminders_on(ctx: Context, args: Args) -> Reply:
+    return await switch(ctx, "on")
+
+
+async def reminders_off(ctx: Context, args: Args) -> Reply:
+    return await switch(ctx, "off")
+
+
+async def switch(ctx: Context, state: str) -> Reply:
+    if ctx.config.room_for(ctx.room.id) is None:
+        raise CommandError("Scheduled reminders go to the coalition's configured rooms only.")
+    on = state == "on"
+    for room_id in room_ids(ctx):
+        setting = ctx.db.get(RoomSetting, room_id) or RoomSetting(room_id=room_id)
+        setting.reminders = on
+        ctx.db.add(setting)
+    ctx.db.flush()
+    rescheduled(ctx)
+    ctx.audit("reminders." + state, ctx.room.id)
+    return Reply.text(f"Reminders are {state} for {ctx.room.name}"
+                      + (" (both sides of the bridge)." if len(room_ids(ctx)) > 1 else "."))
+
+
+def parse_when(text: str, ctx: Context) -> tuple[datetime, str]:
+    """Split "<when> <text>": the longest leading words that read as a time."""
+    words = text.split()
+    settings = {"TIMEZONE": str(ctx.tz), "RETURN_AS_TIMEZONE_AWARE": True,
+                "PREFER_DATES_FROM": "future",
+                "RELATIVE_BASE": ctx.local(ctx.now).replace(tzinfo=None)}
+    for n in range(min(MAX_WHEN_WORDS, len(words) - 1), 0, -1):
+        phrase = " ".join(words[:n])
+        when = dateparser.parse(phrase, languages=["en"], settings=settings)  # type: ignore[arg-type]
+        if when is None:
+            continue
+        if when.time() == time(0) and ":" not in phrase and "midnight" not in phrase.lower():
+            # "next monday" means the working day, not midnight.
+            when = when.replace(hour=ctx.config.reminders.send_time.hour,
+                                minute=ctx.config.reminders.send_time.minute)
+        return when.replace(second=0, microsecond=0), " ".join(words[n:])
+    raise UsageError("I could not read when. Try 2026-12-01 09:00, in 3 days, tomorrow 9:00 "
+                     "or next monday, followed by the text.")
+
+
+async def remind(ctx: Context, args: Args) -> Reply:
+    when, text = parse_when(args["text"], ctx)
+    if when <= ctx.now:
+        raise CommandError(f"{stamp(when, ctx.tz)} is in the past; give a time to come.")
+    if len(text) > 1000:
+        raise CommandError("Keep the reminder under 1,000 characters.")
+    row = Reminder(key=f"remind:{secrets.token_hex(6)}", kind="remind", due_at=when,
+                   targets=" ".join(room_ids(ctx)), text=text,
+                   created_by=ctx.caller.name or ctx.caller.id)
+    ctx.db.add(row)
+    ctx.changes.add("schedule")
+    ctx.audit("remind.add", row.key)
+    return Reply.of(line("I will remind this room on ", b(stamp(when, ctx.tz)), f": {text}"))
+
+
+COMMANDS = [
+    Command("reminders", show_reminders, "What this room will be reminded of next, and what "
+            "was missed"),
+    Command("reminders", reminders_on, "Send scheduled reminders to this room", sub="on",
+            role=Role.SECRETARIAT),
+    Command("reminders", reminders_off, "Stop scheduled reminders in this room", sub="off",
+            role=Role.SECRETARIAT),
+    Command("remind", remind, "Set a one-off reminder for this room",
+            params=(Param("text", kind="text"),), usage_text="<when> <text>",
+            example="/remind tomorrow 9:00 Call the Special Rapporteur's office",
+            details="<when>: 2026-12-01 09:00, in 3 days, tomorrow 9:00, next monday "
+                    "(in the coalition's time zone)."),
+]
