@@ -68,6 +68,11 @@ class Dispatcher:
             return None  # an edited command is not run a second time
         line = split_command(event.text, self.config.bot.command_prefixes)
         if line is None:
+            if place.is_direct and event.text.strip():
+                prefix = "!" if event.platform == "matrix" and "!" in self.config.bot.\
+                    command_prefixes else self.config.bot.command_prefixes[0]
+                return Reply.text(f"I answer commands: {prefix}help lists the ones you can use "
+                                  f"here, {prefix}start says what I do.")
             return None
         if line.addressee and line.addressee.lower() not in self.bot_usernames:
             return None  # /cmd@OtherBot

@@ -42,6 +42,7 @@ class Event:
     redacts: str | None = None
     is_direct: bool = False
     emote: bool = False
+    forwarded_from: str | None = None
     attachments: tuple[Attachment, ...] = ()
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
 

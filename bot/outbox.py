@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.replies import Reply
@@ -19,8 +20,20 @@ from storage import outbox
 from storage.database import Database
 
 log = logging.getLogger(__name__)
-# send(room_id, reply, row_id) -> the network's message id; row_id makes retries idempotent.
-Sender = Callable[[str, Reply, int], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox row as a sender sees it. ``row_id`` makes a retried send idempotent."""
+
+    row_id: int
+    room_id: str
+    reply: Reply
+    reply_to: str | None = None  # the network's id of the message this answers
+
+
+# send(delivery) -> the network's id of the message it sent.
+Sender = Callable[[Delivery], Awaitable[str]]
 MAX_BACKOFF = 300.0
 
 
@@ -49,20 +62,33 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._rooms: dict[str, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         """Called after a commit that queued rows: look now rather than at the next poll."""
         self._wake.set()
 
     async def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox")
 
-    async def stop(self) -> None:
-        tasks = [t for t in [self._task, *self._rooms.values()] if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._task = None
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Stop taking rows; let a send in flight finish and be recorded, then cancel.
+
+        Cancelling between a send and its record would send that row again on the
+        next start.
+        """
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        busy = [t for t in self._rooms.values() if not t.done()]
+        if busy:
+            _, late = await asyncio.wait(busy, timeout=grace_seconds)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         self._rooms.clear()
 
     async def drain(self, seconds: float = 30.0) -> None:
@@ -103,17 +129,18 @@ class OutboxWorker:
 
     async def _deliver_room(self, room_id: str) -> None:
         """One room at a time, oldest first; a waiting row holds back the rows after it."""
-        while True:
+        while not self._stopping:
             with self.database.session() as db:
                 row = outbox.next_for_room(db, room_id)
                 if row is None or row.next_attempt_at > self.clock():
                     return
-                row_id, payload, attempts = row.id or 0, row.payload, row.attempts
+                row_id, attempts = row.id or 0, row.attempts
+                delivery = Delivery(row_id, room_id, Reply.from_json(row.payload), row.reply_to)
             sender = self.senders.get(room_id.split(":", 1)[0])
             try:
                 if sender is None:
                     raise DeliveryFailed(f"no adapter for {room_id.split(':', 1)[0]} is running")
-                message_id = await sender(room_id, Reply.from_json(payload), row_id)
+                message_id = await sender(delivery)
             except RetryLater as exc:
                 wait = exc.after if exc.after is not None else backoff(attempts)
                 log.warning("outbox row %s for %s: %s; retrying in %.1fs", row_id, room_id, exc,

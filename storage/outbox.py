@@ -27,6 +27,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
     # Set when a message must never go twice (a reminder to a room): unique.
     dedupe_key: str | None = Field(default=None, max_length=255, unique=True)
+    reply_to: str | None = Field(default=None, max_length=255)  # network message id answered
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     status: str = Field(default=PENDING, max_length=16, index=True)
     attempts: int = 0
@@ -37,10 +38,10 @@ class OutboxMessage(SQLModel, table=True):
 
 
 def enqueue(db: Session, room_id: str, reply: Reply, *, now: datetime,
-            dedupe_key: str | None = None) -> OutboxMessage | None:
+            dedupe_key: str | None = None, reply_to: str | None = None) -> OutboxMessage | None:
     """Queue a reply for a room; None when ``dedupe_key`` was queued before."""
     row = OutboxMessage(room_id=room_id, payload=reply.to_json(), dedupe_key=dedupe_key,
-                        created_at=now, next_attempt_at=now)
+                        reply_to=reply_to, created_at=now, next_attempt_at=now)
     if dedupe_key is None:
         db.add(row)
         return row

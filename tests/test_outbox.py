@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.outbox import DeliveryFailed, OutboxWorker, RetryLater, backoff
+from bot.outbox import Delivery, DeliveryFailed, OutboxWorker, RetryLater, backoff
 from bot.replies import Reply
 from storage import outbox
 from storage.database import Database
@@ -36,10 +36,10 @@ def now() -> datetime:
 async def test_delivers_in_order_per_room_and_records_message_ids(database: Database):
     sent: list[tuple[str, str]] = []
 
-    async def send(room: str, reply: Reply, row_id: int) -> str:
-        await asyncio.sleep(0.001 * (3 - row_id % 3))  # rooms interleave, rows must not
-        sent.append((room, reply.plain()))
-        return f"m{row_id}"
+    async def send(d: Delivery) -> str:
+        await asyncio.sleep(0.001 * (3 - d.row_id % 3))  # rooms interleave, rows must not
+        sent.append((d.room_id, d.reply.plain()))
+        return f"m{d.row_id}"
 
     queue(database, "telegram:-5", "a1", "a2", "a3")
     queue(database, "matrix:!r:x", "b1", "b2")
@@ -56,8 +56,8 @@ async def test_delivers_in_order_per_room_and_records_message_ids(database: Data
 async def test_flood_control_waits_and_retries_the_same_row(database: Database):
     calls: list[str] = []
 
-    async def send(room: str, reply: Reply, row_id: int) -> str:
-        calls.append(reply.plain())
+    async def send(d: Delivery) -> str:
+        calls.append(d.reply.plain())
         if len(calls) == 1:
             raise RetryLater("429 Too Many Requests", after=0.05)
         return "ok"
@@ -68,8 +68,8 @@ async def test_flood_control_waits_and_retries_the_same_row(database: Database):
 
 
 async def test_permanent_failure_is_kept_and_later_rows_go_on(database: Database):
-    async def send(room: str, reply: Reply, row_id: int) -> str:
-        if reply.plain() == "bad":
+    async def send(d: Delivery) -> str:
+        if d.reply.plain() == "bad":
             raise DeliveryFailed("403 Forbidden: bot was kicked")
         return "ok"
 
@@ -82,7 +82,7 @@ async def test_permanent_failure_is_kept_and_later_rows_go_on(database: Database
 
 
 async def test_a_network_error_is_retried_later_not_dropped(database: Database):
-    async def send(room: str, reply: Reply, row_id: int) -> str:
+    async def send(d: Delivery) -> str:
         raise ConnectionError("homeserver unreachable")
 
     queue(database, "matrix:!r:x", "hello")
@@ -94,8 +94,8 @@ async def test_a_network_error_is_retried_later_not_dropped(database: Database):
 
     delivered: list[str] = []
 
-    async def works(room: str, reply: Reply, row_id: int) -> str:
-        delivered.append(reply.plain())
+    async def works(d: Delivery) -> str:
+        delivered.append(d.reply.plain())
         return "ok"
 
     # A restart later (a new worker over the same database) resumes the row.

@@ -1,0 +1,79 @@
+"""The running bot: storage, dispatcher, outbox, scheduler and the network adapters.
+
+Each part has ``start()``/``stop()``; the service starts them in dependency
+order and stops them in reverse, so a stop never leaves a half-sent message
+unrecorded (rows stay pending and the next start resumes them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from bot.config import Config
+from bot.dispatcher import Clock, Dispatcher, utcnow
+from bot.inbound import Inbound
+from bot.outbox import OutboxWorker
+from bot.scheduler import ReminderScheduler
+from bot.startup import prepare
+from handlers import build_registry
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    def __init__(self, config: Config, *, clock: Clock = utcnow, poll_timeout: int = 30,
+                 outbox_poll_seconds: float = 5.0):
+        self.config = config
+        self.clock = clock
+        self.database = prepare(config)
+        self.dispatcher = Dispatcher(config=config, registry=build_registry(),
+                                     database=self.database, clock=clock)
+        self.adapters: list[Any] = []
+        self.outbox = OutboxWorker(self.database, {}, clock, poll_seconds=outbox_poll_seconds)
+        self.inbound = Inbound(self.dispatcher, self.database, clock, self.outbox.wake)
+        self.scheduler = ReminderScheduler(self.database, config, clock=clock,
+                                           wake_outbox=self.outbox.wake)
+        self.dispatcher.after_commit += [lambda changes: self.outbox.wake(),
+                                         self.scheduler.after_commit]
+        self.stopped = asyncio.Event()
+        self.fatal: str | None = None
+        if config.telegram is not None:
+            from bot.telegram import TelegramAdapter
+
+            self.adapters.append(TelegramAdapter(
+                config.telegram, config, database=self.database, dispatcher=self.dispatcher,
+                inbound_handler=self.inbound, clock=clock, poll_timeout=poll_timeout))
+        for adapter in self.adapters:
+            self.outbox.senders[adapter.platform] = adapter.send
+            adapter.on_fatal = self._fatal
+
+    def _fatal(self, reason: str) -> None:
+        self.fatal = reason
+        self.stopped.set()
+
+    async def start(self) -> None:
+        for adapter in self.adapters:
+            await adapter.start()
+        await self.outbox.start()
+        await self.scheduler.start()
+        log.info("caucus-bot is ready: %s", ", ".join(a.platform for a in self.adapters))
+
+    async def stop(self) -> None:
+        self.scheduler.stop()
+        await self.outbox.stop()
+        for adapter in reversed(self.adapters):
+            await adapter.stop()
+        self.database.dispose()
+
+    async def run_until_stopped(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopped.set)
+        await self.start()
+        try:
+            await self.stopped.wait()
+        finally:
+            await self.stop()

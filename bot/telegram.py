@@ -1,0 +1,340 @@
+"""The Telegram adapter: the only module that imports ``telegram`` (python-telegram-bot 22).
+
+It polls with the Bot API's own offsets, stored in the database after each
+update, so a restart neither misses nor repeats one (and inbound ids are
+de-duplicated besides); or it serves a webhook. It translates messages into
+Events and sends Replies in Telegram's HTML, split under its length limit, with
+exports as documents. Flood control and network errors become outbox retries;
+nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+from collections.abc import Callable
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+# Opt in to PTB's coming behaviour: durations (RetryAfter.retry_after) as timedeltas.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+
+from bot.commands import Registry, Role
+from bot.config import Config, TelegramConfig
+from bot.dispatcher import Clock, Dispatcher, permitted
+from bot.events import Attachment, Event
+from bot.inbound import Inbound
+from bot.outbox import Delivery, DeliveryFailed, RetryLater
+from bot.replies import Reply
+from storage import inbound
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
+OFFSET = "telegram.offset"
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_html(reply: Reply, limit: int = MAX_TEXT) -> list[str]:
+    """Telegram HTML chunks under ``limit``, cut between lines so no tag is split."""
+    chunks: list[str] = []
+    current = ""
+    for ln in reply.lines:
+        rendered = Reply((ln,)).html(html_lists=False)
+        if utf16_len(rendered) > limit:  # one huge line: send it as escaped plain text
+            plain = Reply((ln,)).plain()
+            step = limit // 5  # escaping can grow text fivefold ("&" -> "&amp;")
+            pieces = [plain[i:i + step] for i in range(0, len(plain), step)]
+            rendered_pieces = [Reply.text(p).html(html_lists=False) for p in pieces]
+        else:
+            rendered_pieces = [rendered]
+        for piece in rendered_pieces:
+            candidate = f"{current}\n{piece}" if current else piece
+            if current and utf16_len(candidate) > limit:
+                chunks.append(current)
+                candidate = piece
+            current = candidate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def to_event(message: Message, *, edited: bool) -> Event:
+    chat = message.chat
+    sender = message.from_user
+    attachments: list[Attachment] = []
+    if message.photo:
+        biggest = message.photo[-1]
+        attachments.append(Attachment("image", "photo.jpg", "image/jpeg", biggest.file_size,
+                                      biggest.file_id))
+    if message.document:
+        doc = message.document
+        attachments.append(Attachment("file", doc.file_name or "file",
+                                      doc.mime_type or "application/octet-stream",
+                                      doc.file_size, doc.file_id))
+    text = message.text or message.caption or ""
+    html = (message.text_html if message.text else message.caption_html) if text else None
+    return Event(
+        platform="telegram", room_id=f"telegram:{chat.id}", message_id=str(message.message_id),
+        sender_id=f"telegram:{sender.id}" if sender else f"telegram:{chat.id}",
+        sender_name=sender.full_name if sender else (chat.title or str(chat.id)),
+        text=text, html=html,
+        reply_to=str(message.reply_to_message.message_id) if message.reply_to_message else None,
+        edit_of=str(message.message_id) if edited else None,
+        is_direct=chat.type == "private", forwarded_from=_forwarded_from(message),
+        attachments=tuple(attachments), timestamp=message.edit_date or message.date)
+
+
+def _forwarded_from(message: Message) -> str | None:
+    origin = message.forward_origin
+    if origin is None:
+        return None
+    for attr in ("sender_user", "sender_chat", "chat"):
+        who = getattr(origin, attr, None)
+        if who is not None:
+            return getattr(who, "full_name", None) or getattr(who, "title", None)
+    return getattr(origin, "sender_user_name", None) or "someone"
+
+
+def menu(registry: Registry) -> list[BotCommand]:
+    """The command menu a member sees: the same entries as their /help."""
+    out = []
+    for name in registry.names():
+        group = [c for c in registry.group(name) if permitted(c, Role.MEMBER)]
+        if group:
+            out.append(BotCommand(name, group[0].help[:256]))
+    return out
+
+
+class TelegramAdapter:
+    platform = "telegram"
+
+    def __init__(self, settings: TelegramConfig, config: Config, *, database: Database,
+                 dispatcher: Dispatcher, inbound_handler: Inbound, clock: Clock,
+                 poll_timeout: int = 30):
+        self.settings = settings
+        self.config = config
+        self.database = database
+        self.dispatcher = dispatcher
+        self.inbound = inbound_handler
+        self.clock = clock
+        self.poll_timeout = poll_timeout
+        base_file = settings.base_file_url or settings.base_url.replace("/bot", "/file/bot", 1)
+        self.bot = Bot(settings.token, base_url=settings.base_url, base_file_url=base_file,
+                       request=HTTPXRequest(connection_pool_size=8, read_timeout=20,
+                                            write_timeout=30, connect_timeout=10),
+                       get_updates_request=HTTPXRequest(read_timeout=poll_timeout + 10,
+                                                        connect_timeout=10))
+        self.username = ""
+        self._task: asyncio.Task[None] | None = None
+        self._web: web.AppRunner | None = None
+        self._refused: set[int] = set()
+        self.on_fatal: Callable[[str], None] = lambda reason: None
+
+    async def start(self) -> None:
+        await self.bot.initialize()  # getMe: fails fast on a bad token
+        self.username = self.bot.username or ""
+        self.dispatcher.bot_usernames.add(self.username.lower())
+        try:
+            await self.bot.set_my_commands(menu(self.dispatcher.registry))
+        except TelegramError as exc:  # the menu is a convenience; serving is not
+            log.warning("could not set the Telegram command menu: %s", exc)
+        if self.settings.mode == "webhook":
+            await self._start_webhook()
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self._task = asyncio.create_task(self._poll(), name="telegram polling")
+        log.info("telegram: serving as @%s (%s)", self.username, self.settings.mode)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._web is not None:
+            await self._web.cleanup()
+            self._web = None
+        await self.bot.shutdown()
+
+    # ---- receiving -------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        failures = 0
+        while True:
+            with self.database.session() as db:
+                offset = int(inbound.get_resume(db, OFFSET) or 0)
+            try:
+                updates = await self.bot.get_updates(offset=offset, timeout=self.poll_timeout,
+                                                     allowed_updates=ALLOWED_UPDATES)
+                failures = 0
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+                continue
+            except InvalidToken:
+                log.error("telegram: the token was refused; check [telegram].token")
+                self.on_fatal("the Telegram token was refused")
+                return
+            except Conflict as exc:
+                log.error("telegram: %s (is another instance polling?)", exc)
+                await asyncio.sleep(5)
+                continue
+            except (NetworkError, TimedOut) as exc:
+                failures += 1
+                wait = min(30.0, 0.5 * 2 ** failures)
+                log.warning("telegram: getUpdates failed (%s); retrying in %.1fs", exc, wait)
+                await asyncio.sleep(wait)
+                continue
+            for update in updates:
+                try:
+                    await self.process(update)
+                except Exception:
+                    log.exception("telegram: update %s could not be handled", update.update_id)
+                with self.database.session() as db:
+                    inbound.set_resume(db, OFFSET, str(update.update_id + 1))
+                    db.commit()
+
+    async def process(self, update: Update) -> None:
+        if update.my_chat_member is not None:
+            await self._membership(update)
+            return
+        message = update.message or update.edited_message
+        if message is None:
+            return
+        chat = message.chat
+        if chat.type != "private" and self.config.room_for(f"telegram:{chat.id}") is None:
+            await self._refuse(chat.id)
+            return
+        edited = update.edited_message is not None
+        version = str(int(message.edit_date.timestamp())) if edited and message.edit_date else ""
+        await self.inbound.receive(to_event(message, edited=edited), version=version)
+
+    async def _membership(self, update: Update) -> None:
+        change = update.my_chat_member
+        assert change is not None
+        chat = change.chat
+        joined = change.new_chat_member.status in ("member", "administrator")
+        if joined and chat.type != "private" and \
+                self.config.room_for(f"telegram:{chat.id}") is None:
+            await self._refuse(chat.id)
+
+    async def _refuse(self, chat_id: int) -> None:
+        """A group the config does not allow: say so once, and leave."""
+        if chat_id in self._refused:
+            return
+        self._refused.add(chat_id)
+        log.warning("telegram: leaving unauthorised chat %s", chat_id)
+        try:
+            await self.bot.send_message(chat_id, f"{self.config.bot.display_name} is not "
+                                        "authorised in this group, so it is leaving. Ask the "
+                                        "coalition's admins to add this group to its config.")
+        except TelegramError as exc:
+            log.warning("telegram: could not say goodbye in %s: %s", chat_id, exc)
+        try:
+            await self.bot.leave_chat(chat_id)
+        except TelegramError as exc:
+            log.warning("telegram: could not leave %s: %s", chat_id, exc)
+
+    async def _start_webhook(self) -> None:
+        assert self.settings.webhook_url is not None
+        path = urlsplit(self.settings.webhook_url).path or "/"
+        app = web.Application()
+        app.router.add_post(path, self._webhook)
+        self._web = web.AppRunner(app, access_log=None)
+        await self._web.setup()
+        await web.TCPSite(self._web, self.settings.webhook_listen,
+                          self.settings.webhook_port).start()
+        await self.bot.set_webhook(self.settings.webhook_url, allowed_updates=ALLOWED_UPDATES,
+                                   secret_token=self.settings.webhook_secret)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        secret = self.settings.webhook_secret
+        if secret and request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        try:
+            await self.process(update)
+        except Exception:
+            log.exception("telegram: webhook update %s could not be handled", update.update_id)
+        return web.Response(text="ok")
+
+    # ---- sending ----------------------------------------------------------------------
+
+    async def send(self, delivery: Delivery) -> str:
+        chat_id = int(delivery.room_id.split(":", 1)[1])
+        reply = delivery.reply
+        chunks = split_html(reply) if reply.lines else []
+        params = (ReplyParameters(message_id=int(delivery.reply_to),
+                                  allow_sending_without_reply=True)
+                  if delivery.reply_to and delivery.reply_to.isdigit() else None)
+        try:
+            sent_ids = []
+            caption = None
+            if reply.file is not None and len(chunks) == 1 and utf16_len(chunks[0]) <= MAX_CAPTION:
+                caption, chunks = chunks[0], []
+            for chunk in chunks:
+                message = await self.bot.send_message(
+                    chat_id, chunk, parse_mode=ParseMode.HTML, reply_parameters=params,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True))
+                sent_ids.append(message.message_id)
+                params = None
+            if reply.file is not None:
+                document = InputFile(io.BytesIO(reply.file.data), filename=reply.file.name)
+                message = await self.bot.send_document(
+                    chat_id, document, caption=caption, parse_mode=ParseMode.HTML,
+                    reply_parameters=params)
+                sent_ids.append(message.message_id)
+        except RetryAfter as exc:
+            raise RetryLater(f"flood control: {exc}", after=retry_seconds(exc)) from exc
+        except (Forbidden, ChatMigrated) as exc:
+            raise DeliveryFailed(f"Telegram refused: {exc}") from exc
+        except BadRequest as exc:
+            raise DeliveryFailed(f"Telegram refused the message: {exc}") from exc
+        except (TimedOut, NetworkError) as exc:
+            raise RetryLater(f"network: {exc}") from exc
+        return str(sent_ids[0]) if sent_ids else ""
+
+    async def fetch_file(self, file_id: str) -> bytes:
+        """Download a photo or document (for the bridge)."""
+        file = await self.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())

@@ -1,0 +1,62 @@
+"""Fixtures that run the real bot against real HTTP servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Config, parse_config
+from bot.service import Service
+from tests.botapi_double import BotApiDouble
+
+CAUCUS = -1001000000001  # an allowed supergroup
+SECURE = -1001000000002  # an allowed, secure supergroup
+ADMIN = 1
+MEMBER = 1001
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApiDouble]:
+    double = BotApiDouble()
+    await double.start()
+    yield double
+    await double.stop()
+
+
+def telegram_config(api: BotApiDouble, tmp_path: Path, **telegram: Any) -> Config:
+    return parse_config({
+        "bot": {"admins": [f"telegram:{ADMIN}"],
+                "database_url": f"sqlite:///{tmp_path / 'bot.db'}"},
+        "telegram": {"token": api.token, "base_url": api.base_url,
+                     "base_file_url": api.base_file_url, **telegram},
+        "rooms": [{"name": "Caucus", "telegram_chat_id": CAUCUS},
+                  {"name": "Secretariat", "telegram_chat_id": SECURE, "secure": True}],
+    }, env={})
+
+
+@pytest.fixture
+async def start_bot(api: BotApiDouble, tmp_path: Path
+                    ) -> AsyncIterator[Callable[..., Awaitable[Service]]]:
+    """Start the real service against the double; every one started is stopped at the end."""
+    running: list[Service] = []
+
+    async def start(**telegram: Any) -> Service:
+        service = Service(telegram_config(api, tmp_path, **telegram), poll_timeout=2,
+                          outbox_poll_seconds=0.2)
+        await service.start()
+        running.append(service)
+        return service
+
+    yield start
+    for service in running:
+        if not service.stopped.is_set():
+            service.stopped.set()
+            await service.stop()
+
+
+async def stop(service: Service) -> None:
+    service.stopped.set()
+    await service.stop()

@@ -1,0 +1,232 @@
+"""The real python-telegram-bot against the Bot API double, over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import aiohttp
+import pytest
+from sqlmodel import select
+
+from bot.replies import Reply
+from bot.telegram import split_html
+from storage.cases import Case
+from storage.inbound import ResumePoint
+from storage.outbox import OutboxMessage
+from tests.botapi_double import BotApiDouble
+from tests.integration.conftest import ADMIN, CAUCUS, MEMBER, SECURE, stop
+
+pytestmark = pytest.mark.integration
+
+
+def texts(api: BotApiDouble, chat_id: int) -> list[str]:
+    return [s.plain for s in api.sent_to(chat_id)]
+
+
+async def test_command_gets_an_html_reply_to_the_message(api: BotApiDouble, start_bot):
+    await start_bot()
+    asked = await api.user_message(CAUCUS, api.user(MEMBER, "Ana"), "/whoami")
+    [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS))
+    assert answer.parse_mode == "HTML" and answer.reply_to == asked["message_id"]
+    assert answer.plain.startswith(f"You: Ana — id telegram:{MEMBER}, role member")
+    assert "<code>telegram:1001</code>" in answer.text
+
+
+async def test_command_addressed_to_the_bot_or_to_another(api: BotApiDouble, start_bot):
+    await start_bot()
+    await api.user_message(CAUCUS, api.user(MEMBER), "/help@OtherBot")
+    await api.user_message(CAUCUS, api.user(MEMBER), "/start@CaucusBot")
+    await api.wait_for(lambda: api.sent_to(CAUCUS))
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
+    sent = await api.wait_for(lambda: len(api.sent_to(CAUCUS)) == 2 and api.sent_to(CAUCUS))
+    assert "helps the coalition flag cases" in sent[0].plain
+    assert sent[1].plain.startswith("You:")
+
+
+async def test_hostile_html_is_escaped(api: BotApiDouble, start_bot):
+    await start_bot()
+    hostile = '<script>alert("x")</script> & <b>bold</b> <a href="javascript:x">y</a>'
+    await api.user_message(CAUCUS, api.user(MEMBER), f"/flag Egypt | {hostile}")
+    [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS))
+    assert hostile in answer.plain  # shown as typed, not interpreted
+    assert "<script>" not in answer.text and "&lt;script&gt;" in answer.text
+
+
+async def test_long_replies_are_split_on_line_boundaries(api: BotApiDouble, start_bot):
+    await start_bot()
+    await api.user_message(SECURE, api.user(ADMIN), "/statement new Letter")
+    await api.wait_for(lambda: api.sent_to(SECURE))
+    for n in range(120):
+        await api.user_message(SECURE, api.user(ADMIN),
+                               f'/signon S1 "Organisation for Human Rights number {n:03d}" | '
+                               "Egypt")
+    await api.wait_for(lambda: len(api.sent_to(SECURE)) == 121, seconds=60)
+    await api.user_message(SECURE, api.user(ADMIN), "/statement export S1 text")
+    sent = await api.wait_for(lambda: len(api.sent_to(SECURE)) >= 124 and api.sent_to(SECURE))
+    parts = [s for s in sent[121:] if s.method == "sendMessage"]
+    document = [s for s in sent[121:] if s.method == "sendDocument"]
+    assert len(parts) == 2 and all(len(p.plain) <= 4096 for p in parts)
+    joined = "\n".join(p.plain for p in parts)
+    assert joined.splitlines()[0] == "Organisation for Human Rights number 000 (Egypt)"
+    assert "120 organisations from 1 country" in joined
+    assert document and document[0].document is not None
+    assert document[0].document[0] == "S1-signatories.txt"
+
+
+async def test_an_export_arrives_as_a_document(api: BotApiDouble, start_bot):
+    await start_bot()
+    await api.user_message(SECURE, api.user(ADMIN), "/flag Egypt | Lawyer arrested")
+    await api.wait_for(lambda: api.sent_to(SECURE))
+    await api.user_message(SECURE, api.user(ADMIN), "/case export")
+    sent = await api.wait_for(lambda: len(api.sent_to(SECURE)) == 2 and api.sent_to(SECURE))
+    doc = sent[1]
+    assert doc.method == "sendDocument" and doc.document is not None
+    name, data = doc.document
+    assert name.startswith("cases-") and name.endswith(".csv")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0]["summary"] == "Lawyer arrested"
+    assert doc.plain == "1 case exported."  # the caption
+
+
+async def test_flood_control_is_waited_out_and_nothing_is_lost(api: BotApiDouble, start_bot):
+    await start_bot()
+    api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    started = time.monotonic()
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
+    [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS))
+    assert time.monotonic() - started >= 1.0
+    assert answer.plain.startswith("You:")
+    assert [m for m, _ in api.calls].count("sendMessage") == 2
+
+
+async def test_a_forbidden_chat_is_kept_as_failed_not_retried(api: BotApiDouble, start_bot):
+    service = await start_bot()
+    api.fail("sendMessage", 403, "Forbidden: bot was kicked from the supergroup chat", times=5)
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
+
+    def failed():
+        with service.database.session() as db:
+            return db.exec(select(OutboxMessage).where(OutboxMessage.status == "failed")).all()
+
+    [row] = await api.wait_for(failed)
+    assert "bot was kicked" in (row.last_error or "")
+    assert [m for m, _ in api.calls].count("sendMessage") == 1
+
+
+async def test_restart_neither_misses_nor_repeats(api: BotApiDouble, start_bot):
+    first = await start_bot()
+    await api.user_message(CAUCUS, api.user(MEMBER), "/flag Egypt | Lawyer arrested")
+    await api.wait_for(lambda: api.sent_to(CAUCUS))
+    await stop(first)
+    # While the bot is down a member writes; and the stored offset is lost, so the
+    # double hands back every update it still holds.
+    await api.user_message(CAUCUS, api.user(MEMBER), "/flag Iran | Journalist summoned")
+    with first.database.session() as db:
+        db.delete(db.get(ResumePoint, "telegram.offset"))
+        db.commit()
+    second = await start_bot()
+    sent = await api.wait_for(lambda: len(api.sent_to(CAUCUS)) >= 2 and api.sent_to(CAUCUS))
+    await api.user_message(CAUCUS, api.user(MEMBER), "/cases")
+    await api.wait_for(lambda: len(api.sent_to(CAUCUS)) >= 3)
+    with second.database.session() as db:
+        assert [c.country for c in db.exec(select(Case).order_by(Case.id))] == ["EG", "IR"]
+    sent = texts(api, CAUCUS)
+    assert [t.split(":")[0] for t in sent] == ["Case #1 flagged", "Case #2 flagged",
+                                               "2 cases, newest first (page 1 of 1)"]
+
+
+async def test_unauthorised_group_is_told_once_and_left(api: BotApiDouble, start_bot):
+    await start_bot()
+    stranger = -1009999999
+    await api.bot_added(stranger, api.user(777, "Someone"), "Random group")
+    await api.wait_for(lambda: stranger in api.left)
+    await api.user_message(stranger, api.user(777), "/help")
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
+    await api.wait_for(lambda: api.sent_to(CAUCUS))
+    [goodbye] = api.sent_to(stranger)
+    assert "is not authorised in this group" in goodbye.plain
+
+
+async def test_command_menu_matches_what_members_see_in_help(api: BotApiDouble, start_bot):
+    service = await start_bot()
+    names = [c["command"] for c in api.commands]
+    assert "flag" in names and "signon" in names and "sessions" in names
+    assert "role" not in names and "audit" not in names
+    assert names == sorted(names)
+    help_text = service.dispatcher.registry  # same registry drives /help
+    assert set(names) <= set(help_text.names())
+
+
+async def test_an_edited_command_is_not_run_again(api: BotApiDouble, start_bot):
+    service = await start_bot()
+    asked = await api.user_message(CAUCUS, api.user(MEMBER), "/flag Egypt | one")
+    await api.wait_for(lambda: api.sent_to(CAUCUS))
+    await api.user_edit(CAUCUS, asked["message_id"], "/flag Egypt | one, edited")
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
+    await api.wait_for(lambda: len(api.sent_to(CAUCUS)) == 2)
+    with service.database.session() as db:
+        assert len(db.exec(select(Case)).all()) == 1
+
+
+async def test_direct_messages(api: BotApiDouble, start_bot):
+    await start_bot()
+    stranger = 424242
+    await api.user_message(stranger, api.user(stranger), "hello?")
+    [hint] = await api.wait_for(lambda: api.sent_to(stranger))
+    assert hint.plain == "I answer commands: /help lists the ones you can use here, /start says " \
+                         "what I do."
+    await api.user_message(stranger, api.user(stranger), "/flag Egypt | x")
+    await api.wait_for(lambda: len(api.sent_to(stranger)) == 2)
+    assert "is for members of the coalition's rooms" in api.sent_to(stranger)[1].plain
+
+
+async def test_captions_photos_and_documents(api: BotApiDouble, start_bot):
+    service = await start_bot()
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami",
+                           document=("report.pdf", b"%PDF-1.7 evidence", "application/pdf"))
+    [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS))
+    assert answer.plain.startswith("You:")  # a caption is read like a message
+    photo = await api.user_message(CAUCUS, api.user(MEMBER), "", photo=b"\x89PNG fake")
+    adapter = service.adapters[0]
+    data = await adapter.fetch_file(photo["photo"][-1]["file_id"])
+    assert data == b"\x89PNG fake"
+
+
+async def test_polling_survives_network_errors(api: BotApiDouble, start_bot):
+    await start_bot()
+    api.fail("getUpdates", 502, "Bad Gateway", times=2)
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
+    [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS), seconds=15)
+    assert answer.plain.startswith("You:")
+
+
+async def test_webhook_mode(api: BotApiDouble, start_bot, unused_tcp_port: int):
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+    await start_bot(mode="webhook", webhook_url=url, webhook_port=unused_tcp_port,
+                    webhook_secret="s3cret-token")
+    assert api.webhook == url
+    update = {"update_id": 1, "message": {
+        "message_id": 5, "from": api.user(MEMBER), "chat": api.chat(CAUCUS),
+        "date": int(time.time()), "text": "/whoami"}}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json=update) as refused:
+            assert refused.status == 403
+        async with http.post(url, json=update,
+                             headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}) as ok:
+            assert ok.status == 200
+    [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS))
+    assert answer.plain.startswith("You:") and answer.reply_to == 5
+
+
+def test_split_html_never_cuts_a_tag():
+    from bot.replies import b, line
+
+    reply = Reply(tuple(line(b(f"#{n}"), " " + "x" * 100) for n in range(100)))
+    chunks = split_html(reply, limit=1000)
+    assert all(len(c) <= 1000 for c in chunks)
+    assert all(c.count("<b>") == c.count("</b>") for c in chunks)
+    assert "\n".join(chunks) == reply.html(html_lists=False)
+    huge = split_html(Reply.text("<" * 9000), limit=4096)
+    assert all(len(c) <= 4096 for c in huge) and "".join(huge) == "&lt;" * 9000
