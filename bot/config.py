@@ -23,7 +23,8 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 USER_ID = re.compile(r"telegram:\d{1,20}|matrix:@[^:\s]+:\S+|console:\S+")
-MATRIX_ROOM_ID = re.compile(r"![^:\s]+:\S+")
+# Room versions before 12 end in ":server"; v12 room ids are a bare hash ("!abc...").
+MATRIX_ROOM_ID = re.compile(r"![^:\s]+(:\S+)?")
 TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{10,}")
 
 

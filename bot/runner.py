@@ -10,7 +10,7 @@ from bot.config import Config
 
 log = logging.getLogger(__name__)
 # Networks whose adapters this version ships. Each adapter's issue adds its name.
-AVAILABLE_NETWORKS: frozenset[str] = frozenset({"telegram"})
+AVAILABLE_NETWORKS: frozenset[str] = frozenset({"telegram", "matrix"})
 
 
 def run(config: Config) -> int:

@@ -46,6 +46,12 @@ class Service:
             self.adapters.append(TelegramAdapter(
                 config.telegram, config, database=self.database, dispatcher=self.dispatcher,
                 inbound_handler=self.inbound, clock=clock, poll_timeout=poll_timeout))
+        if config.matrix is not None:
+            from bot.matrix import MatrixAdapter
+
+            self.adapters.append(MatrixAdapter(
+                config.matrix, config, database=self.database, dispatcher=self.dispatcher,
+                inbound_handler=self.inbound, clock=clock, sync_timeout_ms=poll_timeout * 1000))
         for adapter in self.adapters:
             self.outbox.senders[adapter.platform] = adapter.send
             adapter.on_fatal = self._fatal

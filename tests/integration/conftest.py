@@ -60,3 +60,17 @@ async def start_bot(api: BotApiDouble, tmp_path: Path
 async def stop(service: Service) -> None:
     service.stopped.set()
     await service.stop()
+
+
+# ---- Matrix: one Synapse for the whole session -------------------------------------------
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from tests.synapse_server import Synapse
+
+    server = Synapse(tmp_path_factory.mktemp("synapse"))
+    server.start()
+    server.accounts = {name: server.register(name, admin=name == "alice")  # type: ignore[attr-defined]
+                       for name in ("caucusbot", "alice", "bob")}
+    yield server
+    server.stop()

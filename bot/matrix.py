@@ -1,0 +1,351 @@
+"""The Matrix adapter: the only module that imports ``nio`` (matrix-nio, with E2E).
+
+It logs in with an access token or a password and keeps its device (the id is
+stored, the keys live in ``store_path``), so encrypted rooms keep working
+across restarts. The sync token is stored in the database after each sync, so
+a restart neither misses nor repeats an event; the very first start skips the
+rooms' history. Replies go out as ``m.notice`` with ``formatted_body``, with a
+transaction id derived from the outbox row, so a retried send is idempotent at
+the homeserver. nio returns error objects instead of raising: every one is
+turned into an exception here, so no failure passes silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ErrorResponse,
+    InviteMemberEvent,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    RedactionEvent,
+    RoomEncryptedFile,
+    RoomEncryptedImage,
+    RoomMemberEvent,
+    RoomMessageEmote,
+    RoomMessageFile,
+    RoomMessageImage,
+    RoomMessageNotice,
+    RoomMessageText,
+    SyncResponse,
+    WhoamiResponse,
+)
+
+from bot.config import Config, MatrixConfig
+from bot.dispatcher import Clock, Dispatcher
+from bot.events import Attachment, Event
+from bot.inbound import Inbound
+from bot.outbox import Delivery, DeliveryFailed, RetryLater
+from storage import inbound
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+SINCE = "matrix.since"
+DEVICE = "matrix.device_id"
+TOKEN = "matrix.access_token"
+
+
+class MatrixError(Exception):
+    """A matrix-nio ErrorResponse, raised."""
+
+    def __init__(self, what: str, response: ErrorResponse):
+        self.status_code = getattr(response, "status_code", None) or ""
+        self.retry_after_ms = getattr(response, "retry_after_ms", None)
+        super().__init__(f"{what}: {self.status_code} {response.message}".strip())
+
+
+def check(response: Any, what: str) -> Any:
+    if isinstance(response, ErrorResponse):
+        raise MatrixError(what, response)
+    return response
+
+
+def content_of(reply_plain: str, reply_html: str, reply_to: str | None) -> dict[str, Any]:
+    content: dict[str, Any] = {"msgtype": "m.notice", "body": reply_plain,
+                               "format": "org.matrix.custom.html", "formatted_body": reply_html}
+    if reply_to and reply_to.startswith("$"):
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+    return content
+
+
+def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
+    """An Event from a room message, edit or redaction; None for what we do not handle."""
+    base = {"platform": "matrix", "room_id": f"matrix:{room.room_id}",
+            "message_id": event.event_id, "sender_id": f"matrix:{event.sender}",
+            "sender_name": room.user_name(event.sender) or event.sender, "is_direct": direct}
+    if isinstance(event, RedactionEvent):
+        return Event(**base, redacts=event.redacts)
+    content = event.source.get("content", {})
+    relates = content.get("m.relates_to") or {}
+    edit_of = relates.get("event_id") if relates.get("rel_type") == "m.replace" else None
+    if edit_of:
+        content = content.get("m.new_content", content)
+    reply_to = (relates.get("m.in_reply_to") or {}).get("event_id")
+    attachments: tuple[Attachment, ...] = ()
+    if isinstance(event, RoomMessageImage | RoomMessageFile | RoomEncryptedImage |
+                  RoomEncryptedFile):
+        info = content.get("info") or {}
+        kind = "image" if isinstance(event, RoomMessageImage | RoomEncryptedImage) else "file"
+        attachments = (Attachment(kind, content.get("body", "file"),
+                                  info.get("mimetype", "application/octet-stream"),
+                                  info.get("size"), getattr(event, "url", "")),)
+        text = ""
+    elif isinstance(event, RoomMessageText | RoomMessageNotice | RoomMessageEmote):
+        text = content.get("body", "")
+    else:
+        return None
+    html = content.get("formatted_body") if content.get("format") == \
+        "org.matrix.custom.html" else None
+    return Event(**base, text=_strip_reply_fallback(text) if reply_to else text, html=html,
+                 reply_to=reply_to, edit_of=edit_of, emote=isinstance(event, RoomMessageEmote),
+                 attachments=attachments)
+
+
+def _strip_reply_fallback(body: str) -> str:
+    """Clients quote the replied-to message as "> ..." lines first; the command follows."""
+    lines = body.split("\n")
+    while lines and lines[0].startswith(">"):
+        lines.pop(0)
+    return "\n".join(lines).lstrip("\n")
+
+
+class MatrixAdapter:
+    platform = "matrix"
+
+    def __init__(self, settings: MatrixConfig, config: Config, *, database: Database,
+                 dispatcher: Dispatcher, inbound_handler: Inbound, clock: Clock,
+                 sync_timeout_ms: int = 30_000):
+        self.settings = settings
+        self.config = config
+        self.database = database
+        self.dispatcher = dispatcher
+        self.inbound = inbound_handler
+        self.clock = clock
+        self.sync_timeout_ms = sync_timeout_ms
+        Path(settings.store_path).mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(
+            settings.homeserver, settings.user_id, store_path=settings.store_path,
+            config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False,
+                                     max_limit_exceeded=0, max_timeouts=2,
+                                     request_timeout=60))
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # one encrypting send at a time
+        # Rooms we just joined: what was said before our join is history, not ours to answer.
+        self._joining: set[str] = set()
+        self.on_fatal: Callable[[str], None] = lambda reason: None
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._login()
+        if self.client.should_upload_keys:
+            check(await self.client.keys_upload(), "uploading device keys")
+        display = check(await self.client.get_displayname(self.settings.user_id),
+                        "reading the display name")
+        if display.displayname != self.config.bot.display_name:
+            check(await self.client.set_displayname(self.config.bot.display_name),
+                  "setting the display name")
+        with self.database.session() as db:
+            since = inbound.get_resume(db, SINCE)
+        if since is None:  # first start: the rooms' history is not ours to answer
+            response = check(await self.client.sync(timeout=0, full_state=True), "first sync")
+            await self._handle_invites(response)
+            self._save_since(response.next_batch)
+        else:
+            self.client.next_batch = since
+        self._task = asyncio.create_task(self._sync_loop(), name="matrix sync")
+        log.info("matrix: serving as %s (device %s)", self.client.user_id, self.client.device_id)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.client.close()
+
+    async def _login(self) -> None:
+        with self.database.session() as db:
+            device = inbound.get_resume(db, DEVICE) or self.settings.device_id
+            token = inbound.get_resume(db, TOKEN)
+        if self.settings.access_token:
+            self.client.access_token = self.settings.access_token
+            who = check(await self.client.whoami(), "checking the access token")
+            assert isinstance(who, WhoamiResponse)
+            device = who.device_id or device
+            if not device:
+                raise MatrixError("logging in", _error("the access token has no device; "
+                                                       "set [matrix].device_id"))
+            self.client.restore_login(self.settings.user_id, device, self.settings.access_token)
+        elif token and device:  # the device a password login made before: keep it
+            self.client.restore_login(self.settings.user_id, device, token)
+        else:
+            if device:
+                self.client.device_id = device
+            response = check(await self.client.login(self.settings.password,
+                                                     device_name=self.config.bot.display_name),
+                             "logging in with the password")
+            assert isinstance(response, LoginResponse)
+            with self.database.session() as db:
+                inbound.set_resume(db, DEVICE, response.device_id)
+                inbound.set_resume(db, TOKEN, response.access_token)
+                db.commit()
+
+    # ---- receiving ----------------------------------------------------------------------
+
+    async def _sync_loop(self) -> None:
+        failures = 0
+        while True:
+            response = await self.client.sync(timeout=self.sync_timeout_ms,
+                                              since=self.client.next_batch)
+            if not isinstance(response, SyncResponse):
+                failures += 1
+                wait = _retry_after(response) or min(30.0, 0.5 * 2 ** failures)
+                log.warning("matrix: sync failed (%s); retrying in %.1fs",
+                            getattr(response, "message", response), wait)
+                if getattr(response, "status_code", "") == "M_UNKNOWN_TOKEN":
+                    self.on_fatal("the Matrix access token was refused")
+                    return
+                await asyncio.sleep(wait)
+                continue
+            failures = 0
+            await self._after_sync(response)
+
+    async def _after_sync(self, response: SyncResponse) -> None:
+        await self._keys()
+        await self._handle_invites(response)
+        for room_id, joined in response.rooms.join.items():
+            room = self.client.rooms.get(room_id)
+            if room is None:
+                continue
+            for event in joined.timeline.events:
+                if getattr(event, "sender", None) == self.client.user_id:
+                    if isinstance(event, RoomMemberEvent) and event.membership == "join":
+                        self._joining.discard(room_id)
+                    continue  # never our own messages
+                if room_id in self._joining:
+                    continue  # before our join: history
+                if isinstance(event, MegolmEvent):
+                    log.warning("matrix: could not decrypt %s in %s (no session key yet)",
+                                event.event_id, room_id)
+                    continue
+                translated = to_event(room, event, direct=self._is_direct(room))
+                if translated is None:
+                    continue
+                try:
+                    await self.inbound.receive(translated)
+                except Exception:
+                    log.exception("matrix: event %s could not be handled", event.event_id)
+        self._save_since(response.next_batch)
+
+    async def _keys(self) -> None:
+        try:
+            if self.client.should_upload_keys:
+                check(await self.client.keys_upload(), "uploading keys")
+            if self.client.should_query_keys:
+                check(await self.client.keys_query(), "querying keys")
+            if self.client.should_claim_keys:
+                check(await self.client.keys_claim(self.client.get_users_for_key_claiming()),
+                      "claiming keys")
+        except MatrixError as exc:
+            log.warning("matrix: key maintenance failed: %s", exc)
+
+    def _is_direct(self, room: MatrixRoom) -> bool:
+        return (self.config.room_for(f"matrix:{room.room_id}") is None
+                and room.member_count <= 2)
+
+    async def _handle_invites(self, response: SyncResponse) -> None:
+        for room_id, invited in response.rooms.invite.items():
+            inviter, direct = None, False
+            for event in invited.invite_state:
+                if isinstance(event, InviteMemberEvent) and event.state_key == \
+                        self.client.user_id:
+                    inviter = event.sender
+                    direct = bool(event.content.get("is_direct"))
+            configured = self.config.room_for(f"matrix:{room_id}") is not None
+            by_admin = inviter is not None and f"matrix:{inviter}" in self.config.bot.admins
+            if configured or by_admin or direct:
+                self._joining.add(room_id)
+                response_join = await self.client.join(room_id)
+                if isinstance(response_join, ErrorResponse):
+                    self._joining.discard(room_id)
+                    log.warning("matrix: could not join %s: %s", room_id, response_join.message)
+                else:
+                    log.info("matrix: joined %s (invited by %s)", room_id, inviter)
+            else:  # not ours: decline without a word
+                await self.client.room_leave(room_id)
+                log.info("matrix: declined an invite to %s from %s", room_id, inviter)
+
+    def _save_since(self, token: str) -> None:
+        with self.database.session() as db:
+            inbound.set_resume(db, SINCE, token)
+            db.commit()
+
+    # ---- sending ----------------------------------------------------------------------
+
+    async def send(self, delivery: Delivery) -> str:
+        room_id = delivery.room_id.split(":", 1)[1]
+        reply = delivery.reply
+        first = ""
+        try:
+            async with self._lock:
+                if reply.lines:
+                    first = await self._send(room_id, content_of(
+                        reply.plain(), reply.html(html_lists=True), delivery.reply_to),
+                        f"caucus-{delivery.row_id}-text")
+                if reply.file is not None:
+                    sent = await self._send_file(room_id, reply.file.name, reply.file.data,
+                                                 reply.file.mime, f"caucus-{delivery.row_id}-file")
+                    first = first or sent
+        except MatrixError as exc:
+            if exc.status_code == "M_LIMIT_EXCEEDED":
+                raise RetryLater(str(exc), after=(exc.retry_after_ms or 1000) / 1000) from exc
+            if exc.status_code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN"):
+                raise DeliveryFailed(str(exc)) from exc
+            raise RetryLater(str(exc)) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise RetryLater(f"network: {exc!r}") from exc
+        return first
+
+    async def _send(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
+        if room_id not in self.client.rooms:
+            raise MatrixError("sending", _error("the bot is not in this room", "M_FORBIDDEN"))
+        response = check(await self.client.room_send(
+            room_id, "m.room.message", content, tx_id=tx_id,
+            ignore_unverified_devices=not self.settings.verify_devices), "sending a message")
+        return str(response.event_id)
+
+    async def _send_file(self, room_id: str, name: str, data: bytes, mime: str,
+                         tx_id: str) -> str:
+        room = self.client.rooms.get(room_id)
+        encrypted = bool(room and room.encrypted)
+        upload, keys = await self.client.upload(io.BytesIO(data), content_type=mime,
+                                                filename=name, encrypt=encrypted,
+                                                filesize=len(data))
+        check(upload, "uploading a file")
+        content: dict[str, Any] = {"msgtype": "m.file", "body": name,
+                                   "info": {"mimetype": mime, "size": len(data)}}
+        if encrypted and keys is not None:
+            content["file"] = {**keys, "url": upload.content_uri}
+        else:
+            content["url"] = upload.content_uri
+        return await self._send(room_id, content, tx_id)
+
+
+def _error(message: str, status_code: str = "M_UNKNOWN") -> ErrorResponse:
+    response = ErrorResponse(message, status_code)
+    return response
+
+
+def _retry_after(response: Any) -> float | None:
+    ms = getattr(response, "retry_after_ms", None)
+    return ms / 1000 if ms else None
