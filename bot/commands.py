@@ -42,10 +42,18 @@ class Role(IntEnum):
 
 
 class CommandError(Exception):
-    """A user-facing refusal: its message is shown in chat as it is."""
+    """A user-facing refusal: its message is shown in chat as it is.
+
+    ``withhold``: the command itself must not cross the bridge (it holds what
+    should not have been typed in this room).
+    """
+
+    def __init__(self, message: str, *, withhold: bool = False):
+        super().__init__(message)
+        self.withhold = withhold
 
     def reply(self, prefix: str) -> Reply:
-        return Reply.text(str(self), error=True)
+        return Reply.text(str(self), error=True, withhold=self.withhold)
 
 
 class UsageError(CommandError):

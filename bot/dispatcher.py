@@ -58,6 +58,12 @@ class Dispatcher:
             return Place(event.room_id, room.name, event.platform, secure=room.secure)
         return self.extra_rooms.get(event.room_id)
 
+    def is_command(self, event: Event) -> bool:
+        """Whether the text is a command for this bot (so the bridge relays it after answering)."""
+        line = split_command(event.text, self.config.bot.command_prefixes)
+        return (line is not None and self.registry.has(line.name)
+                and (not line.addressee or line.addressee.lower() in self.bot_usernames))
+
     async def handle(self, event: Event) -> Reply | None:
         """Answer a command; None for chat, for other bots' commands and outside allowed rooms."""
         place = self.place_for(event)

@@ -38,6 +38,7 @@ class Event:
     text: str = ""
     html: str | None = None
     reply_to: str | None = None
+    reply_quote: str | None = None  # a few words of the message replied to, if known
     edit_of: str | None = None
     redacts: str | None = None
     is_direct: bool = False

@@ -1,15 +1,17 @@
-"""What every adapter does with an inbound message: once only, then answer through the outbox.
+"""What every adapter does with an inbound message: once only, relayed, answered.
 
 The adapters translate; this decides. An inbound message is recorded as
-handled before it is acted on, so a network that delivers it twice (or a
-restart that re-reads it) does not run a command twice. The answer is queued in
-the outbox like every other message, so it keeps its place in the room's order.
+handled in the same transaction that queues its relay to the paired room, so a
+network that delivers it twice (or a restart that re-reads it) neither runs a
+command twice nor relays a message twice, and a crash loses neither. Answers
+and relays are queued in the outbox, so each room keeps its order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.bridge import Bridge
 from bot.dispatcher import Clock, Dispatcher
 from bot.events import Event
 from storage import inbound, outbox
@@ -23,20 +25,36 @@ class Inbound:
         self.database = database
         self.clock = clock
         self.wake_outbox = wake_outbox
+        self.bridge = Bridge(dispatcher.config)
 
     async def receive(self, event: Event, *, version: str = "") -> bool:
         """Handle an event unless handled before; True if it was new."""
+        place = self.dispatcher.place_for(event)
+        bridged = place is not None and not place.is_direct and \
+            self.bridge.partner(event.room_id) is not None
+        command = event.edit_of is None and self.dispatcher.is_command(event)
         with self.database.session() as db:
             fresh = inbound.first_sighting(db, event.room_id, event.message_id, version,
                                            self.clock())
+            relayed = fresh and bridged and not command and \
+                self.bridge.relay(db, event, self.clock()) > 0
             db.commit()
         if not fresh:
             return False
+        if relayed:
+            self.wake_outbox()
         reply = await self.dispatcher.handle(event)
-        if reply is not None:
-            with self.database.session() as db:
+        if reply is None and not (bridged and command):
+            return True
+        with self.database.session() as db:
+            if reply is not None:
                 outbox.enqueue(db, event.room_id, reply, now=self.clock(),
                                reply_to=event.message_id)
-                db.commit()
-            self.wake_outbox()
+            if bridged and command and not (reply is not None and reply.withhold):
+                # The command and its answer appear on the other side too, in that order.
+                self.bridge.relay(db, event, self.clock())
+                if reply is not None:
+                    self.bridge.mirror(db, event, reply, self.clock())
+            db.commit()
+        self.wake_outbox()
         return True

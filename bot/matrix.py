@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from nio import (
     SyncResponse,
     WhoamiResponse,
 )
+from nio.crypto.attachments import decrypt_attachment
 
 from bot.config import Config, MatrixConfig
 from bot.dispatcher import Clock, Dispatcher
@@ -96,9 +99,10 @@ def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
                   RoomEncryptedFile):
         info = content.get("info") or {}
         kind = "image" if isinstance(event, RoomMessageImage | RoomEncryptedImage) else "file"
+        ref = json.dumps(content["file"]) if "file" in content else content.get("url", "")
         attachments = (Attachment(kind, content.get("body", "file"),
                                   info.get("mimetype", "application/octet-stream"),
-                                  info.get("size"), getattr(event, "url", "")),)
+                                  info.get("size"), ref),)
         text = ""
     elif isinstance(event, RoomMessageText | RoomMessageNotice | RoomMessageEmote):
         text = content.get("body", "")
@@ -106,9 +110,24 @@ def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
         return None
     html = content.get("formatted_body") if content.get("format") == \
         "org.matrix.custom.html" else None
-    return Event(**base, text=_strip_reply_fallback(text) if reply_to else text, html=html,
-                 reply_to=reply_to, edit_of=edit_of, emote=isinstance(event, RoomMessageEmote),
+    quote = None
+    if reply_to:
+        quote = _reply_quote(text)
+        text = _strip_reply_fallback(text)
+        if html:
+            html = re.sub(r"<mx-reply>.*?</mx-reply>", "", html, flags=re.DOTALL)
+    return Event(**base, text=text, html=html, reply_to=reply_to, reply_quote=quote,
+                 edit_of=edit_of, emote=isinstance(event, RoomMessageEmote),
                  attachments=attachments)
+
+
+def _reply_quote(body: str) -> str | None:
+    """The first quoted line of a reply fallback: "> <@ana:srv> what she said"."""
+    first = body.split("\n", 1)[0]
+    if not first.startswith(">"):
+        return None
+    quote = re.sub(r"^>\s*(<[^>]+>\s*)?", "", first)
+    return quote if len(quote) <= 80 else quote[:79] + "…"
 
 
 def _strip_reply_fallback(body: str) -> str:
@@ -143,6 +162,7 @@ class MatrixAdapter:
         # Rooms we just joined: what was said before our join is history, not ours to answer.
         self._joining: set[str] = set()
         self.on_fatal: Callable[[str], None] = lambda reason: None
+        self.on_recovered: Callable[[], None] = lambda: None  # the homeserver answers again
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -217,6 +237,9 @@ class MatrixAdapter:
                     return
                 await asyncio.sleep(wait)
                 continue
+            if failures:
+                log.info("matrix: the homeserver answers again")
+                self.on_recovered()
             failures = 0
             await self._after_sync(response)
 
@@ -259,6 +282,16 @@ class MatrixAdapter:
         except MatrixError as exc:
             log.warning("matrix: key maintenance failed: %s", exc)
 
+    async def fetch_file(self, ref: str) -> bytes:
+        """Download (and, in encrypted rooms, decrypt) a file, for the bridge."""
+        encrypted = json.loads(ref) if ref.startswith("{") else None
+        url = encrypted["url"] if encrypted else ref
+        response = check(await self.client.download(url), "downloading a file")
+        if encrypted is None:
+            return bytes(response.body)
+        return bytes(decrypt_attachment(response.body, encrypted["key"]["k"],
+                                        encrypted["hashes"]["sha256"], encrypted["iv"]))
+
     def _is_direct(self, room: MatrixRoom) -> bool:
         return (self.config.room_for(f"matrix:{room.room_id}") is None
                 and room.member_count <= 2)
@@ -293,28 +326,63 @@ class MatrixAdapter:
     # ---- sending ----------------------------------------------------------------------
 
     async def send(self, delivery: Delivery) -> str:
+        """Send one outbox row; the transaction id comes from the row, so a retry is safe."""
         room_id = delivery.room_id.split(":", 1)[1]
-        reply = delivery.reply
-        first = ""
+        tx = f"caucus-{delivery.row_id}"
         try:
             async with self._lock:
-                if reply.lines:
-                    first = await self._send(room_id, content_of(
-                        reply.plain(), reply.html(html_lists=True), delivery.reply_to),
-                        f"caucus-{delivery.row_id}-text")
-                if reply.file is not None:
-                    sent = await self._send_file(room_id, reply.file.name, reply.file.data,
-                                                 reply.file.mime, f"caucus-{delivery.row_id}-file")
-                    first = first or sent
+                if delivery.kind == "redact":
+                    check(await self.client.room_redact(room_id, delivery.target_id or "",
+                                                        reason="deleted on the other side",
+                                                        tx_id=tx), "redacting")
+                    return ""
+                if delivery.kind == "edit":
+                    return await self._send(room_id, self._edit(delivery), f"{tx}-edit")
+                if delivery.kind == "reply":
+                    return await self._send_reply(room_id, delivery, tx)
+                return await self._send_relay(room_id, delivery, tx)
         except MatrixError as exc:
             if exc.status_code == "M_LIMIT_EXCEEDED":
                 raise RetryLater(str(exc), after=(exc.retry_after_ms or 1000) / 1000) from exc
-            if exc.status_code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN"):
+            if exc.status_code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN", "M_TOO_LARGE"):
                 raise DeliveryFailed(str(exc)) from exc
             raise RetryLater(str(exc)) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise RetryLater(f"network: {exc!r}") from exc
+
+    async def _send_reply(self, room_id: str, delivery: Delivery, tx: str) -> str:
+        reply = delivery.reply
+        assert reply is not None
+        first = ""
+        if reply.lines:
+            first = await self._send(room_id, content_of(
+                reply.plain(), reply.html(html_lists=True), delivery.reply_to), f"{tx}-text")
+        if reply.file is not None:
+            sent = await self._send_file(room_id, reply.file.name, reply.file.data,
+                                         reply.file.mime, f"{tx}-file")
+            first = first or sent
         return first
+
+    async def _send_relay(self, room_id: str, delivery: Delivery, tx: str) -> str:
+        plain, html = delivery.text or ("", "")
+        first = ""
+        if plain or delivery.file is None:
+            content = {**content_of(plain, html, delivery.reply_to), "msgtype": "m.text"}
+            first = await self._send(room_id, content, f"{tx}-text")
+        if delivery.file is not None:
+            sent = await self._send_file(room_id, delivery.file.name, delivery.file.data,
+                                         delivery.file.mime, f"{tx}-file")
+            first = first or sent
+        return first
+
+    @staticmethod
+    def _edit(delivery: Delivery) -> dict[str, Any]:
+        plain, html = delivery.text or ("", "")
+        new = {"msgtype": "m.text", "body": plain, "format": "org.matrix.custom.html",
+               "formatted_body": html}
+        return {**new, "body": f"* {plain}", "formatted_body": f"* {html}",
+                "m.new_content": new,
+                "m.relates_to": {"rel_type": "m.replace", "event_id": delivery.target_id}}
 
     async def _send(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
         if room_id not in self.client.rooms:
@@ -332,7 +400,8 @@ class MatrixAdapter:
                                                 filename=name, encrypt=encrypted,
                                                 filesize=len(data))
         check(upload, "uploading a file")
-        content: dict[str, Any] = {"msgtype": "m.file", "body": name,
+        kind = "m.image" if mime.startswith("image/") else "m.file"
+        content: dict[str, Any] = {"msgtype": kind, "body": name,
                                    "info": {"mimetype": mime, "size": len(data)}}
         if encrypted and keys is not None:
             content["file"] = {**keys, "url": upload.content_uri}

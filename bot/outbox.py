@@ -9,32 +9,55 @@ help (the row is kept as failed, with its error, for ``/bridge status``).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from sqlmodel import Session
+
 from bot.replies import Reply
-from storage import outbox
+from storage import links, outbox
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class FileData:
+    name: str
+    mime: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Delivery:
-    """One outbox row as a sender sees it. ``row_id`` makes a retried send idempotent."""
+    """One outbox row as a sender sees it, with ids already resolved for its room.
+
+    ``kind`` is reply (a Reply), relay (a message from the other network, as
+    ``text`` = (plain, html) in this network's dialect), edit or redact (of
+    ``target_id``), or file (``file``, with ``text`` as its caption).
+    ``row_id`` makes a retried send idempotent.
+    """
 
     row_id: int
     room_id: str
-    reply: Reply
-    reply_to: str | None = None  # the network's id of the message this answers
+    reply: Reply | None = None
+    reply_to: str | None = None  # this network's id of the message it answers
+    kind: str = "reply"
+    text: tuple[str, str] | None = None
+    target_id: str | None = None
+    file: FileData | None = None
+
+
+Fetcher = Callable[[str], Awaitable[bytes]]
 
 
 # send(delivery) -> the network's id of the message it sent.
 Sender = Callable[[Delivery], Awaitable[str]]
-MAX_BACKOFF = 300.0
+MAX_BACKOFF = 60.0  # a chat bridge should not sit out more than a minute
 
 
 class RetryLater(Exception):
@@ -54,15 +77,24 @@ def backoff(attempts: int) -> float:
 
 class OutboxWorker:
     def __init__(self, database: Database, senders: Mapping[str, Sender],
-                 clock: Callable[[], datetime], *, poll_seconds: float = 5.0):
+                 clock: Callable[[], datetime], *, poll_seconds: float = 5.0,
+                 fetchers: Mapping[str, Fetcher] | None = None):
         self.database = database
         self.senders = dict(senders)
+        self.fetchers = dict(fetchers or {})  # download a file from its network, by platform
         self.clock = clock
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._rooms: dict[str, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+
+    def retry_now(self, platform: str) -> None:
+        """A network is back: rows waiting out a backoff for it go now, not in a minute."""
+        with self.database.session() as db:
+            outbox.retry_now(db, f"{platform}:", self.clock())
+            db.commit()
+        self.wake()
 
     def wake(self) -> None:
         """Called after a commit that queued rows: look now rather than at the next poll."""
@@ -135,11 +167,14 @@ class OutboxWorker:
                 if row is None or row.next_attempt_at > self.clock():
                     return
                 row_id, attempts = row.id or 0, row.attempts
-                delivery = Delivery(row_id, room_id, Reply.from_json(row.payload), row.reply_to)
+                prepared = _prepare(db, row)
             sender = self.senders.get(room_id.split(":", 1)[0])
             try:
                 if sender is None:
                     raise DeliveryFailed(f"no adapter for {room_id.split(':', 1)[0]} is running")
+                if isinstance(prepared, str):
+                    raise DeliveryFailed(prepared)
+                delivery = await self._with_file(prepared)
                 message_id = await sender(delivery)
             except RetryLater as exc:
                 wait = exc.after if exc.after is not None else backoff(attempts)
@@ -162,8 +197,17 @@ class OutboxWorker:
                 self._update(row_id, lambda db, r, e=error, w=wait: outbox.mark_retry(
                     db, r, e, self.clock() + timedelta(seconds=w)))
                 return
-            self._update(row_id, lambda db, r, m=message_id: outbox.mark_sent(db, r, m,
-                                                                               self.clock()))
+            self._update(row_id, lambda db, r, m=message_id: _sent(db, r, m, self.clock()))
+
+    async def _with_file(self, prepared: tuple[Delivery, dict | None]) -> Delivery:
+        delivery, source = prepared
+        if source is None:
+            return delivery
+        fetch = self.fetchers.get(source["platform"])
+        if fetch is None:
+            raise RetryLater(f"the {source['platform']} adapter is not running to fetch a file")
+        data = await fetch(source["ref"])
+        return replace(delivery, file=FileData(source["name"], source["mime"], data))
 
     def _update(self, row_id: int, change: Callable) -> None:  # type: ignore[type-arg]
         with self.database.session() as db:
@@ -171,3 +215,33 @@ class OutboxWorker:
             if row is not None:
                 change(db, row)
                 db.commit()
+
+
+def _prepare(db: Session, row: outbox.OutboxMessage) -> tuple[Delivery, dict | None] | str:
+    """The row as its sender needs it, ids resolved for its room; or why it cannot go."""
+    payload = json.loads(row.payload)
+    reply_to = row.reply_to
+    if reply_to is None and row.reply_source_room and row.reply_source_message:
+        reply_to = links.counterpart(db, row.reply_source_room, row.reply_source_message,
+                                     row.room_id)
+    base = Delivery(row.id or 0, row.room_id, reply_to=reply_to, kind=row.kind)
+    if row.kind == "reply":
+        return replace(base, reply=Reply.from_json(row.payload)), None
+    text = (payload.get("plain", ""), payload.get("html", ""))
+    if row.kind == "relay" and reply_to is None and payload.get("quote"):
+        quote_plain, quote_html = payload["quote"]
+        text = (f"{quote_plain}\n{text[0]}", f"{quote_html}{text[1]}")
+    if row.kind in ("edit", "redact"):
+        target = links.copy_in(db, row.source_room or "", row.source_message or "", row.room_id)
+        if target is None:
+            return "the original message was never relayed, so it cannot be changed"
+        return replace(base, text=text, target_id=target), None
+    if row.kind == "file":
+        return replace(base, text=text), payload["file"]
+    return replace(base, text=text), None
+
+
+def _sent(db: Session, row: outbox.OutboxMessage, message_id: str, now: datetime) -> None:
+    outbox.mark_sent(db, row, message_id, now)
+    if row.kind in ("relay", "file") and row.source_room and row.source_message and message_id:
+        links.record(db, row.source_room, row.source_message, row.room_id, message_id, now)

@@ -54,7 +54,9 @@ class Service:
                 inbound_handler=self.inbound, clock=clock, sync_timeout_ms=poll_timeout * 1000))
         for adapter in self.adapters:
             self.outbox.senders[adapter.platform] = adapter.send
+            self.outbox.fetchers[adapter.platform] = adapter.fetch_file
             adapter.on_fatal = self._fatal
+            adapter.on_recovered = lambda p=adapter.platform: self.outbox.retry_now(p)
 
     def _fatal(self, reason: str) -> None:
         self.fatal = reason

@@ -118,9 +118,17 @@ def to_event(message: Message, *, edited: bool) -> Event:
         sender_name=sender.full_name if sender else (chat.title or str(chat.id)),
         text=text, html=html,
         reply_to=str(message.reply_to_message.message_id) if message.reply_to_message else None,
+        reply_quote=_quote(message.reply_to_message),
         edit_of=str(message.message_id) if edited else None,
         is_direct=chat.type == "private", forwarded_from=_forwarded_from(message),
         attachments=tuple(attachments), timestamp=message.edit_date or message.date)
+
+
+def _quote(original: Message | None) -> str | None:
+    if original is None:
+        return None
+    text = original.text or original.caption or ""
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _forwarded_from(message: Message) -> str | None:
@@ -168,6 +176,7 @@ class TelegramAdapter:
         self._web: web.AppRunner | None = None
         self._refused: set[int] = set()
         self.on_fatal: Callable[[str], None] = lambda reason: None
+        self.on_recovered: Callable[[], None] = lambda: None  # the Bot API answers again
 
     async def start(self) -> None:
         await self.bot.initialize()  # getMe: fails fast on a bad token
@@ -204,6 +213,8 @@ class TelegramAdapter:
             try:
                 updates = await self.bot.get_updates(offset=offset, timeout=self.poll_timeout,
                                                      allowed_updates=ALLOWED_UPDATES)
+                if failures:
+                    self.on_recovered()
                 failures = 0
             except RetryAfter as exc:
                 await asyncio.sleep(retry_seconds(exc))
@@ -301,29 +312,18 @@ class TelegramAdapter:
     # ---- sending ----------------------------------------------------------------------
 
     async def send(self, delivery: Delivery) -> str:
+        """Send one outbox row; Telegram's errors become retries or failures."""
         chat_id = int(delivery.room_id.split(":", 1)[1])
-        reply = delivery.reply
-        chunks = split_html(reply) if reply.lines else []
-        params = (ReplyParameters(message_id=int(delivery.reply_to),
-                                  allow_sending_without_reply=True)
-                  if delivery.reply_to and delivery.reply_to.isdigit() else None)
         try:
-            sent_ids = []
-            caption = None
-            if reply.file is not None and len(chunks) == 1 and utf16_len(chunks[0]) <= MAX_CAPTION:
-                caption, chunks = chunks[0], []
-            for chunk in chunks:
-                message = await self.bot.send_message(
-                    chat_id, chunk, parse_mode=ParseMode.HTML, reply_parameters=params,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True))
-                sent_ids.append(message.message_id)
-                params = None
-            if reply.file is not None:
-                document = InputFile(io.BytesIO(reply.file.data), filename=reply.file.name)
-                message = await self.bot.send_document(
-                    chat_id, document, caption=caption, parse_mode=ParseMode.HTML,
-                    reply_parameters=params)
-                sent_ids.append(message.message_id)
+            if delivery.kind == "redact":
+                await self.bot.delete_message(chat_id, int(delivery.target_id or 0))
+                return ""
+            if delivery.kind == "edit":
+                return await self._edit(chat_id, delivery)
+            if delivery.kind == "reply":
+                assert delivery.reply is not None
+                return await self._send_reply(chat_id, delivery.reply, delivery.reply_to)
+            return await self._send_relay(chat_id, delivery)
         except RetryAfter as exc:
             raise RetryLater(f"flood control: {exc}", after=retry_seconds(exc)) from exc
         except (Forbidden, ChatMigrated) as exc:
@@ -332,7 +332,73 @@ class TelegramAdapter:
             raise DeliveryFailed(f"Telegram refused the message: {exc}") from exc
         except (TimedOut, NetworkError) as exc:
             raise RetryLater(f"network: {exc}") from exc
-        return str(sent_ids[0]) if sent_ids else ""
+
+    @staticmethod
+    def _reply_params(reply_to: str | None) -> ReplyParameters | None:
+        if reply_to and reply_to.isdigit():
+            return ReplyParameters(message_id=int(reply_to), allow_sending_without_reply=True)
+        return None
+
+    async def _send_texts(self, chat_id: int, chunks: list[str], reply_to: str | None) -> list[int]:
+        params, sent = self._reply_params(reply_to), []
+        for chunk in chunks:
+            message = await self.bot.send_message(
+                chat_id, chunk, parse_mode=ParseMode.HTML, reply_parameters=params,
+                link_preview_options=LinkPreviewOptions(is_disabled=True))
+            sent.append(message.message_id)
+            params = None
+        return sent
+
+    async def _send_reply(self, chat_id: int, reply: Reply, reply_to: str | None) -> str:
+        chunks = split_html(reply) if reply.lines else []
+        caption = None
+        if reply.file is not None and len(chunks) == 1 and utf16_len(chunks[0]) <= MAX_CAPTION:
+            caption, chunks = chunks[0], []
+        sent = await self._send_texts(chat_id, chunks, reply_to)
+        if reply.file is not None:
+            document = InputFile(io.BytesIO(reply.file.data), filename=reply.file.name)
+            message = await self.bot.send_document(
+                chat_id, document, caption=caption, parse_mode=ParseMode.HTML,
+                reply_parameters=None if sent else self._reply_params(reply_to))
+            sent.append(message.message_id)
+        return str(sent[0]) if sent else ""
+
+    def _relay_chunks(self, delivery: Delivery) -> list[str]:
+        plain, html = delivery.text or ("", "")
+        if utf16_len(html) <= MAX_TEXT:
+            return [html] if html else []
+        return split_html(Reply.text(plain))  # too long: plain text, split between lines
+
+    async def _send_relay(self, chat_id: int, delivery: Delivery) -> str:
+        if delivery.file is None:
+            return str((await self._send_texts(chat_id, self._relay_chunks(delivery),
+                                               delivery.reply_to))[0])
+        _, html = delivery.text or ("", "")
+        caption = html if utf16_len(html) <= MAX_CAPTION else None
+        sent = [] if caption is not None else await self._send_texts(
+            chat_id, self._relay_chunks(delivery), delivery.reply_to)
+        upload = InputFile(io.BytesIO(delivery.file.data), filename=delivery.file.name)
+        params = None if sent else self._reply_params(delivery.reply_to)
+        if delivery.file.mime.startswith("image/") and len(delivery.file.data) <= 10 * 2**20:
+            message = await self.bot.send_photo(chat_id, upload, caption=caption,
+                                                parse_mode=ParseMode.HTML,
+                                                reply_parameters=params)
+        else:
+            message = await self.bot.send_document(chat_id, upload, caption=caption,
+                                                   parse_mode=ParseMode.HTML,
+                                                   reply_parameters=params)
+        return str(message.message_id)
+
+    async def _edit(self, chat_id: int, delivery: Delivery) -> str:
+        _, html = delivery.text or ("", "")
+        try:
+            await self.bot.edit_message_text(html, chat_id=chat_id,
+                                             message_id=int(delivery.target_id or 0),
+                                             parse_mode=ParseMode.HTML)
+        except BadRequest as exc:
+            if "not modified" not in str(exc):
+                raise
+        return str(delivery.target_id)
 
     async def fetch_file(self, file_id: str) -> bytes:
         """Download a photo or document (for the bridge)."""

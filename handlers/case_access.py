@@ -39,7 +39,7 @@ def guard_place(ctx: Context, case: Case) -> None:
     """What is typed about a confidential case must not be typed in an ordinary room."""
     if case.confidential and not ctx.room.private:
         raise CommandError(f"#{case.id} is confidential: send this in a direct message with me, "
-                           "and delete your message here.")
+                           "and delete your message here.", withhold=True)
 
 
 def may_manage(ctx: Context, case: Case) -> bool:

@@ -77,7 +77,7 @@ async def flag(ctx: Context, args: Args) -> Reply:
     if confidential and not ctx.room.private:
         return Reply.of(line(b(f"Case #{n}"), " recorded as confidential."),
                         "Please delete your message here: its details should stay out of this "
-                        "room. Follow up in a direct message with me.")
+                        "room. Follow up in a direct message with me.").withheld()
     if confidential:
         return Reply.of(line(b(f"Case #{n}"), " recorded as confidential: only the secretariat "
                              "sees its details, in a direct message or a secure room."),

@@ -93,7 +93,8 @@ async def signon(ctx: Context, args: Args) -> Reply:
     if row.unlisted and not ctx.room.private:
         lines.append(line(i("Please delete your message here: it names your organisation. "
                             "Next time, sign unlisted in a direct message with me.")))
-    return Reply(tuple(lines))
+    reply = Reply(tuple(lines))
+    return reply.withheld() if row.unlisted else reply
 
 
 async def withdraw(ctx: Context, args: Args) -> Reply:

@@ -7,12 +7,14 @@ its import here.
 from storage.calendar import Deadline, DeadlineTemplate, HrcSession
 from storage.cases import Case, CaseEvent, CaseTag
 from storage.inbound import InboundSeen, ResumePoint
+from storage.links import MessageLink
 from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
 from storage.outbox import OutboxMessage
 from storage.reminders import Reminder
 from storage.statements import OrgProfile, Signature, Statement, StatementRoom, StatementText
 
 __all__ = ["AuditEntry", "Case", "CaseEvent", "CaseTag", "Deadline", "DeadlineTemplate",
-           "HrcSession", "Identity", "InboundSeen", "OrgProfile", "OutboxMessage", "Reminder",
+           "HrcSession", "Identity", "InboundSeen", "MessageLink",
+           "OrgProfile", "OutboxMessage", "Reminder",
            "ResumePoint", "RoleGrant", "RoomSetting", "Signature", "Statement", "StatementRoom",
            "StatementText"]

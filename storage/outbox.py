@@ -28,6 +28,13 @@ class OutboxMessage(SQLModel, table=True):
     # Set when a message must never go twice (a reminder to a room): unique.
     dedupe_key: str | None = Field(default=None, max_length=255, unique=True)
     reply_to: str | None = Field(default=None, max_length=255)  # network message id answered
+    # A relayed message: its original, so the link is recorded once it is sent and so
+    # that edits and redactions find their copy. (kind: reply, relay, edit, redact, file)
+    source_room: str | None = Field(default=None, max_length=255)
+    source_message: str | None = Field(default=None, max_length=255)
+    # What it answers on the other network, resolved to this room's id when sent.
+    reply_source_room: str | None = Field(default=None, max_length=255)
+    reply_source_message: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     status: str = Field(default=PENDING, max_length=16, index=True)
     attempts: int = 0
@@ -93,3 +100,13 @@ def pending(db: Session, room_id: str | None = None) -> list[OutboxMessage]:
     if room_id is not None:
         query = query.where(OutboxMessage.room_id == room_id)
     return list(db.exec(query.order_by(col(OutboxMessage.id))))
+
+
+def retry_now(db: Session, room_prefix: str, now: datetime) -> int:
+    rows = db.exec(select(OutboxMessage).where(OutboxMessage.status == PENDING)
+                   .where(col(OutboxMessage.room_id).startswith(room_prefix))
+                   .where(OutboxMessage.next_attempt_at > now)).all()
+    for row in rows:
+        row.next_attempt_at = now
+        db.add(row)
+    return len(rows)

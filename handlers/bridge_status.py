@@ -1,0 +1,52 @@
+"""/bridge status: is every paired room's traffic flowing, and if not, why."""
+
+from __future__ import annotations
+
+from sqlmodel import col, func, select
+
+from bot.commands import Args, Command, Role
+from bot.context import Context
+from bot.replies import Line, Reply, b, i, item, line
+from storage.outbox import FAILED, PENDING, OutboxMessage
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+async def bridge_status(ctx: Context, args: Args) -> Reply:
+    pairs = [r for r in ctx.config.rooms if r.bridged]
+    if not pairs:
+        return Reply.text("No bridged pairs: a [[rooms]] entry with both telegram_chat_id and "
+                          "matrix_room_id makes one.")
+    lines: list[Line] = [line(b(f"{len(pairs)} bridged pair{'s' if len(pairs) != 1 else ''}:"))]
+    for room in pairs:
+        ids = list(room.ids)
+        pending, oldest = ctx.db.exec(
+            select(func.count(), func.min(OutboxMessage.created_at))
+            .where(col(OutboxMessage.room_id).in_(ids))
+            .where(OutboxMessage.status == PENDING)).one()
+        failed = ctx.db.exec(select(func.count()).where(col(OutboxMessage.room_id).in_(ids))
+                             .where(OutboxMessage.status == FAILED)).one()
+        last_error = ctx.db.exec(
+            select(OutboxMessage.last_error, OutboxMessage.room_id)
+            .where(col(OutboxMessage.room_id).in_(ids))
+            .where(col(OutboxMessage.last_error).is_not(None))
+            .order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+        state = "ok" if not pending and not failed else "attention"
+        lines.append(item(b(room.name), f" ({' ⇄ '.join(ids)}) — {state}"))
+        waiting = f", oldest {_age((ctx.now - oldest).total_seconds())}" if oldest else ""
+        lines.append(line(f"    pending {pending}{waiting}; failed {failed}"))
+        if last_error is not None:
+            lines.append(line("    last error: ", i(f"{last_error[1]}: {last_error[0][:200]}")))
+    return Reply(tuple(lines))
+
+
+COMMANDS = [
+    Command("bridge", bridge_status, "Bridged pairs: pending and failed deliveries, last error",
+            sub="status", role=Role.ADMIN),
+]

@@ -1,0 +1,54 @@
+"""Message links: which message on one network is which on the other.
+
+Each relayed message records (source room, source message) -> (target room,
+target message), so that replies, edits and redactions cross the bridge.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, select
+
+from storage.types import UTCDateTime
+
+
+class MessageLink(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("source_room", "source_message", "target_room",
+                         name="uq_messagelink_source"),
+        Index("ix_messagelink_target", "target_room", "target_message"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_room: str = Field(max_length=255)
+    source_message: str = Field(max_length=255)
+    target_room: str = Field(max_length=255)
+    target_message: str = Field(max_length=255)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+def record(db: Session, source_room: str, source_message: str, target_room: str,
+           target_message: str, now: datetime) -> None:
+    db.add(MessageLink(source_room=source_room, source_message=source_message,
+                       target_room=target_room, target_message=target_message, at=now))
+
+
+def copy_in(db: Session, source_room: str, source_message: str, target_room: str) -> str | None:
+    """The id, in ``target_room``, of the relayed copy of a message."""
+    return db.exec(select(MessageLink.target_message)
+                   .where(MessageLink.source_room == source_room)
+                   .where(MessageLink.source_message == source_message)
+                   .where(MessageLink.target_room == target_room)).first()
+
+
+def counterpart(db: Session, room: str, message: str, other_room: str) -> str | None:
+    """The same message as it stands in ``other_room``: its copy there, or its original."""
+    copy = copy_in(db, room, message, other_room)
+    if copy is not None:
+        return copy
+    return db.exec(select(MessageLink.source_message)
+                   .where(MessageLink.target_room == room)
+                   .where(MessageLink.target_message == message)
+                   .where(MessageLink.source_room == other_room)).first()

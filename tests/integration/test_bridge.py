@@ -1,0 +1,215 @@
+"""The bridge end to end: real Synapse, the Bot API double, the real bot in between."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nio import (
+    DownloadResponse,
+    RoomMessageImage,
+    RoomMessageNotice,
+    RoomMessageText,
+)
+
+from bot.config import parse_config
+from bot.service import Service
+from tests.botapi_double import BotApiDouble
+from tests.integration.conftest import CAUCUS, MEMBER, stop
+from tests.integration.matrix_fixtures import Human
+from tests.synapse_server import Synapse
+
+pytestmark = pytest.mark.integration
+
+
+class Pair:
+    """A bridged pair: the Telegram group CAUCUS and a Matrix room, with the bot running."""
+
+    def __init__(self, synapse: Synapse, api: BotApiDouble, tmp_path: Path):
+        accounts = synapse.accounts  # type: ignore[attr-defined]
+        self.synapse, self.api, self.tmp = synapse, api, tmp_path
+        self.bot = synapse.login(accounts["caucusbot"])
+        self.alice = Human(synapse, synapse.login(accounts["alice"]), tmp_path / "alice")
+        self.room = ""
+        self.services: list[Service] = []
+        self.ana = api.user(MEMBER, "Ana")
+
+    def config_data(self) -> dict[str, Any]:
+        return {
+            "bot": {"admins": ["telegram:1", f"matrix:{self.alice.user_id}"],
+                    "database_url": f"sqlite:///{self.tmp / 'bot.db'}"},
+            "telegram": {"token": self.api.token, "base_url": self.api.base_url,
+                         "base_file_url": self.api.base_file_url},
+            "matrix": {"homeserver": self.synapse.url, "user_id": self.bot.user_id,
+                       "access_token": self.bot.access_token, "device_id": self.bot.device_id,
+                       "store_path": str(self.tmp / "matrix-store")},
+            "rooms": [{"name": "Caucus", "telegram_chat_id": CAUCUS,
+                       "matrix_room_id": self.room}],
+        }
+
+    async def start(self) -> Service:
+        if not self.room:
+            self.room = await self.alice.create_room(invite=[self.bot.user_id])
+        service = Service(parse_config(self.config_data(), env={}), poll_timeout=1,
+                          outbox_poll_seconds=0.2)
+        await service.start()
+        self.services.append(service)
+        await self.alice.wait_member(self.room, self.bot.user_id)
+        return service
+
+    def on_matrix(self, kind: type = RoomMessageText) -> list[Any]:
+        return [e for e in self.alice.from_user(self.room, self.bot.user_id)
+                if isinstance(e, kind) and "m.new_content" not in e.source["content"]]
+
+    def on_telegram(self) -> list[Any]:
+        return self.api.sent_to(CAUCUS)
+
+
+@pytest.fixture
+async def pair(synapse: Synapse, api: BotApiDouble, tmp_path: Path) -> AsyncIterator[Pair]:
+    p = Pair(synapse, api, tmp_path)
+    await p.start()
+    yield p
+    for service in p.services:
+        if not service.stopped.is_set():
+            await stop(service)
+    await p.alice.close()
+
+
+async def test_text_crosses_both_ways_with_the_sender_name(pair: Pair):
+    await pair.api.user_message(CAUCUS, pair.ana, "Hello from Telegram <3")
+    [relayed] = await pair.alice.wait_for(pair.on_matrix)
+    assert relayed.body == "Ana: Hello from Telegram <3"
+    assert relayed.source["content"]["formatted_body"] == "<b>Ana</b>: Hello from Telegram &lt;3"
+    await pair.alice.say(pair.room, "Hi from Matrix & Element")
+    [copy] = await pair.api.wait_for(pair.on_telegram)
+    assert copy.plain == "alice: Hi from Matrix & Element" and copy.parse_mode == "HTML"
+    assert copy.text.startswith("<b>alice</b>: ")
+    await pair.alice.sync(timeout_ms=500)
+    assert len(pair.on_matrix()) == 1  # the bot never relays its own messages back
+
+
+async def test_formatting_is_converted(pair: Pair):
+    text = "bold italic code link"
+    entities = [{"type": "bold", "offset": 0, "length": 4},
+                {"type": "italic", "offset": 5, "length": 6},
+                {"type": "code", "offset": 12, "length": 4},
+                {"type": "text_link", "offset": 17, "length": 4, "url": "https://ohchr.org/"}]
+    await pair.api.user_message(CAUCUS, pair.ana, text, entities=entities)
+    [relayed] = await pair.alice.wait_for(pair.on_matrix)
+    assert relayed.source["content"]["formatted_body"] == (
+        '<b>Ana</b>: <b>bold</b> <i>italic</i> <code>code</code> '
+        '<a href="https://ohchr.org/">link</a>')
+    await pair.alice.say(pair.room, "strong, struck, list", format="org.matrix.custom.html",
+                         formatted_body="<strong>strong</strong>, <del>struck</del>"
+                                        "<ul><li>one</li><li>two</li></ul>"
+                                        '<span data-mx-spoiler>secret</span>')
+    [copy] = await pair.api.wait_for(pair.on_telegram)
+    assert copy.text == ("<b>alice</b>: <b>strong</b>, <s>struck</s>\n• one\n• two\n"
+                         "<tg-spoiler>secret</tg-spoiler>")
+
+
+async def test_replies_cross_through_message_links(pair: Pair):
+    original = await pair.api.user_message(CAUCUS, pair.ana, "Who is going to Geneva?")
+    [relayed] = await pair.alice.wait_for(pair.on_matrix)
+    await pair.alice.say(pair.room, "> <@ana> Who is going to Geneva?\n\nI am",
+                         **{"m.relates_to": {"m.in_reply_to": {"event_id": relayed.event_id}}})
+    [answer] = await pair.api.wait_for(pair.on_telegram)
+    assert answer.reply_to == original["message_id"] and answer.plain == "alice: I am"
+    await pair.api.user_message(CAUCUS, pair.ana, "Great", reply_to=answer.message_id)
+    copies = await pair.alice.wait_for(lambda: len(pair.on_matrix()) == 2 and pair.on_matrix())
+    relates = copies[1].source["content"]["m.relates_to"]
+    matrix_original = pair.alice.from_user(pair.room, pair.alice.user_id)[-1].event_id
+    assert relates["m.in_reply_to"]["event_id"] == matrix_original
+
+
+async def test_edits_cross_both_ways(pair: Pair):
+    original = await pair.api.user_message(CAUCUS, pair.ana, "Meeting at 10")
+    [relayed] = await pair.alice.wait_for(pair.on_matrix)
+    await pair.api.user_edit(CAUCUS, original["message_id"], "Meeting at 11")
+
+    def edits() -> list[Any]:
+        return [e for e in pair.alice.from_user(pair.room, pair.bot.user_id)
+                if "m.new_content" in e.source["content"]]
+
+    [edit] = await pair.alice.wait_for(edits)
+    content = edit.source["content"]
+    assert content["m.relates_to"] == {"rel_type": "m.replace", "event_id": relayed.event_id}
+    assert content["m.new_content"]["body"] == "Ana: Meeting at 11"
+    mine = await pair.alice.say(pair.room, "See you there")
+    [copy] = await pair.api.wait_for(pair.on_telegram)
+    await pair.alice.say(pair.room, "* See you there!", **{
+        "m.new_content": {"msgtype": "m.text", "body": "See you there!"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": mine}})
+    await pair.api.wait_for(lambda: copy.edits)
+    assert copy.plain == "alice: See you there!"
+
+
+async def test_a_matrix_redaction_deletes_the_telegram_copy(pair: Pair):
+    mine = await pair.alice.say(pair.room, "Oops, wrong room")
+    [copy] = await pair.api.wait_for(pair.on_telegram)
+    await pair.alice.client.room_redact(pair.room, mine, reason="wrong room")
+    await pair.api.wait_for(lambda: copy.deleted)
+    assert pair.on_telegram() == []
+
+
+async def test_photos_and_files_cross(pair: Pair):
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    await pair.api.user_message(CAUCUS, pair.ana, "The banner", photo=png)
+    [image] = await pair.alice.wait_for(lambda: pair.on_matrix(RoomMessageImage))
+    download = await pair.alice.client.download(image.url)
+    assert isinstance(download, DownloadResponse) and download.body == png
+    [caption] = pair.on_matrix()
+    assert caption.body == "Ana: The banner"
+    upload, _ = await pair.alice.client.upload(lambda *_: b"draft v2", content_type="text/plain",
+                                               filename="draft.txt", filesize=8)
+    await pair.alice.say(pair.room, "draft.txt", msgtype="m.file", url=upload.content_uri,
+                         info={"mimetype": "text/plain", "size": 8})
+    sent = await pair.api.wait_for(lambda: [s for s in pair.on_telegram() if s.document])
+    assert sent[0].document == ("draft.txt", b"draft v2")
+    assert sent[0].plain == "alice"
+
+
+async def test_a_command_is_answered_once_and_shown_on_both_sides(pair: Pair):
+    asked = await pair.api.user_message(CAUCUS, pair.ana, "/flag Egypt | Lawyer arrested")
+    [answer] = await pair.api.wait_for(pair.on_telegram)
+    assert answer.reply_to == asked["message_id"] and answer.plain.startswith("Case #1 flagged")
+    notices = await pair.alice.wait_for(lambda: pair.on_matrix(RoomMessageNotice))
+    [command] = pair.on_matrix()
+    assert command.body == "Ana: /flag Egypt | Lawyer arrested"
+    assert notices[0].body.startswith("Case #1 flagged")
+    in_reply = notices[0].source["content"]["m.relates_to"]["m.in_reply_to"]["event_id"]
+    assert in_reply == command.event_id
+    await pair.alice.say(pair.room, "!cases")
+    sent = await pair.api.wait_for(lambda: len(pair.on_telegram()) == 3 and pair.on_telegram())
+    assert sent[1].plain == "alice: !cases" and sent[2].plain.startswith("1 case")
+    assert sent[2].reply_to == sent[1].message_id
+    answers = await pair.alice.wait_for(lambda: len(pair.on_matrix(RoomMessageNotice)) >= 2 and
+                                        pair.on_matrix(RoomMessageNotice))
+    await pair.alice.sync(timeout_ms=500)
+    assert len(answers) == 2 and answers[1].body.startswith("1 case")  # one answer each
+
+
+async def test_a_confidential_flag_does_not_cross_the_bridge(pair: Pair):
+    await pair.api.user_message(CAUCUS, pair.ana, "/flag Bahrain | Zainab summoned --confidential")
+    [answer] = await pair.api.wait_for(pair.on_telegram)
+    assert "recorded as confidential" in answer.plain
+    await pair.api.user_message(CAUCUS, pair.ana, "after")
+    await pair.alice.wait_for(pair.on_matrix)
+    bodies = [e.body for e in pair.alice.from_user(pair.room, pair.bot.user_id)
+              if hasattr(e, "body")]
+    assert bodies == ["Ana: after"]
+
+
+async def test_fifty_interleaved_messages_arrive_in_order_on_each_side(pair: Pair):
+    for n in range(25):
+        await pair.api.user_message(CAUCUS, pair.ana, f"tg {n}")
+        await pair.alice.say(pair.room, f"mx {n}")
+    on_matrix = await pair.alice.wait_for(lambda: len(pair.on_matrix()) >= 25 and
+                                          pair.on_matrix(), seconds=60)
+    on_telegram = await pair.api.wait_for(lambda: len(pair.on_telegram()) >= 25 and
+                                          pair.on_telegram(), seconds=60)
+    assert [e.body for e in on_matrix] == [f"Ana: tg {n}" for n in range(25)]
+    assert [s.plain for s in on_telegram] == [f"alice: mx {n}" for n in range(25)]
