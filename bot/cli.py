@@ -20,7 +20,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.INFO if args.command == "run" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("alembic", "httpx", "nio.rooms", "nio.client.base_client", "nio.crypto.log",
+                  "apscheduler.scheduler", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return int(args.func(args))
     except ConfigError as exc:

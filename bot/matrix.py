@@ -225,8 +225,11 @@ class MatrixAdapter:
     async def _sync_loop(self) -> None:
         failures = 0
         while True:
-            response = await self.client.sync(timeout=self.sync_timeout_ms,
-                                              since=self.client.next_batch)
+            try:
+                response = await self.client.sync(timeout=self.sync_timeout_ms,
+                                                  since=self.client.next_batch)
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                response = _error(f"network: {exc!r}", "M_NETWORK")
             if not isinstance(response, SyncResponse):
                 failures += 1
                 wait = _retry_after(response) or min(30.0, 0.5 * 2 ** failures)
@@ -386,7 +389,8 @@ class MatrixAdapter:
 
     async def _send(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
         if room_id not in self.client.rooms:
-            raise MatrixError("sending", _error("the bot is not in this room", "M_FORBIDDEN"))
+            # Joined but not synced yet, or invited and joining: wait, do not give up.
+            raise RetryLater(f"{room_id} is not in the bot's synced rooms yet", after=2.0)
         response = check(await self.client.room_send(
             room_id, "m.room.message", content, tx_id=tx_id,
             ignore_unverified_devices=not self.settings.verify_devices), "sending a message")
