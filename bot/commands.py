@@ -100,12 +100,12 @@ class Option:
     """A ``key=value`` argument, accepted anywhere in the command."""
 
     key: str
-    placeholder: str = "value"
+    metavar: str = "value"
     choices: tuple[str, ...] = ()
     kind: Literal["word", "int"] = "word"
 
     def usage(self) -> str:
-        return f"[{self.key}={'|'.join(self.choices) or self.placeholder}]"
+        return f"[{self.key}={'|'.join(self.choices) or self.metavar}]"
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,20 @@ from storage.database import Database
 
 class Inbound:
     def __init__(self, dispatcher: Dispatcher, database: Database, clock: Clock,
-                 wake_outbox: Callable[[], None]):
+                 wake_outbox: Callable[..., None]):
         self.dispatcher = dispatcher
         self.database = database
         self.clock = clock
         self.wake_outbox = wake_outbox
         self.bridge = Bridge(dispatcher.config)
 
-    async def receive(self, event: Event, *, version: str = "") -> bool:
-        """Handle an event unless handled before; True if it was new."""
+    async def receive(self, event: Event, *, version: str = "",
+                      resume: tuple[str, str] | None = None) -> bool:
+        """Handle an event unless handled before; True if it was new.
+
+        ``resume``: a (name, value) resume point to store in the same transaction
+        (the Telegram offset after this update), so that it costs no commit of its own.
+        """
         place = self.dispatcher.place_for(event)
         bridged = place is not None and not place.is_direct and \
             self.bridge.partner(event.room_id) is not None
@@ -38,11 +43,14 @@ class Inbound:
                                            self.clock())
             relayed = fresh and bridged and not command and \
                 self.bridge.relay(db, event, self.clock()) > 0
+            if resume is not None:
+                inbound.set_resume(db, *resume)
             db.commit()
         if not fresh:
             return False
-        if relayed:
-            self.wake_outbox()
+        partner = self.bridge.partner(event.room_id)
+        if relayed and partner is not None:
+            self.wake_outbox(partner)
         reply = await self.dispatcher.handle(event)
         if reply is None and not (bridged and command):
             return True
@@ -56,5 +64,5 @@ class Inbound:
                 if reply is not None:
                     self.bridge.mirror(db, event, reply, self.clock())
             db.commit()
-        self.wake_outbox()
+        self.wake_outbox(*[r for r in (event.room_id, partner if bridged else None) if r])
         return True

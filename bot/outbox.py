@@ -96,8 +96,14 @@ class OutboxWorker:
             db.commit()
         self.wake()
 
-    def wake(self) -> None:
-        """Called after a commit that queued rows: look now rather than at the next poll."""
+    def wake(self, *room_ids: str) -> None:
+        """Called after a commit that queued rows: look now rather than at the next poll.
+
+        Naming the rooms starts their delivery at once, without a query.
+        """
+        if self._task is not None and not self._stopping:
+            for room_id in room_ids:
+                self._spawn(room_id)
         self._wake.set()
 
     async def start(self) -> None:
@@ -154,10 +160,13 @@ class OutboxWorker:
         with self.database.session() as db:
             rooms = outbox.rooms_due(db, self.clock())
         for room_id in rooms:
-            task = self._rooms.get(room_id)
-            if task is None or task.done():
-                self._rooms[room_id] = asyncio.create_task(self._deliver_room(room_id),
-                                                           name=f"outbox {room_id}")
+            self._spawn(room_id)
+
+    def _spawn(self, room_id: str) -> None:
+        task = self._rooms.get(room_id)
+        if task is None or task.done():
+            self._rooms[room_id] = asyncio.create_task(self._deliver_room(room_id),
+                                                       name=f"outbox {room_id}")
 
     async def _deliver_room(self, room_id: str) -> None:
         """One room at a time, oldest first; a waiting row holds back the rows after it."""

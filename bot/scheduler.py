@@ -54,7 +54,9 @@ class ReminderScheduler:
         self.grace = reminders.grace_window(config.reminders.grace_hours)
         self.scheduler = AsyncIOScheduler(
             timezone=config.bot.tz,
-            jobstores={"default": SQLAlchemyJobStore(engine=database.engine)},
+            # Its own engine on the same database: APScheduler disposes the engine it
+            # was given when it shuts down, and the bot's own must outlive it.
+            jobstores={"default": SQLAlchemyJobStore(engine=Database(database.url).engine)},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": max(1, int(self.grace.total_seconds()))})
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)

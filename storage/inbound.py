@@ -10,10 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
 from storage.types import UTCDateTime
+
+INSERT_IGNORING = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 
 
 class ResumePoint(SQLModel, table=True):
@@ -43,11 +47,21 @@ def set_resume(db: Session, name: str, value: str) -> None:
 
 def first_sighting(db: Session, room_id: str, message_id: str, version: str,
                    now: datetime) -> bool:
-    """Record a message as handled; False if it had been handled before."""
+    """Record a message as handled; False if it had been handled before.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` where the database has it (SQLite,
+    PostgreSQL): this runs for every inbound message, so it should cost one
+    statement; elsewhere a savepoint does the same.
+    """
+    values = {"room_id": room_id, "message_id": message_id, "version": version,
+              "seen_at": now}
+    dialect = db.get_bind().dialect.name
+    if dialect in INSERT_IGNORING:
+        statement = INSERT_IGNORING[dialect](InboundSeen).values(**values).on_conflict_do_nothing()
+        return db.connection().execute(statement).rowcount == 1
     try:
         with db.begin_nested():
-            db.add(InboundSeen(room_id=room_id, message_id=message_id, version=version,
-                               seen_at=now))
+            db.add(InboundSeen(**values))
         return True
     except IntegrityError:
         return False

@@ -11,9 +11,9 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, text
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, distinct, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from storage.types import UTCDateTime
 
@@ -138,9 +138,12 @@ def sign(db: Session, signature: Signature) -> tuple[Signature, bool]:
 
 
 def counts(db: Session, statement_id: int) -> tuple[int, int]:
-    """(organisations, countries) among active signatures."""
-    rows = active_signatures(db, statement_id)
-    return len(rows), len({s.country for s in rows if s.country})
+    """(organisations, countries) among active signatures, counted by the database."""
+    total, countries = db.exec(
+        select(func.count(), func.count(distinct(Signature.country)))
+        .where(Signature.statement_id == statement_id)
+        .where(col(Signature.withdrawn_at).is_(None))).one()
+    return int(total), int(countries)
 
 
 def rooms_of(db: Session, statement_id: int) -> list[str]:

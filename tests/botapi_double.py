@@ -90,6 +90,7 @@ class Sent:
     photo: bytes | None = None
     deleted: bool = False
     edits: list[str] = field(default_factory=list)
+    at: float = field(default_factory=time.perf_counter)  # when the double received it
 
     @property
     def plain(self) -> str:

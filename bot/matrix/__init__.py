@@ -16,8 +16,6 @@ import asyncio
 import io
 import json
 import logging
-import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +28,24 @@ from nio import (
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
-    RedactionEvent,
-    RoomEncryptedFile,
-    RoomEncryptedImage,
     RoomMemberEvent,
-    RoomMessageEmote,
-    RoomMessageFile,
-    RoomMessageImage,
-    RoomMessageNotice,
-    RoomMessageText,
     SyncResponse,
     WhoamiResponse,
 )
 from nio.crypto.attachments import decrypt_attachment
 
+from bot.adapter import Adapter
 from bot.config import Config, MatrixConfig
 from bot.dispatcher import Clock, Dispatcher
-from bot.events import Attachment, Event
 from bot.inbound import Inbound
+from bot.matrix.translate import (
+    MatrixError,
+    check,
+    content_of,
+    error_response,
+    retry_after_of,
+    to_event,
+)
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from storage import inbound
 from storage.database import Database
@@ -58,98 +56,15 @@ DEVICE = "matrix.device_id"
 TOKEN = "matrix.access_token"
 
 
-class MatrixError(Exception):
-    """A matrix-nio ErrorResponse, raised."""
-
-    def __init__(self, what: str, response: ErrorResponse):
-        self.status_code = getattr(response, "status_code", None) or ""
-        self.retry_after_ms = getattr(response, "retry_after_ms", None)
-        super().__init__(f"{what}: {self.status_code} {response.message}".strip())
-
-
-def check(response: Any, what: str) -> Any:
-    if isinstance(response, ErrorResponse):
-        raise MatrixError(what, response)
-    return response
-
-
-def content_of(reply_plain: str, reply_html: str, reply_to: str | None) -> dict[str, Any]:
-    content: dict[str, Any] = {"msgtype": "m.notice", "body": reply_plain,
-                               "format": "org.matrix.custom.html", "formatted_body": reply_html}
-    if reply_to and reply_to.startswith("$"):
-        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
-    return content
-
-
-def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
-    """An Event from a room message, edit or redaction; None for what we do not handle."""
-    base = {"platform": "matrix", "room_id": f"matrix:{room.room_id}",
-            "message_id": event.event_id, "sender_id": f"matrix:{event.sender}",
-            "sender_name": room.user_name(event.sender) or event.sender, "is_direct": direct}
-    if isinstance(event, RedactionEvent):
-        return Event(**base, redacts=event.redacts)
-    content = event.source.get("content", {})
-    relates = content.get("m.relates_to") or {}
-    edit_of = relates.get("event_id") if relates.get("rel_type") == "m.replace" else None
-    if edit_of:
-        content = content.get("m.new_content", content)
-    reply_to = (relates.get("m.in_reply_to") or {}).get("event_id")
-    attachments: tuple[Attachment, ...] = ()
-    if isinstance(event, RoomMessageImage | RoomMessageFile | RoomEncryptedImage |
-                  RoomEncryptedFile):
-        info = content.get("info") or {}
-        kind = "image" if isinstance(event, RoomMessageImage | RoomEncryptedImage) else "file"
-        ref = json.dumps(content["file"]) if "file" in content else content.get("url", "")
-        attachments = (Attachment(kind, content.get("body", "file"),
-                                  info.get("mimetype", "application/octet-stream"),
-                                  info.get("size"), ref),)
-        text = ""
-    elif isinstance(event, RoomMessageText | RoomMessageNotice | RoomMessageEmote):
-        text = content.get("body", "")
-    else:
-        return None
-    html = content.get("formatted_body") if content.get("format") == \
-        "org.matrix.custom.html" else None
-    quote = None
-    if reply_to:
-        quote = _reply_quote(text)
-        text = _strip_reply_fallback(text)
-        if html:
-            html = re.sub(r"<mx-reply>.*?</mx-reply>", "", html, flags=re.DOTALL)
-    return Event(**base, text=text, html=html, reply_to=reply_to, reply_quote=quote,
-                 edit_of=edit_of, emote=isinstance(event, RoomMessageEmote),
-                 attachments=attachments)
-
-
-def _reply_quote(body: str) -> str | None:
-    """The first quoted line of a reply fallback: "> <@ana:srv> what she said"."""
-    first = body.split("\n", 1)[0]
-    if not first.startswith(">"):
-        return None
-    quote = re.sub(r"^>\s*(<[^>]+>\s*)?", "", first)
-    return quote if len(quote) <= 80 else quote[:79] + "…"
-
-
-def _strip_reply_fallback(body: str) -> str:
-    """Clients quote the replied-to message as "> ..." lines first; the command follows."""
-    lines = body.split("\n")
-    while lines and lines[0].startswith(">"):
-        lines.pop(0)
-    return "\n".join(lines).lstrip("\n")
-
-
-class MatrixAdapter:
+class MatrixAdapter(Adapter):
     platform = "matrix"
 
     def __init__(self, settings: MatrixConfig, config: Config, *, database: Database,
                  dispatcher: Dispatcher, inbound_handler: Inbound, clock: Clock,
                  sync_timeout_ms: int = 30_000):
+        super().__init__(config, database=database, dispatcher=dispatcher,
+                         inbound_handler=inbound_handler, clock=clock)
         self.settings = settings
-        self.config = config
-        self.database = database
-        self.dispatcher = dispatcher
-        self.inbound = inbound_handler
-        self.clock = clock
         self.sync_timeout_ms = sync_timeout_ms
         Path(settings.store_path).mkdir(parents=True, exist_ok=True)
         self.client = AsyncClient(
@@ -161,8 +76,6 @@ class MatrixAdapter:
         self._lock = asyncio.Lock()  # one encrypting send at a time
         # Rooms we just joined: what was said before our join is history, not ours to answer.
         self._joining: set[str] = set()
-        self.on_fatal: Callable[[str], None] = lambda reason: None
-        self.on_recovered: Callable[[], None] = lambda: None  # the homeserver answers again
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -203,8 +116,8 @@ class MatrixAdapter:
             assert isinstance(who, WhoamiResponse)
             device = who.device_id or device
             if not device:
-                raise MatrixError("logging in", _error("the access token has no device; "
-                                                       "set [matrix].device_id"))
+                raise MatrixError("logging in", error_response(
+                    "the access token has no device; set [matrix].device_id"))
             self.client.restore_login(self.settings.user_id, device, self.settings.access_token)
         elif token and device:  # the device a password login made before: keep it
             self.client.restore_login(self.settings.user_id, device, token)
@@ -229,10 +142,10 @@ class MatrixAdapter:
                 response = await self.client.sync(timeout=self.sync_timeout_ms,
                                                   since=self.client.next_batch)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                response = _error(f"network: {exc!r}", "M_NETWORK")
+                response = error_response(f"network: {exc!r}", "M_NETWORK")
             if not isinstance(response, SyncResponse):
                 failures += 1
-                wait = _retry_after(response) or min(30.0, 0.5 * 2 ** failures)
+                wait = retry_after_of(response) or min(30.0, 0.5 * 2 ** failures)
                 log.warning("matrix: sync failed (%s); retrying in %.1fs",
                             getattr(response, "message", response), wait)
                 if getattr(response, "status_code", "") == "M_UNKNOWN_TOKEN":
@@ -412,13 +325,3 @@ class MatrixAdapter:
         else:
             content["url"] = upload.content_uri
         return await self._send(room_id, content, tx_id)
-
-
-def _error(message: str, status_code: str = "M_UNKNOWN") -> ErrorResponse:
-    response = ErrorResponse(message, status_code)
-    return response
-
-
-def _retry_after(response: Any) -> float | None:
-    ms = getattr(response, "retry_after_ms", None)
-    return ms / 1000 if ms else None

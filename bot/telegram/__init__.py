@@ -14,8 +14,6 @@ import asyncio
 import io
 import logging
 import os
-from collections.abc import Callable
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -25,10 +23,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (
     Bot,
-    BotCommand,
     InputFile,
     LinkPreviewOptions,
-    Message,
     ReplyParameters,
     Update,
 )
@@ -46,124 +42,38 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.commands import Registry, Role
+from bot.adapter import Adapter
 from bot.config import Config, TelegramConfig
-from bot.dispatcher import Clock, Dispatcher, permitted
-from bot.events import Attachment, Event
+from bot.dispatcher import Clock, Dispatcher
 from bot.inbound import Inbound
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from bot.replies import Reply
+from bot.telegram.translate import (
+    MAX_CAPTION,
+    MAX_TEXT,
+    menu,
+    retry_seconds,
+    split_html,
+    to_event,
+    utf16_len,
+)
 from storage import inbound
 from storage.database import Database
 
 log = logging.getLogger(__name__)
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
 ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
 OFFSET = "telegram.offset"
 
 
-def utf16_len(text: str) -> int:
-    """Telegram counts message length in UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_html(reply: Reply, limit: int = MAX_TEXT) -> list[str]:
-    """Telegram HTML chunks under ``limit``, cut between lines so no tag is split."""
-    chunks: list[str] = []
-    current = ""
-    for ln in reply.lines:
-        rendered = Reply((ln,)).html(html_lists=False)
-        if utf16_len(rendered) > limit:  # one huge line: send it as escaped plain text
-            plain = Reply((ln,)).plain()
-            step = limit // 5  # escaping can grow text fivefold ("&" -> "&amp;")
-            pieces = [plain[i:i + step] for i in range(0, len(plain), step)]
-            rendered_pieces = [Reply.text(p).html(html_lists=False) for p in pieces]
-        else:
-            rendered_pieces = [rendered]
-        for piece in rendered_pieces:
-            candidate = f"{current}\n{piece}" if current else piece
-            if current and utf16_len(candidate) > limit:
-                chunks.append(current)
-                candidate = piece
-            current = candidate
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def to_event(message: Message, *, edited: bool) -> Event:
-    chat = message.chat
-    sender = message.from_user
-    attachments: list[Attachment] = []
-    if message.photo:
-        biggest = message.photo[-1]
-        attachments.append(Attachment("image", "photo.jpg", "image/jpeg", biggest.file_size,
-                                      biggest.file_id))
-    if message.document:
-        doc = message.document
-        attachments.append(Attachment("file", doc.file_name or "file",
-                                      doc.mime_type or "application/octet-stream",
-                                      doc.file_size, doc.file_id))
-    text = message.text or message.caption or ""
-    html = (message.text_html if message.text else message.caption_html) if text else None
-    return Event(
-        platform="telegram", room_id=f"telegram:{chat.id}", message_id=str(message.message_id),
-        sender_id=f"telegram:{sender.id}" if sender else f"telegram:{chat.id}",
-        sender_name=sender.full_name if sender else (chat.title or str(chat.id)),
-        text=text, html=html,
-        reply_to=str(message.reply_to_message.message_id) if message.reply_to_message else None,
-        reply_quote=_quote(message.reply_to_message),
-        edit_of=str(message.message_id) if edited else None,
-        is_direct=chat.type == "private", forwarded_from=_forwarded_from(message),
-        attachments=tuple(attachments), timestamp=message.edit_date or message.date)
-
-
-def _quote(original: Message | None) -> str | None:
-    if original is None:
-        return None
-    text = original.text or original.caption or ""
-    return text if len(text) <= 80 else text[:79] + "…"
-
-
-def _forwarded_from(message: Message) -> str | None:
-    origin = message.forward_origin
-    if origin is None:
-        return None
-    for attr in ("sender_user", "sender_chat", "chat"):
-        who = getattr(origin, attr, None)
-        if who is not None:
-            return getattr(who, "full_name", None) or getattr(who, "title", None)
-    return getattr(origin, "sender_user_name", None) or "someone"
-
-
-def menu(registry: Registry) -> list[BotCommand]:
-    """The command menu a member sees: the same entries as their /help."""
-    out = []
-    for name in registry.names():
-        group = [c for c in registry.group(name) if permitted(c, Role.MEMBER)]
-        if group:
-            out.append(BotCommand(name, group[0].help[:256]))
-    return out
-
-
-class TelegramAdapter:
+class TelegramAdapter(Adapter):
     platform = "telegram"
 
     def __init__(self, settings: TelegramConfig, config: Config, *, database: Database,
                  dispatcher: Dispatcher, inbound_handler: Inbound, clock: Clock,
                  poll_timeout: int = 30):
+        super().__init__(config, database=database, dispatcher=dispatcher,
+                         inbound_handler=inbound_handler, clock=clock)
         self.settings = settings
-        self.config = config
-        self.database = database
-        self.dispatcher = dispatcher
-        self.inbound = inbound_handler
-        self.clock = clock
         self.poll_timeout = poll_timeout
         base_file = settings.base_file_url or settings.base_url.replace("/bot", "/file/bot", 1)
         self.bot = Bot(settings.token, base_url=settings.base_url, base_file_url=base_file,
@@ -175,8 +85,6 @@ class TelegramAdapter:
         self._task: asyncio.Task[None] | None = None
         self._web: web.AppRunner | None = None
         self._refused: set[int] = set()
-        self.on_fatal: Callable[[str], None] = lambda reason: None
-        self.on_recovered: Callable[[], None] = lambda: None  # the Bot API answers again
 
     async def start(self) -> None:
         await self.bot.initialize()  # getMe: fails fast on a bad token
@@ -234,28 +142,34 @@ class TelegramAdapter:
                 await asyncio.sleep(wait)
                 continue
             for update in updates:
+                resume = (OFFSET, str(update.update_id + 1))
                 try:
-                    await self.process(update)
+                    stored = await self.process(update, resume=resume)
                 except Exception:
                     log.exception("telegram: update %s could not be handled", update.update_id)
-                with self.database.session() as db:
-                    inbound.set_resume(db, OFFSET, str(update.update_id + 1))
-                    db.commit()
+                    stored = False
+                if not stored:  # stored with the message when there was one to record
+                    with self.database.session() as db:
+                        inbound.set_resume(db, *resume)
+                        db.commit()
 
-    async def process(self, update: Update) -> None:
+    async def process(self, update: Update, resume: tuple[str, str] | None = None) -> bool:
+        """Handle one update; True if ``resume`` was stored with it."""
         if update.my_chat_member is not None:
             await self._membership(update)
-            return
+            return False
         message = update.message or update.edited_message
         if message is None:
-            return
+            return False
         chat = message.chat
         if chat.type != "private" and self.config.room_for(f"telegram:{chat.id}") is None:
             await self._refuse(chat.id)
-            return
+            return False
         edited = update.edited_message is not None
         version = str(int(message.edit_date.timestamp())) if edited and message.edit_date else ""
-        await self.inbound.receive(to_event(message, edited=edited), version=version)
+        fresh = await self.inbound.receive(to_event(message, edited=edited), version=version,
+                                           resume=resume)
+        return fresh and resume is not None
 
     async def _membership(self, update: Update) -> None:
         change = update.my_chat_member

@@ -1,0 +1,89 @@
+"""``python -m bench``: run every benchmark, print a table, write bench/results/latest.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import commands, footprint, relay, scheduler
+from bench.stats import table
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--messages", type=int, default=1000,
+                        help="messages per direction for the relay (default 1000)")
+    parser.add_argument("--skip-relay", action="store_true")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="caucus-bench-"))
+    started = time.time()
+    out: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+                 "machine": f"{platform.machine()}, {platform.python_implementation()} "
+                            f"{platform.python_version()}, {_cores()} cores"}
+    out["commands"] = commands.run(folder)
+    out["scheduler"] = scheduler.run(folder)
+    out["footprint"] = footprint.run(folder)
+    if not args.skip_relay:
+        out["relay"] = relay.run(folder, messages=args.messages)
+    out["seconds"] = round(time.time() - started)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(out, indent=1))
+    print(table(rows(out)))
+    print(f"\n{out['date']} on {out['machine']}; JSON in {RESULTS / 'latest.json'}")
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def rows(out: dict) -> list[tuple[str, str, str, str]]:
+    r: list[tuple[str, str, str, str]] = []
+    for name, s in out["commands"]["commands"].items():
+        r.append((f"command {name} p50/p95", f"{s['p50_ms']} / {s['p95_ms']} ms", "p95 < 20 ms",
+                  _yes(s["p95_ms"] < 20)))
+    sch = out["scheduler"]
+    r.append(("scheduler: 10,000 jobs, restart load", f"{sch['restart_load_s']} s", "< 2 s",
+              _yes(sch["restart_load_s"] < 2)))
+    r.append(("scheduler: 10,000 jobs, first start", f"{sch['first_start_s']} s", "(creates jobs)",
+              ""))
+    r.append(("scheduler: firing lateness p95", f"{sch['lateness_p95_ms']} ms",
+              f"{sch['fired']}/{sch['of']} fired", ""))
+    for phase in ("cold", "warm"):
+        f = out["footprint"][phase]
+        r.append((f"start to ready ({phase})", f"{f['start_to_ready_s']} s", "< 3 s",
+                  _yes(f["start_to_ready_s"] is not None and f["start_to_ready_s"] < 3)))
+        r.append((f"idle RSS ({phase})", f"{f['idle_rss_mb']} MB", "< 120 MB",
+                  _yes(f["idle_rss_mb"] < 120)))
+    if "relay" in out:
+        rel = out["relay"]
+        for d, short in (("telegram_to_matrix", "T→M"), ("matrix_to_telegram", "M→T")):
+            o, b = rel["ours"][d], rel["bare"][d]
+            ratio50, ratio95 = rel["ratios"][f"{d}_p50_ms"], rel["ratios"][f"{d}_p95_ms"]
+            r.append((f"relay {short} p50 ours/bare", f"{o['p50_ms']}/{b['p50_ms']} ms = "
+                      f"{ratio50}x", "≤ 1.1x", _yes(ratio50 <= 1.1)))
+            r.append((f"relay {short} p95 ours/bare", f"{o['p95_ms']}/{b['p95_ms']} ms = "
+                      f"{ratio95}x", "≤ 1.2x", _yes(ratio95 <= 1.2)))
+            r.append((f"relay {short} p99 ours/bare", f"{o['p99_ms']}/{b['p99_ms']} ms", "", ""))
+        for key, short in (("throughput_t_to_m_per_s", "T→M"), ("throughput_m_to_t_per_s",
+                                                                 "M→T")):
+            r.append((f"throughput {short} ours (bare)",
+                      f"{rel['ours'][key]} ({rel['bare'][key]}) msg/s", "≥ 100 msg/s",
+                      _yes(rel["ours"][key] >= 100)))
+    return r
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+if __name__ == "__main__":
+    main()

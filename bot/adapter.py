@@ -1,0 +1,30 @@
+"""What every network adapter is: its wiring, and the hooks the service sets.
+
+An adapter translates one platform's objects into Events (handing them to
+``Inbound``) and sends outbox rows (``send``), and is the only place its
+platform library is imported. The service starts and stops it, routes
+deliveries to ``send`` and downloads to ``fetch_file`` by ``platform``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.config import Config
+from bot.dispatcher import Clock, Dispatcher
+from bot.inbound import Inbound
+from storage.database import Database
+
+
+class Adapter:
+    platform = ""
+
+    def __init__(self, config: Config, *, database: Database, dispatcher: Dispatcher,
+                 inbound_handler: Inbound, clock: Clock):
+        self.config = config
+        self.database = database
+        self.dispatcher = dispatcher
+        self.inbound = inbound_handler
+        self.clock = clock
+        self.on_fatal: Callable[[str], None] = lambda reason: None  # stop the service
+        self.on_recovered: Callable[[], None] = lambda: None  # the network answers again
