@@ -14,6 +14,7 @@ import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,7 @@ class Receiver:
         self.client = AsyncClient(synapse.url, alice.user_id)
         self.client.restore_login(alice.user_id, alice.device_id, alice.access_token)
         self.arrived: dict[int, float] = {}
-        self.sender = ""
-        self.room = ""
+        self.watch: dict[str, str] = {}  # room -> the relay's user whose messages count
         self.changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -54,12 +54,13 @@ class Receiver:
             if not isinstance(response, SyncResponse):
                 await asyncio.sleep(0.1)
                 continue
-            joined = response.rooms.join.get(self.room)
-            for event in joined.timeline.events if joined else []:
-                if isinstance(event, RoomMessageText) and event.sender == self.sender:
-                    match = TOKEN.search(event.body)
-                    if match:
-                        self.arrived.setdefault(int(match.group(1)), now)
+            for room_id, joined in response.rooms.join.items():
+                for event in joined.timeline.events:
+                    if isinstance(event, RoomMessageText) and \
+                            event.sender == self.watch.get(room_id):
+                        match = TOKEN.search(event.body)
+                        if match:
+                            self.arrived.setdefault(int(match.group(1)), now)
             self.changed.set()
 
     async def wait(self, token: int, seconds: float = 30) -> None:
@@ -88,41 +89,65 @@ async def telegram_arrival(api: BotApiDouble, chat: int, token: int, seconds: fl
     raise TimeoutError(f"message #{token} did not reach Telegram")
 
 
-async def measure(label: str, api: BotApiDouble, receiver: Receiver, alice: AsyncClient,
-                  room: str, chat: int, n: int, first: int) -> dict[str, Any]:
-    """Paced latency (one at a time) and burst throughput, both directions."""
-    user = api.user(4242, "Ana")
-    t_to_m, m_to_t = [], []
-    token = first
+@dataclass
+class Side:
+    """One relay under test: where its Telegram chat and Matrix room are."""
+
+    label: str
+    api: BotApiDouble
+    chat: int
+    room: str
+    t_to_m: list[float] = field(default_factory=list)
+    m_to_t: list[float] = field(default_factory=list)
+    rates: dict[str, float] = field(default_factory=dict)
+
+
+class Tokens:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def next(self) -> int:
+        self.n += 1
+        return self.n
+
+
+async def paced(side: Side, receiver: Receiver, alice: AsyncClient, tokens: Tokens,
+                n: int) -> None:
+    user = side.api.user(4242, "Ana")
     for _ in range(n):
-        token += 1
+        token = tokens.next()
         t0 = time.perf_counter()
-        await api.user_message(chat, user, f"paced #{token}")
+        await side.api.user_message(side.chat, user, f"paced #{token}")
         await receiver.wait(token)
-        t_to_m.append(receiver.arrived[token] - t0)
+        side.t_to_m.append(receiver.arrived[token] - t0)
     for _ in range(n):
-        token += 1
+        token = tokens.next()
         t0 = time.perf_counter()
-        await alice.room_send(room, "m.room.message", {"msgtype": "m.text",
-                                                       "body": f"paced #{token}"})
-        m_to_t.append(await telegram_arrival(api, chat, token) - t0)
-    start, burst_first = time.perf_counter(), token + 1
+        await alice.room_send(side.room, "m.room.message", {"msgtype": "m.text",
+                                                            "body": f"paced #{token}"})
+        side.m_to_t.append(await telegram_arrival(side.api, side.chat, token) - t0)
+
+
+async def burst(side: Side, receiver: Receiver, alice: AsyncClient, tokens: Tokens,
+                n: int) -> None:
+    user = side.api.user(4242, "Ana")
+    start, first = time.perf_counter(), tokens.n + 1
     for _ in range(n):
-        token += 1
-        await api.user_message(chat, user, f"burst #{token}")
-    await receiver.wait(token, seconds=300)
-    tm_rate = n / (max(receiver.arrived[t] for t in range(burst_first, token + 1)) - start)
-    start, burst_first = time.perf_counter(), token + 1
+        await side.api.user_message(side.chat, user, f"burst #{tokens.next()}")
+    await receiver.wait(tokens.n, seconds=300)
+    last = max(receiver.arrived[t] for t in range(first, tokens.n + 1))
+    side.rates["throughput_t_to_m_per_s"] = round(n / (last - start), 1)
+    start = time.perf_counter()
     for _ in range(n):
-        token += 1
-        await alice.room_send(room, "m.room.message", {"msgtype": "m.text",
-                                                       "body": f"burst #{token}"})
-    last = await telegram_arrival(api, chat, token, seconds=300)
-    mt_rate = n / (last - start)
-    return {"label": label, "telegram_to_matrix": summary_ms(t_to_m),
-            "matrix_to_telegram": summary_ms(m_to_t),
-            "throughput_t_to_m_per_s": round(tm_rate, 1),
-            "throughput_m_to_t_per_s": round(mt_rate, 1), "last_token": token}
+        await alice.room_send(side.room, "m.room.message", {
+            "msgtype": "m.text", "body": f"burst #{tokens.next()}"})
+    arrived = await telegram_arrival(side.api, side.chat, tokens.n, seconds=300)
+    side.rates["throughput_m_to_t_per_s"] = round(n / (arrived - start), 1)
+
+
+def report(side: Side) -> dict[str, Any]:
+    return {"label": side.label, "telegram_to_matrix": summary_ms(side.t_to_m),
+            "matrix_to_telegram": summary_ms(side.m_to_t), **side.rates}
 
 
 async def bare_relay(api: BotApiDouble, synapse: Synapse, bot: Account, room: str,
@@ -174,15 +199,18 @@ def run(folder: Path, *, messages: int = 1000) -> dict[str, Any]:
 
 
 async def _run(folder: Path, n: int) -> dict[str, Any]:
+    """Both relays run at once, each with its own chat, room and Bot API double; the
+    measurements alternate between them in blocks, so that a warmer homeserver or a
+    noisy neighbour favours neither."""
     async with servers(folder / "relay") as (synapse, api):
-        bot = synapse.register("caucusbot")
-        bare = synapse.register("barebot")
-        alice = synapse.register("alice")
-        receiver = Receiver(synapse, alice)
+        bare_api = BotApiDouble()
+        await bare_api.start()
+        bot, bare = synapse.register("caucusbot"), synapse.register("barebot")
+        receiver = Receiver(synapse, synapse.register("alice"))
         await receiver.start()
-        results = []
-        # Ours: the full bot, storage and outbox included.
-        room = (await receiver.client.room_create(name="ours", invite=[bot.user_id])).room_id
+        alice = receiver.client
+        ours_room = (await alice.room_create(name="ours", invite=[bot.user_id])).room_id
+        bare_room = (await alice.room_create(name="bare", invite=[bare.user_id])).room_id
         config = parse_config({
             "bot": {"database_url": f"sqlite:///{folder / 'bot.db'}"},
             "telegram": {"token": api.token, "base_url": api.base_url,
@@ -190,29 +218,34 @@ async def _run(folder: Path, n: int) -> dict[str, Any]:
             "matrix": {"homeserver": synapse.url, "user_id": bot.user_id,
                        "access_token": bot.access_token, "device_id": bot.device_id,
                        "store_path": str(folder / "store")},
-            "rooms": [{"name": "Pair", "telegram_chat_id": -100111, "matrix_room_id": room}]},
-            env={})
+            "rooms": [{"name": "Pair", "telegram_chat_id": -100111,
+                       "matrix_room_id": ours_room}]}, env={})
         service = Service(config, poll_timeout=10, outbox_poll_seconds=1)
         await service.start()
-        await _wait_joined(receiver.client, room, bot.user_id)
-        receiver.room, receiver.sender = room, bot.user_id
-        results.append(await measure("ours", api, receiver, receiver.client, room, -100111, n,
-                                     0))
+        stop_bare = await bare_relay(bare_api, synapse, bare, bare_room, -100222)
+        await _wait_joined(alice, ours_room, bot.user_id)
+        await _wait_joined(alice, bare_room, bare.user_id)
+        receiver.watch = {ours_room: bot.user_id, bare_room: bare.user_id}
+        ours = Side("ours", api, -100111, ours_room)
+        floor = Side("bare", bare_api, -100222, bare_room)
+        tokens = Tokens()
+        block = max(1, min(50, n))
+        for k in range(0, n, block):
+            order = (ours, floor) if (k // block) % 2 == 0 else (floor, ours)
+            for side in order:
+                await paced(side, receiver, alice, tokens, min(block, n - k))
+        for side in (ours, floor):
+            await burst(side, receiver, alice, tokens, n)
         service.stopped.set()
         await service.stop()
-        # The bare relay, same servers, a room and chat of its own.
-        room = (await receiver.client.room_create(name="bare", invite=[bare.user_id])).room_id
-        stop = await bare_relay(api, synapse, bare, room, -100222)
-        receiver.room, receiver.sender = room, bare.user_id
-        results.append(await measure("bare", api, receiver, receiver.client, room, -100222, n,
-                                     results[0]["last_token"]))
-        await stop()
+        await stop_bare()
         await receiver.stop()
-    ours, floor = results
-    ratios = {f"{d}_{p}": round(ours[d][p] / floor[d][p], 2)
+        await bare_api.stop()
+    mine, base = report(ours), report(floor)
+    ratios = {f"{d}_{p}": round(mine[d][p] / base[d][p], 2)
               for d in ("telegram_to_matrix", "matrix_to_telegram")
               for p in ("p50_ms", "p95_ms", "p99_ms")}
-    return {"messages_per_direction": n, "ours": ours, "bare": floor, "ratios": ratios}
+    return {"messages_per_direction": n, "ours": mine, "bare": base, "ratios": ratios}
 
 
 async def _wait_joined(client: AsyncClient, room: str, user: str) -> None:

@@ -16,6 +16,7 @@ import asyncio
 import io
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ from storage.database import Database
 
 log = logging.getLogger(__name__)
 SINCE = "matrix.since"
+SINCE_EVERY_SECONDS = 5.0
 DEVICE = "matrix.device_id"
 TOKEN = "matrix.access_token"
 
@@ -76,6 +78,8 @@ class MatrixAdapter(Adapter):
         self._lock = asyncio.Lock()  # one encrypting send at a time
         # Rooms we just joined: what was said before our join is history, not ours to answer.
         self._joining: set[str] = set()
+        self._since = ""
+        self._since_saved_at = 0.0
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -104,6 +108,8 @@ class MatrixAdapter(Adapter):
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._since:
+            self._save_since(self._since)
         await self.client.close()
 
     async def _login(self) -> None:
@@ -184,7 +190,7 @@ class MatrixAdapter(Adapter):
                     await self.inbound.receive(translated)
                 except Exception:
                     log.exception("matrix: event %s could not be handled", event.event_id)
-        self._save_since(response.next_batch)
+        self._save_since(response.next_batch, eager=False)
 
     async def _keys(self) -> None:
         try:
@@ -234,10 +240,20 @@ class MatrixAdapter(Adapter):
                 await self.client.room_leave(room_id)
                 log.info("matrix: declined an invite to %s from %s", room_id, inviter)
 
-    def _save_since(self, token: str) -> None:
+    def _save_since(self, token: str, *, eager: bool = True) -> None:
+        """Store the sync token: at once when asked, else at most every few seconds.
+
+        A token a little behind is safe: the events after it are re-read on a restart
+        and recognised as handled. Writing it after every sync cost a commit per message.
+        """
+        self._since = token
+        now = time.monotonic()
+        if not eager and now - self._since_saved_at < SINCE_EVERY_SECONDS:
+            return
         with self.database.session() as db:
             inbound.set_resume(db, SINCE, token)
             db.commit()
+        self._since_saved_at = now
 
     # ---- sending ----------------------------------------------------------------------
 
