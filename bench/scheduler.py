@@ -37,6 +37,7 @@ async def _run(folder: Path, jobs: int, firing: int) -> dict:
     t0 = time.perf_counter()
     await first.start()  # creates 10,000 jobs in the job store
     first_start = time.perf_counter() - t0
+    in_store = len(first.scheduler.get_jobs())
     # Firing lateness: reminders due over the next few seconds, while 10,000 wait.
     base = utcnow() + timedelta(seconds=2)
     with database.session() as db:
@@ -68,7 +69,7 @@ async def _run(folder: Path, jobs: int, firing: int) -> dict:
             if row.fired_at is not None:
                 late.append((row.fired_at - row.due_at).total_seconds() * 1000)
     database.dispose()
-    return {"jobs": jobs, "first_start_s": round(first_start, 2),
+    return {"jobs": jobs, "jobs_in_store": in_store, "first_start_s": round(first_start, 2),
             "restart_load_s": round(restart, 2), "fired": len(late), "of": firing,
             "lateness_p50_ms": round(percentile(late, 50), 1),
             "lateness_p95_ms": round(percentile(late, 95), 1)}

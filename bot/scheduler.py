@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Config
 from bot.dispatcher import Clock, utcnow
@@ -29,6 +30,12 @@ from storage.reminders import Reminder
 
 log = logging.getLogger(__name__)
 DIGEST_JOB = "digest:stale-cases"
+REFILL_JOB = "plan:horizon"
+OWN_JOBS = {DIGEST_JOB, REFILL_JOB}
+# Only reminders due within this horizon are jobs in APScheduler's store; an hourly
+# job tops it up. A store of thousands of far-off jobs made the first start slow
+# (one insert each) and every wake-up heavier, for no gain.
+HORIZON = timedelta(hours=48)
 # Jobs in a persistent store name their function by import path; they find the
 # running scheduler here when they fire.
 _current: ReminderScheduler | None = None
@@ -37,6 +44,11 @@ _current: ReminderScheduler | None = None
 async def run_reminder(key: str) -> None:
     if _current is not None:
         _current.fire(key)
+
+
+async def run_refill() -> None:
+    if _current is not None:
+        _current.sync_jobs()
 
 
 async def run_digest() -> None:
@@ -75,6 +87,8 @@ class ReminderScheduler:
         self.scheduler.add_job(run_digest, CronTrigger(hour=send.hour, minute=send.minute,
                                                        timezone=self.config.bot.tz),
                                id=DIGEST_JOB, replace_existing=True)
+        self.scheduler.add_job(run_refill, IntervalTrigger(hours=1), id=REFILL_JOB,
+                               replace_existing=True)
 
     def stop(self) -> None:
         global _current
@@ -94,10 +108,11 @@ class ReminderScheduler:
                 self._mark_missed(row.key)
 
     def sync_jobs(self) -> None:
-        """One job per pending future row, and no job without one."""
+        """One job per pending row due within the horizon, and no job without one."""
+        now = self.clock()
         with self.database.session() as db:
-            rows = {r.key: r for r in reminders.pending(db, after=self.clock())}
-        jobs = {job.id for job in self.scheduler.get_jobs() if job.id != DIGEST_JOB}
+            rows = {r.key: r for r in reminders.pending(db, after=now, before=now + HORIZON)}
+        jobs = {job.id for job in self.scheduler.get_jobs() if job.id not in OWN_JOBS}
         for key, row in rows.items():
             if key not in jobs:
                 self.scheduler.add_job(run_reminder, DateTrigger(run_date=row.due_at), id=key,
@@ -153,7 +168,7 @@ class ReminderScheduler:
         return queued
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
-        if event.job_id != DIGEST_JOB:
+        if event.job_id not in OWN_JOBS:
             self._mark_missed(event.job_id)
 
     def _mark_missed(self, key: str) -> None:

@@ -76,10 +76,13 @@ def apply_plan(db: Session, planned: list[Planned], *, now: datetime) -> bool:
     return changed
 
 
-def pending(db: Session, *, after: datetime | None = None) -> list[Reminder]:
+def pending(db: Session, *, after: datetime | None = None,
+            before: datetime | None = None) -> list[Reminder]:
     query = select(Reminder).where(Reminder.status == PENDING)
     if after is not None:
         query = query.where(Reminder.due_at > after)
+    if before is not None:
+        query = query.where(Reminder.due_at <= before)
     return list(db.exec(query.order_by(col(Reminder.due_at))))
 
 

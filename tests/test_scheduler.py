@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from bot.dispatcher import utcnow
-from bot.scheduler import DIGEST_JOB, ReminderScheduler
+from bot.scheduler import DIGEST_JOB, REFILL_JOB, ReminderScheduler
 from storage.calendar import HrcSession
 from storage.outbox import OutboxMessage
 from storage.reminders import Reminder
@@ -113,25 +113,47 @@ async def test_too_late_is_recorded_as_missed_and_listed(bot: FakeBot):
     assert "Missed while the bot was down:" in listing and "remind" in listing
 
 
-async def test_jobs_follow_the_rows(bot: FakeBot):
+async def test_jobs_follow_the_rows_within_the_horizon(bot: FakeBot):
+    soon = utcnow() + timedelta(days=1)
+    start = (soon + timedelta(days=1)).date()  # a session whose "1 day before" is tomorrow
     with bot.database.session() as db:
-        db.add(HrcSession(code="HRC64", kind="hrc", title="Council", start=date(2027, 2, 22),
-                          end=date(2027, 4, 2)))
+        db.add(HrcSession(code="HRC64", kind="hrc", title="Council", start=start,
+                          end=start + timedelta(days=30)))
         db.commit()
     s = scheduler(bot)
     await s.start()
     try:
         jobs = {j.id for j in s.scheduler.get_jobs()}
-        assert DIGEST_JOB in jobs
-        assert "session:HRC64:30d:202701230900" in jobs
+        assert {DIGEST_JOB, REFILL_JOB} <= jobs
+        day_before = next(j for j in jobs if j.startswith("session:HRC64:1d:"))
+        assert not any(j.startswith("session:HRC64:30d:") for j in jobs)  # beyond 48 h
+        with bot.database.session() as db:
+            far = db.exec(select(Reminder).where(Reminder.key.startswith(  # type: ignore[attr-defined]
+                "session:HRC64:30d:"))).all()
+        assert [r.status for r in far] in ([], ["pending"])  # waits as a row, not a job
         bot.dispatcher.after_commit.append(s.after_commit)
         bot.now = utcnow()
-        await bot.send("/session edit HRC64 start=2027-03-01 end=2027-04-09", user=bot.admin)
+        moved = start + timedelta(days=1)
+        await bot.send(f"/session edit HRC64 start={moved} end={moved + timedelta(days=30)}",
+                       user=bot.admin)
         jobs = {j.id for j in s.scheduler.get_jobs()}
-        assert "session:HRC64:30d:202701230900" not in jobs
-        assert "session:HRC64:30d:202701300900" in jobs
-        job = s.scheduler.get_job("session:HRC64:30d:202701300900")
-        assert job.next_run_time == datetime(2027, 1, 30, 8, 0, tzinfo=UTC)
+        assert day_before not in jobs  # the stale one is gone
+        new = next(j for j in jobs if j.startswith("session:HRC64:1d:"))
+        job = s.scheduler.get_job(new)
+        assert job.next_run_time.date() == moved - timedelta(days=1)
+    finally:
+        s.stop()
+
+
+async def test_the_hourly_refill_brings_rows_into_the_horizon(bot: FakeBot):
+    add_reminder(bot, "remind:later", utcnow() + timedelta(hours=49))
+    s = scheduler(bot)
+    await s.start()
+    try:
+        assert s.scheduler.get_job("remind:later") is None
+        s.clock = lambda: utcnow() + timedelta(hours=2)  # two hours on
+        s.sync_jobs()  # what the hourly refill job runs
+        assert s.scheduler.get_job("remind:later") is not None
     finally:
         s.stop()
 
