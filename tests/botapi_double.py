@@ -250,9 +250,6 @@ class BotApiDouble:
                     pass
         raise AssertionError(f"timed out after {seconds}s waiting for the bot")
 
-    def pending_updates(self) -> int:
-        return len(self.updates)
-
     # ---- the Bot API -----------------------------------------------------------------
 
     async def _api(self, request: web.Request) -> web.Response:

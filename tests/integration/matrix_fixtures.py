@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -98,7 +97,3 @@ def matrix_config(synapse: Synapse, bot: Account, tmp_path: Path, *, admins: lis
                    "store_path": str(tmp_path / "matrix-store")},
         "rooms": rooms,
     }, env={})
-
-
-async def settle(seconds: float = 0.3) -> None:
-    await asyncio.sleep(seconds)
