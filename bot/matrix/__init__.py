@@ -29,6 +29,7 @@ from nio import (
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
+    MessageDirection,
     RoomMemberEvent,
     SyncResponse,
     WhoamiResponse,
@@ -56,6 +57,10 @@ SINCE = "matrix.since"
 SINCE_EVERY_SECONDS = 5.0
 DEVICE = "matrix.device_id"
 TOKEN = "matrix.access_token"
+# A sync after a gap hands over only a room's newest events and says "limited"; a larger
+# page means fewer gaps to fill with /messages (see _missed).
+SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
+MISSED_PAGE, MISSED_PAGES = 100, 100  # at most 10,000 missed events a room, a sync
 
 
 class MatrixAdapter(Adapter):
@@ -80,6 +85,9 @@ class MatrixAdapter(Adapter):
         self._joining: set[str] = set()
         self._since = ""
         self._since_saved_at = 0.0
+        # The first sync of a process asks for the rooms' full state: without it, a restarted
+        # bot knows no member's display name and relays "@ana:srv" instead of "Ana".
+        self._full_state = True
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -95,9 +103,11 @@ class MatrixAdapter(Adapter):
         with self.database.session() as db:
             since = inbound.get_resume(db, SINCE)
         if since is None:  # first start: the rooms' history is not ours to answer
-            response = check(await self.client.sync(timeout=0, full_state=True), "first sync")
+            response = check(await self.client.sync(timeout=0, full_state=True,
+                                                    sync_filter=SYNC_FILTER), "first sync")
             await self._handle_invites(response)
             self._save_since(response.next_batch)
+            self._full_state = False
         else:
             self.client.next_batch = since
         self._task = asyncio.create_task(self._sync_loop(), name="matrix sync")
@@ -144,11 +154,20 @@ class MatrixAdapter(Adapter):
     async def _sync_loop(self) -> None:
         failures = 0
         while True:
+            since = self.client.next_batch
             try:
-                response = await self.client.sync(timeout=self.sync_timeout_ms,
-                                                  since=self.client.next_batch)
+                response = await self.client.sync(
+                    timeout=0 if self._full_state else self.sync_timeout_ms, since=since,
+                    full_state=self._full_state or None, sync_filter=SYNC_FILTER)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 response = error_response(f"network: {exc!r}", "M_NETWORK")
+            if isinstance(response, SyncResponse):
+                try:
+                    missed = await self._fill_gaps(response, since)
+                except (MatrixError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+                    # Not one event may be skipped: sync again from where we were.
+                    self.client.next_batch = since
+                    response = error_response(f"fetching missed messages: {exc}", "M_NETWORK")
             if not isinstance(response, SyncResponse):
                 failures += 1
                 wait = retry_after_of(response) or min(30.0, 0.5 * 2 ** failures)
@@ -163,16 +182,46 @@ class MatrixAdapter(Adapter):
                 log.info("matrix: the homeserver answers again")
                 self.on_recovered()
             failures = 0
-            await self._after_sync(response)
+            self._full_state = False
+            await self._after_sync(response, missed)
 
-    async def _after_sync(self, response: SyncResponse) -> None:
+    async def _fill_gaps(self, response: SyncResponse, since: str | None
+                         ) -> dict[str, list[Any]]:
+        """The events each ``limited`` room's timeline left out since ``since``, oldest first."""
+        missed: dict[str, list[Any]] = {}
+        for room_id, joined in response.rooms.join.items():
+            if since and joined.timeline.limited and joined.timeline.prev_batch and \
+                    room_id not in self._joining:
+                missed[room_id] = await self._missed(room_id, joined.timeline.prev_batch, since)
+        return missed
+
+    async def _missed(self, room_id: str, before: str, since: str) -> list[Any]:
+        events: list[Any] = []
+        start = before
+        for _ in range(MISSED_PAGES):
+            page = check(await self.client.room_messages(
+                room_id, start=start, end=since, direction=MessageDirection.back,
+                limit=MISSED_PAGE), "fetching missed messages")
+            events.extend(page.chunk)
+            if not page.chunk or not page.end or page.end == start:
+                break
+            start = page.end
+        else:
+            log.error("matrix: more than %d events missed in %s; the oldest are not relayed",
+                      MISSED_PAGE * MISSED_PAGES, room_id)
+        if events:
+            log.info("matrix: fetched %d events a sync left out in %s", len(events), room_id)
+        return events[::-1]
+
+    async def _after_sync(self, response: SyncResponse,
+                          missed: dict[str, list[Any]] | None = None) -> None:
         await self._keys()
         await self._handle_invites(response)
         for room_id, joined in response.rooms.join.items():
             room = self.client.rooms.get(room_id)
             if room is None:
                 continue
-            for event in joined.timeline.events:
+            for event in [*(missed or {}).get(room_id, ()), *joined.timeline.events]:
                 if getattr(event, "sender", None) == self.client.user_id:
                     if isinstance(event, RoomMemberEvent) and event.membership == "join":
                         self._joining.discard(room_id)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from nio import RoomMessagesError
 
+from bot.config import parse_config
+from bot.matrix import MISSED_PAGE, MatrixAdapter
+from bot.service import Service
 from tests.botapi_double import BotApiDouble
 from tests.integration.conftest import CAUCUS
 from tests.integration.test_bridge import Pair
@@ -95,6 +102,61 @@ async def test_homeserver_outage_of_20_seconds_loses_nothing(synapse: Synapse,
     finally:
         if synapse.process is None:
             synapse.start()
+        service.stopped.set()
+        await service.stop()
+        await pair.alice.close()
+
+
+def failing_first(calls: int, method: Callable[..., Awaitable[Any]]
+                  ) -> Callable[..., Awaitable[Any]]:
+    """``method``, except that its first ``calls`` calls answer with a homeserver error."""
+    failed = 0
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        nonlocal failed
+        if failed < calls:
+            failed += 1
+            return RoomMessagesError("Internal server error", "M_UNKNOWN")
+        return await method(*args, **kwargs)
+    return call
+
+
+@pytest.mark.parametrize("failing_fetches", [0, 2])
+async def test_matrix_backlog_longer_than_a_sync_page_is_relayed_whole_after_a_restart(
+        synapse: Synapse, api: BotApiDouble, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        failing_fetches: int):
+    """A sync after a gap hands over only the newest events (``limited``); the rest must
+    be fetched, or what was said while the bot was down never reaches Telegram; when that
+    fetch fails, the bot syncs again from where it was rather than skip the gap. And the
+    restarted bot must still know the senders' display names."""
+    pair = Pair(synapse, api, tmp_path)
+    service = await pair.start()
+    backlog = MISSED_PAGE + 30  # longer than one sync page and one /messages page
+    try:
+        await pair.alice.say(pair.room, "before the stop")
+        await api.wait_for(lambda: len(pair.on_telegram()) == 1)
+        service.stopped.set()
+        await service.stop()
+        for n in range(backlog):
+            sent = await pair.alice.client.room_send(pair.room, "m.room.message", {
+                "msgtype": "m.text", "body": f"while down {n:03d}"})
+            assert hasattr(sent, "event_id"), sent
+        caplog.set_level(logging.INFO, logger="bot.matrix")
+        service = Service(parse_config(pair.config_data(), env={}), poll_timeout=1,
+                          outbox_poll_seconds=0.2)
+        matrix = service.adapters[1]
+        assert isinstance(matrix, MatrixAdapter)
+        matrix.client.room_messages = failing_first(  # type: ignore[method-assign]
+            failing_fetches, matrix.client.room_messages)
+        await service.start()
+        await api.wait_for(lambda: len(pair.on_telegram()) >= backlog + 1, seconds=60)
+        await asyncio.sleep(1)  # nothing more, nothing twice
+        assert [m.plain for m in pair.on_telegram()] == (
+            ["alice: before the stop"] + [f"alice: while down {n:03d}" for n in range(backlog)])
+        logged = [r.getMessage() for r in caplog.records]
+        assert any("events a sync left out" in line for line in logged)
+        assert sum("fetching missed messages" in line for line in logged) == failing_fetches
+    finally:
         service.stopped.set()
         await service.stop()
         await pair.alice.close()
