@@ -19,7 +19,6 @@ from bot.events import Attachment, Event
 from bot.formatting import convert, escape
 from bot.replies import Reply
 from storage import outbox
-from storage.outbox import OutboxMessage
 
 # Bots may download up to 20 MB from Telegram and upload up to 50 MB to it;
 # Synapse's default upload limit is 50 MB.
@@ -50,18 +49,17 @@ class Bridge:
         if target is None:
             return 0
         network = target.split(":", 1)[0]
-        common = {"room_id": target, "created_at": now, "next_attempt_at": now,
-                  "source_room": event.room_id}
+        common = {"now": now, "source_room": event.room_id}
         if event.redacts is not None:
-            db.add(OutboxMessage(kind="redact", payload="{}", source_message=event.redacts,
-                                 **common))
+            outbox.add(db, target, kind="redact", payload="{}", source_message=event.redacts,
+                       **common)
             return 1
         name = escape(event.sender_name, network)
         plain, html = convert(event.html, event.text, network)
         if event.edit_of is not None:
-            db.add(OutboxMessage(kind="edit", payload=json.dumps(
+            outbox.add(db, target, kind="edit", payload=json.dumps(
                 {"plain": f"{event.sender_name}: {plain}", "html": f"<b>{name}</b>: {html}"}),
-                source_message=event.edit_of, **common))
+                source_message=event.edit_of, **common)
             return 1
         head_plain, head_html = self._head(event, name)
         text = (f"{head_plain}{plain}", f"{head_html}{html}") if plain else (
@@ -74,12 +72,13 @@ class Bridge:
         reply = {"reply_source_room": event.room_id,
                  "reply_source_message": event.reply_to} if event.reply_to else {}
         if not event.attachments:
-            db.add(OutboxMessage(kind="relay", payload=json.dumps(payload),
-                                 source_message=event.message_id, **common, **reply))
+            outbox.add(db, target, kind="relay", payload=json.dumps(payload),
+                       source_message=event.message_id, **common, **reply)
             return 1
         for n, attachment in enumerate(event.attachments):
             caption = text if n == 0 else (head_plain.rstrip(": "), head_html)
-            db.add(self._file_row(event, attachment, network, caption, n, common, reply))
+            outbox.add(db, target, **self._file_row(event, attachment, network, caption, n),
+                       **common, **reply)
         return len(event.attachments)
 
     def _head(self, event: Event, name: str) -> tuple[str, str]:
@@ -93,28 +92,26 @@ class Bridge:
         return head
 
     def _file_row(self, event: Event, attachment: Attachment, network: str,
-                  caption: tuple[str, str], n: int, common: dict, reply: dict) -> OutboxMessage:
+                  caption: tuple[str, str], n: int) -> dict[str, str]:
+        """The kind, payload and source of one attachment's row."""
         source_network = event.platform
         limit = min(DOWNLOAD_LIMIT.get(source_network, 0), UPLOAD_LIMIT[network])
         source_message = event.message_id if n == 0 else f"{event.message_id}#{n}"
         if attachment.size is not None and attachment.size > limit:
             words = (f"{event.sender_name} sent {attachment.name} ({size_words(attachment.size)})"
                      " — too large to relay; see the other side.")
-            return OutboxMessage(kind="relay", payload=json.dumps(
+            return {"kind": "relay", "payload": json.dumps(
                 {"plain": words, "html": escape(words, network)}),
-                source_message=source_message, **common, **reply)
+                "source_message": source_message}
         payload = {"plain": caption[0], "html": caption[1],
                    "file": {"platform": source_network, "ref": attachment.ref,
                             "name": attachment.name, "mime": attachment.mime,
                             "size": attachment.size}}
-        return OutboxMessage(kind="file", payload=json.dumps(payload),
-                             source_message=source_message, **common, **reply)
+        return {"kind": "file", "payload": json.dumps(payload), "source_message": source_message}
 
     def mirror(self, db: Session, event: Event, reply: Reply, now: datetime) -> None:
         """The bot's answer to a command, shown on the other side too, under the command."""
         target = self.partner(event.room_id)
         if target is not None:
-            row = outbox.enqueue(db, target, reply, now=now)
-            assert row is not None
-            row.reply_source_room, row.reply_source_message = event.room_id, event.message_id
-            db.add(row)
+            outbox.enqueue(db, target, reply, now=now, reply_source_room=event.room_id,
+                           reply_source_message=event.message_id)

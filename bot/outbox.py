@@ -15,7 +15,9 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from bot.replies import Reply
@@ -99,11 +101,15 @@ class OutboxWorker:
     def wake(self, *room_ids: str) -> None:
         """Called after a commit that queued rows: look now rather than at the next poll.
 
-        Naming the rooms starts their delivery at once, without a query.
+        Naming the rooms starts their delivery at once, without a query; the loop that
+        looks for due rooms is woken only when the rooms are not named. (A room's task
+        that is running always looks for its next row before it ends, and no row can be
+        committed between that look and the end: there is no await between them.)
         """
-        if self._task is not None and not self._stopping:
+        if room_ids and self._task is not None and not self._stopping:
             for room_id in room_ids:
                 self._spawn(room_id)
+            return
         self._wake.set()
 
     async def start(self) -> None:
@@ -175,7 +181,7 @@ class OutboxWorker:
                 row = outbox.next_for_room(db, room_id)
                 if row is None or row.next_attempt_at > self.clock():
                     return
-                row_id, attempts = row.id or 0, row.attempts
+                row_id, attempts = row.id, row.attempts
                 prepared = _prepare(db, row)
             sender = self.senders.get(room_id.split(":", 1)[0])
             try:
@@ -189,24 +195,24 @@ class OutboxWorker:
                 wait = exc.after if exc.after is not None else backoff(attempts)
                 log.warning("outbox row %s for %s: %s; retrying in %.1fs", row_id, room_id, exc,
                             wait)
-                self._update(row_id, lambda db, r, e=str(exc), w=wait: outbox.mark_retry(
-                    db, r, e, self.clock() + timedelta(seconds=w)))
+                self._update(outbox.mark_retry, row_id, str(exc),
+                             self.clock() + timedelta(seconds=wait))
                 if exc.after is not None:
                     await asyncio.sleep(wait)  # flood control: this room waits, in order
                     continue
+                self._wake.set()  # the loop's next look must be at this row's retry time
                 return
             except DeliveryFailed as exc:
                 log.error("outbox row %s for %s failed for good: %s", row_id, room_id, exc)
-                self._update(row_id, lambda db, r, e=str(exc): outbox.mark_failed(db, r, e))
+                self._update(outbox.mark_failed, row_id, str(exc))
                 continue
             except Exception as exc:  # a bug or an unexpected network error: retry later
                 log.exception("outbox row %s for %s: unexpected error", row_id, room_id)
-                wait = backoff(attempts)
-                error = repr(exc)
-                self._update(row_id, lambda db, r, e=error, w=wait: outbox.mark_retry(
-                    db, r, e, self.clock() + timedelta(seconds=w)))
+                self._update(outbox.mark_retry, row_id, repr(exc),
+                             self.clock() + timedelta(seconds=backoff(attempts)))
+                self._wake.set()  # the loop's next look must be at this row's retry time
                 return
-            self._update(row_id, lambda db, r, m=message_id: _sent(db, r, m, self.clock()))
+            self._update(_sent, row, message_id, self.clock())
 
     async def _with_file(self, prepared: tuple[Delivery, dict | None]) -> Delivery:
         delivery, source = prepared
@@ -218,22 +224,21 @@ class OutboxWorker:
         data = await fetch(source["ref"])
         return replace(delivery, file=FileData(source["name"], source["mime"], data))
 
-    def _update(self, row_id: int, change: Callable) -> None:  # type: ignore[type-arg]
+    def _update(self, change: Callable[..., None], *args: Any) -> None:
+        """``change(db, *args)`` in a transaction of its own."""
         with self.database.session() as db:
-            row = db.get(outbox.OutboxMessage, row_id)
-            if row is not None:
-                change(db, row)
-                db.commit()
+            change(db, *args)
+            db.commit()
 
 
-def _prepare(db: Session, row: outbox.OutboxMessage) -> tuple[Delivery, dict | None] | str:
+def _prepare(db: Session, row: Row[Any]) -> tuple[Delivery, dict | None] | str:
     """The row as its sender needs it, ids resolved for its room; or why it cannot go."""
     payload = json.loads(row.payload)
     reply_to = row.reply_to
     if reply_to is None and row.reply_source_room and row.reply_source_message:
         reply_to = links.counterpart(db, row.reply_source_room, row.reply_source_message,
                                      row.room_id)
-    base = Delivery(row.id or 0, row.room_id, reply_to=reply_to, kind=row.kind)
+    base = Delivery(row.id, row.room_id, reply_to=reply_to, kind=row.kind)
     if row.kind == "reply":
         return replace(base, reply=Reply.from_json(row.payload)), None
     text = (payload.get("plain", ""), payload.get("html", ""))
@@ -250,7 +255,7 @@ def _prepare(db: Session, row: outbox.OutboxMessage) -> tuple[Delivery, dict | N
     return replace(base, text=text), None
 
 
-def _sent(db: Session, row: outbox.OutboxMessage, message_id: str, now: datetime) -> None:
-    outbox.mark_sent(db, row, message_id, now)
+def _sent(db: Session, row: Row[Any], message_id: str, now: datetime) -> None:
+    outbox.mark_sent(db, row.id, message_id, now)
     if row.kind in ("relay", "file") and row.source_room and row.source_message and message_id:
         links.record(db, row.source_room, row.source_message, row.room_id, message_id, now)

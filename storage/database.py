@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Executable
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The dialects whose INSERT has ON CONFLICT (DO NOTHING, DO UPDATE).
+ON_CONFLICT = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 
 
 class Database:
@@ -25,6 +32,10 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                # Reuse the connection used last: SQLite drops a connection's page cache
+                # when another connection has written, so rotating through the pool
+                # re-reads the same pages for every message.
+                kwargs["pool_use_lifo"] = True
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(url, **kwargs)
@@ -50,6 +61,50 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_ignoring(db: Session, table: Table, values: dict[str, Any]) -> bool:
+    """Insert a row unless a unique key has it already; True if it was inserted.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` where the database has it (SQLite,
+    PostgreSQL), since this runs for every inbound message; elsewhere a savepoint.
+    """
+    dialect = db.get_bind().dialect.name
+    if dialect in ON_CONFLICT:
+        return bool(db.connection().execute(_ignoring(dialect, table), values).rowcount == 1)
+    try:
+        with db.begin_nested():
+            db.connection().execute(table.insert(), values)
+        return True
+    except IntegrityError:
+        return False
+
+
+def upsert(db: Session, table: Table, key: str, values: dict[str, Any]) -> None:
+    """Insert a row, or update it where ``key`` (its primary key) is taken: one statement."""
+    dialect = db.get_bind().dialect.name
+    if dialect in ON_CONFLICT:
+        db.connection().execute(_upsert(dialect, table, key, tuple(values)), values)
+        return
+    connection = db.connection()
+    updated = connection.execute(table.update().where(table.c[key] == values[key])
+                                 .values(**values)).rowcount
+    if not updated:
+        connection.execute(table.insert().values(**values))
+
+
+# Statements on the per-message path are built once: building one costs SQLAlchemy
+# more than SQLite takes to run it.
+@cache
+def _ignoring(dialect: str, table: Table) -> Executable:
+    return ON_CONFLICT[dialect](table).on_conflict_do_nothing()
+
+
+@cache
+def _upsert(dialect: str, table: Table, key: str, columns: tuple[str, ...]) -> Executable:
+    statement = ON_CONFLICT[dialect](table)
+    return statement.on_conflict_do_update(
+        index_elements=[key], set_={c: statement.excluded[c] for c in columns if c != key})
 
 
 def alembic_config(url: str) -> AlembicConfig:

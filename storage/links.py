@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, Table, UniqueConstraint, insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from storage.types import UTCDateTime
@@ -29,10 +29,16 @@ class MessageLink(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+LINKS: Table = MessageLink.__table__  # type: ignore[attr-defined]
+_RECORD = insert(LINKS)  # built once: it runs for every message relayed
+
+
 def record(db: Session, source_room: str, source_message: str, target_room: str,
            target_message: str, now: datetime) -> None:
-    db.add(MessageLink(source_room=source_room, source_message=source_message,
-                       target_room=target_room, target_message=target_message, at=now))
+    """One INSERT: this runs for every message relayed."""
+    db.connection().execute(_RECORD, {
+        "source_room": source_room, "source_message": source_message,
+        "target_room": target_room, "target_message": target_message, "at": now})
 
 
 def copy_in(db: Session, source_room: str, source_message: str, target_room: str) -> str | None:

@@ -9,12 +9,13 @@ they fail for good. A crash loses nothing; a restart resumes.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Text
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, func, select
+from sqlalchemy import Column, Row, Table, Text, bindparam, func, insert, select, update
+from sqlmodel import Field, Session, SQLModel, col
 
 from bot.replies import Reply
+from storage.database import insert_ignoring
 from storage.types import UTCDateTime
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -44,69 +45,90 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+# Built once: these run for every message delivered, and building a statement costs
+# SQLAlchemy more than SQLite takes to run it.
+_ADD = insert(OUTBOX)
+_NEXT = (select(OUTBOX).where(OUTBOX.c.status == PENDING)
+         .where(OUTBOX.c.room_id == bindparam("room")).order_by(OUTBOX.c.id).limit(1))
+_CHANGE = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
+           .values(attempts=OUTBOX.c.attempts + 1))
+
+
+def add(db: Session, room_id: str, *, kind: str, payload: str, now: datetime,
+        **fields: Any) -> int:
+    """Queue one row; its id is its place in the room's order.
+
+    Every row is queued through here, as one INSERT at the call, so rows take their
+    ids in the order the code queues them (an ORM object would wait for the flush).
+    """
+    values = {"room_id": room_id, "kind": kind, "payload": payload, "created_at": now,
+              "next_attempt_at": now, "status": PENDING, "attempts": 0, **fields}
+    result = db.connection().execute(_ADD, values)
+    return int(result.inserted_primary_key[0])
+
+
 def enqueue(db: Session, room_id: str, reply: Reply, *, now: datetime,
-            dedupe_key: str | None = None, reply_to: str | None = None) -> OutboxMessage | None:
-    """Queue a reply for a room; None when ``dedupe_key`` was queued before."""
-    row = OutboxMessage(room_id=room_id, payload=reply.to_json(), dedupe_key=dedupe_key,
-                        reply_to=reply_to, created_at=now, next_attempt_at=now)
+            dedupe_key: str | None = None, reply_to: str | None = None,
+            **fields: Any) -> int | None:
+    """Queue a reply for a room; its row id, or None when ``dedupe_key`` was queued before."""
     if dedupe_key is None:
-        db.add(row)
-        return row
-    try:
-        with db.begin_nested():
-            db.add(row)
-        return row
-    except IntegrityError:
+        return add(db, room_id, kind="reply", payload=reply.to_json(), now=now,
+                   reply_to=reply_to, **fields)
+    values = {"room_id": room_id, "kind": "reply", "payload": reply.to_json(),
+              "created_at": now, "next_attempt_at": now, "status": PENDING, "attempts": 0,
+              "dedupe_key": dedupe_key, "reply_to": reply_to, **fields}
+    if not insert_ignoring(db, OUTBOX, values):
         return None
+    return db.connection().execute(select(OUTBOX.c.id).where(
+        OUTBOX.c.dedupe_key == dedupe_key)).scalar_one()
 
 
 def rooms_due(db: Session, now: datetime) -> list[str]:
-    return list(db.exec(select(OutboxMessage.room_id).where(OutboxMessage.status == PENDING)
-                        .where(OutboxMessage.next_attempt_at <= now).distinct()))
+    return list(db.connection().execute(
+        select(OUTBOX.c.room_id).where(OUTBOX.c.status == PENDING)
+        .where(OUTBOX.c.next_attempt_at <= now).distinct()).scalars())
 
 
-def next_for_room(db: Session, room_id: str) -> OutboxMessage | None:
-    """The oldest pending row of a room: later rows wait for it, to keep the order."""
-    return db.exec(select(OutboxMessage).where(OutboxMessage.room_id == room_id)
-                   .where(OutboxMessage.status == PENDING)
-                   .order_by(col(OutboxMessage.id)).limit(1)).first()
+def next_for_room(db: Session, room_id: str) -> Row[Any] | None:
+    """The oldest pending row of a room: later rows wait for it, to keep the order.
+
+    A plain row (its columns as attributes), not an ORM object: this runs twice for
+    every message delivered.
+    """
+    return db.connection().execute(_NEXT, {"room": room_id}).first()
 
 
 def next_attempt(db: Session) -> datetime | None:
-    return db.exec(select(func.min(OutboxMessage.next_attempt_at))
-                   .where(OutboxMessage.status == PENDING)).one()
+    return db.connection().execute(select(func.min(OUTBOX.c.next_attempt_at))
+                                   .where(OUTBOX.c.status == PENDING)).scalar()
 
 
-def mark_sent(db: Session, row: OutboxMessage, message_id: str, now: datetime) -> None:
-    row.status, row.sent_message_id, row.sent_at = SENT, message_id, now
-    row.attempts += 1
-    db.add(row)
+def _change(db: Session, row_id: int, **values: Any) -> None:
+    db.connection().execute(_CHANGE, {"row_id": row_id, **values})
 
 
-def mark_retry(db: Session, row: OutboxMessage, error: str, at: datetime) -> None:
-    row.attempts += 1
-    row.last_error, row.next_attempt_at = error, at
-    db.add(row)
+def mark_sent(db: Session, row_id: int, message_id: str, now: datetime) -> None:
+    _change(db, row_id, status=SENT, sent_message_id=message_id, sent_at=now)
 
 
-def mark_failed(db: Session, row: OutboxMessage, error: str) -> None:
-    row.attempts += 1
-    row.status, row.last_error = FAILED, error
-    db.add(row)
+def mark_retry(db: Session, row_id: int, error: str, at: datetime) -> None:
+    _change(db, row_id, last_error=error, next_attempt_at=at)
+
+
+def mark_failed(db: Session, row_id: int, error: str) -> None:
+    _change(db, row_id, status=FAILED, last_error=error)
 
 
 def pending(db: Session, room_id: str | None = None) -> list[OutboxMessage]:
-    query = select(OutboxMessage).where(OutboxMessage.status == PENDING)
+    query = select(OutboxMessage).where(col(OutboxMessage.status) == PENDING)
     if room_id is not None:
-        query = query.where(OutboxMessage.room_id == room_id)
-    return list(db.exec(query.order_by(col(OutboxMessage.id))))
+        query = query.where(col(OutboxMessage.room_id) == room_id)
+    return list(db.scalars(query.order_by(col(OutboxMessage.id))))
 
 
 def retry_now(db: Session, room_prefix: str, now: datetime) -> int:
-    rows = db.exec(select(OutboxMessage).where(OutboxMessage.status == PENDING)
-                   .where(col(OutboxMessage.room_id).startswith(room_prefix))
-                   .where(OutboxMessage.next_attempt_at > now)).all()
-    for row in rows:
-        row.next_attempt_at = now
-        db.add(row)
-    return len(rows)
+    return int(db.connection().execute(
+        update(OUTBOX).where(OUTBOX.c.status == PENDING)
+        .where(OUTBOX.c.room_id.startswith(room_prefix))
+        .where(OUTBOX.c.next_attempt_at > now).values(next_attempt_at=now)).rowcount)

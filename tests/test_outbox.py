@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.outbox import Delivery, DeliveryFailed, OutboxWorker, RetryLater, backoff
 from bot.replies import Reply
@@ -76,7 +77,7 @@ async def test_permanent_failure_is_kept_and_later_rows_go_on(database: Database
     queue(database, "telegram:-5", "bad", "good")
     await OutboxWorker(database, {"telegram": send}, now).drain()
     with database.session() as db:
-        rows = db.exec(outbox.select(outbox.OutboxMessage)).all()
+        rows = db.exec(select(outbox.OutboxMessage)).all()
     assert [(r.status, r.last_error) for r in rows] == [
         ("failed", "403 Forbidden: bot was kicked"), ("sent", None)]
 

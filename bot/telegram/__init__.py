@@ -17,6 +17,7 @@ import os
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 # Opt in to PTB's coming behaviour: durations (RetryAfter.retry_after) as timedeltas.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -115,9 +116,9 @@ class TelegramAdapter(Adapter):
 
     async def _poll(self) -> None:
         failures = 0
-        while True:
-            with self.database.session() as db:
-                offset = int(inbound.get_resume(db, OFFSET) or 0)
+        with self.database.session() as db:
+            offset = int(inbound.get_resume(db, OFFSET) or 0)
+        while True:  # this loop alone moves the offset: the stored one is read once
             try:
                 updates = await self.bot.get_updates(offset=offset, timeout=self.poll_timeout,
                                                      allowed_updates=ALLOWED_UPDATES)
@@ -141,17 +142,37 @@ class TelegramAdapter(Adapter):
                 log.warning("telegram: getUpdates failed (%s); retrying in %.1fs", exc, wait)
                 await asyncio.sleep(wait)
                 continue
-            for update in updates:
-                resume = (OFFSET, str(update.update_id + 1))
-                try:
-                    stored = await self.process(update, resume=resume)
-                except Exception:
-                    log.exception("telegram: update %s could not be handled", update.update_id)
-                    stored = False
-                if not stored:  # stored with the message when there was one to record
-                    with self.database.session() as db:
-                        inbound.set_resume(db, *resume)
-                        db.commit()
+            try:
+                for update in updates:
+                    await self._take(update)
+                    offset = update.update_id + 1
+            except SQLAlchemyError as exc:
+                # The database is locked or full: keep the update and ask for it again,
+                # rather than let Telegram forget a message that was never recorded.
+                failures += 1
+                wait = min(30.0, 0.5 * 2 ** failures)
+                log.error("telegram: could not record an update (%s); retrying in %.1fs",
+                          type(exc).__name__, wait)
+                await asyncio.sleep(wait)
+
+    async def _take(self, update: Update) -> None:
+        """Handle one polled update and store the offset past it.
+
+        A bug in handling it is logged and the update skipped, so that one poisoned update
+        cannot stop the chat; a storage error propagates, so that it is tried again.
+        """
+        resume = (OFFSET, str(update.update_id + 1))
+        try:
+            stored = await self.process(update, resume=resume)
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            log.exception("telegram: update %s could not be handled", update.update_id)
+            stored = False
+        if not stored:  # stored with the message when there was one to record
+            with self.database.session() as db:
+                inbound.set_resume(db, *resume)
+                db.commit()
 
     async def process(self, update: Update, resume: tuple[str, str] | None = None) -> bool:
         """Handle one update; True if ``resume`` was stored with it."""

@@ -8,6 +8,7 @@ import time
 
 import aiohttp
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.replies import Reply
@@ -200,6 +201,46 @@ async def test_polling_survives_network_errors(api: BotApiDouble, start_bot):
     await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
     [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS), seconds=15)
     assert answer.plain.startswith("You:")
+
+
+async def test_an_update_that_could_not_be_recorded_is_polled_again(api: BotApiDouble,
+                                                                    start_bot):
+    """The database was locked (or full) for a moment: the command must not be lost."""
+    service = await start_bot()
+    receive, calls = service.inbound.receive, []
+
+    async def locked_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args[0].text)
+        if len(calls) == 1:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return await receive(*args, **kwargs)
+
+    service.inbound.receive = locked_once  # type: ignore[method-assign]
+    await api.user_message(CAUCUS, api.user(MEMBER), "/flag Egypt | Lawyer arrested")
+    [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS), seconds=15)
+    assert answer.plain.startswith("Case #1 flagged")
+    assert calls == ["/flag Egypt | Lawyer arrested"] * 2
+
+
+async def test_an_update_that_breaks_a_handler_is_skipped_not_repeated(api: BotApiDouble,
+                                                                      start_bot):
+    """A bug must not stop the chat: the update after a poisoned one is answered."""
+    service = await start_bot()
+    receive = service.inbound.receive
+
+    async def poisoned(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if "poison" in args[0].text:
+            raise ValueError("a bug in translating this update")
+        return await receive(*args, **kwargs)
+
+    service.inbound.receive = poisoned  # type: ignore[method-assign]
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami poison")
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
+    [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS))
+    assert answer.plain.startswith("You:")
+    with service.database.session() as db:
+        stored = db.get(ResumePoint, "telegram.offset")
+    assert stored is not None and stored.value == "3"  # past both updates (ids 1 and 2)
 
 
 async def test_webhook_mode(api: BotApiDouble, start_bot, unused_tcp_port: int):
