@@ -9,6 +9,7 @@ and relays are queued in the outbox, so each room keeps its order.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from bot.bridge import Bridge
@@ -51,6 +52,10 @@ class Inbound:
         partner = self.bridge.partner(event.room_id)
         if relayed and partner is not None:
             self.wake_outbox(partner)
+            # Let the delivery start (up to its request on the wire) before the adapter
+            # goes on to build its next poll or sync request: that work is not this
+            # message's, and would otherwise sit in front of its send.
+            await asyncio.sleep(0)
         reply = await self.dispatcher.handle(event)
         if reply is None and not (bridged and command):
             return True

@@ -40,6 +40,7 @@ from bot.adapter import Adapter
 from bot.config import Config, MatrixConfig
 from bot.dispatcher import Clock, Dispatcher
 from bot.inbound import Inbound
+from bot.matrix.store import KeyStore
 from bot.matrix.translate import (
     MatrixError,
     check,
@@ -76,7 +77,8 @@ class MatrixAdapter(Adapter):
         Path(settings.store_path).mkdir(parents=True, exist_ok=True)
         self.client = AsyncClient(
             settings.homeserver, settings.user_id, store_path=settings.store_path,
-            config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False,
+            config=AsyncClientConfig(encryption_enabled=True, store=KeyStore,
+                                     store_sync_tokens=False,
                                      max_limit_exceeded=0, max_timeouts=2,
                                      request_timeout=60))
         self._task: asyncio.Task[None] | None = None
