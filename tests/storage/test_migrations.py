@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import storage.all_models  # noqa: F401
-from storage.database import Database
+from storage.database import HEAD, Database, alembic_config
 from storage.models import Identity
 
 
@@ -24,6 +24,19 @@ def test_migrations_match_the_models(tmp_path: Path):
                                 SQLModel.metadata)
     database.dispose()
     assert diff == [], f"models and migrations differ; add a migration: {diff}"
+
+
+def test_head_is_the_newest_migration(tmp_path: Path):
+    """A start skips alembic when the database is at HEAD, so HEAD must be alembic's head."""
+    from alembic.script import ScriptDirectory
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    assert ScriptDirectory.from_config(alembic_config(url)).get_current_head() == HEAD
+    database = Database(url)
+    assert database.revision() is None
+    database.upgrade()
+    assert database.revision() == HEAD
+    database.dispose()
 
 
 def test_upgrade_is_idempotent_and_keeps_data(tmp_path: Path):
