@@ -160,3 +160,28 @@ async def test_matrix_backlog_longer_than_a_sync_page_is_relayed_whole_after_a_r
         service.stopped.set()
         await service.stop()
         await pair.alice.close()
+
+
+async def test_an_encrypted_backlog_is_fetched_decrypted_and_relayed(
+        synapse: Synapse, api: BotApiDouble, tmp_path: Path):
+    """What /messages hands back in an encrypted room is decrypted with the keys that
+    arrived, as to-device messages, in the same sync."""
+    pair = Pair(synapse, api, tmp_path)
+    pair.room = await pair.alice.create_room(invite=[pair.bot.user_id], encrypted=True)
+    service = await pair.start()
+    backlog = MISSED_PAGE + 10
+    try:
+        await pair.alice.say(pair.room, "before the stop")
+        await api.wait_for(lambda: len(pair.on_telegram()) == 1, seconds=30)
+        service.stopped.set()
+        await service.stop()
+        for n in range(backlog):
+            await pair.alice.say(pair.room, f"while down {n:03d}")
+        service = await pair.start()
+        await api.wait_for(lambda: len(pair.on_telegram()) >= backlog + 1, seconds=90)
+        assert [m.plain for m in pair.on_telegram()] == (
+            ["alice: before the stop"] + [f"alice: while down {n:03d}" for n in range(backlog)])
+    finally:
+        service.stopped.set()
+        await service.stop()
+        await pair.alice.close()
