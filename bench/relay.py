@@ -1,38 +1,46 @@
-"""Relay latency and throughput on loopback, ours against a bare relay, in one run.
+"""Relay latency, throughput and CPU on loopback, ours against a bare relay, in one run.
 
-Both relays run against the same Synapse and the same Bot API double, with the
-same client libraries (python-telegram-bot, matrix-nio). The bare relay is a
-few lines with no storage and no outbox: the floor that Synapse's send and sync
-and the HTTP round trips set. Latency is from the send on one side to the
-receipt on the other, measured by one clock in one process.
+Each relay runs as its own process, as in production: ours is ``caucus-bot run``,
+the floor is ``bench.bare_relay`` (the same client libraries and the same output,
+with no storage and no outbox). This process plays the people: it posts on the Bot
+API double and in Synapse, and times, on its one clock, the send on one side and
+the receipt on the other. Both relays run at once, each with its own chat and room,
+and are measured in alternating blocks so that neither gets the warmer homeserver.
+
+Synapse is a server of its own, and on a small machine the slowest part: its ceiling
+(events it persists a second in one room, and its CPU per event) is measured here
+too, because no relay can write to Matrix faster than it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import re
+import signal
+import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nio import AsyncClient, RoomMessageText, SyncResponse
-from telegram import Bot
 
-from bench.servers import servers
+from bench.servers import READY, cpu_seconds, servers, spawn, spawn_bot, wait_for_line, write_config
 from bench.stats import summary_ms
-from bot.config import parse_config
-from bot.service import Service
 from tests.botapi_double import BotApiDouble
 from tests.synapse_server import Account, Synapse
 
 TOKEN = re.compile(r"#(\d+)")
+OURS_CHAT, BARE_CHAT = -100111, -100222
+SENDERS = 8  # requests Alice keeps in flight when she floods a room
 
 
 class Receiver:
-    """Alice's client: records when each numbered message from ``sender`` arrives."""
+    """Alice's client: records when each numbered message from a relay arrives."""
 
     def __init__(self, synapse: Synapse, alice: Account):
         self.client = AsyncClient(synapse.url, alice.user_id)
@@ -63,12 +71,15 @@ class Receiver:
                             self.arrived.setdefault(int(match.group(1)), now)
             self.changed.set()
 
-    async def wait(self, token: int, seconds: float = 30) -> None:
+    async def wait(self, tokens: Iterable[int], seconds: float = 30) -> None:
+        wanted = set(tokens)
         deadline = time.monotonic() + seconds
-        while token not in self.arrived:
+        while not wanted <= self.arrived.keys():
             self.changed.clear()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"message #{token} did not arrive")
+                missing = sorted(wanted - self.arrived.keys())
+                raise TimeoutError(f"{len(missing)} messages did not reach Matrix, "
+                                   f"first #{missing[0]}")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), 1)
 
@@ -79,26 +90,48 @@ class Receiver:
         await self.client.close()
 
 
-async def telegram_arrival(api: BotApiDouble, chat: int, token: int, seconds: float = 30) -> float:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for sent in api.sent_to(chat):
-            if f"#{token}" in sent.text:
-                return sent.at
-        await asyncio.sleep(0.001)
-    raise TimeoutError(f"message #{token} did not reach Telegram")
+class TelegramWatch:
+    """When each numbered message reached a chat of the Bot API double (its own stamp)."""
+
+    def __init__(self, api: BotApiDouble, chat: int):
+        self.api, self.chat = api, chat
+        self.arrived: dict[int, float] = {}
+        self._read = 0
+
+    def _scan(self) -> None:
+        for sent in self.api.sent[self._read:]:
+            match = TOKEN.search(sent.text) if sent.chat_id == self.chat else None
+            if match:
+                self.arrived.setdefault(int(match.group(1)), sent.at)
+        self._read = len(self.api.sent)
+
+    async def wait(self, tokens: Iterable[int], seconds: float = 30) -> None:
+        wanted = set(tokens)
+
+        def done() -> bool:
+            self._scan()
+            return wanted <= self.arrived.keys()
+        try:
+            await self.api.wait_for(done, seconds)
+        except AssertionError:
+            raise TimeoutError(f"{len(wanted - self.arrived.keys())} messages did not reach "
+                               "Telegram") from None
 
 
 @dataclass
 class Side:
-    """One relay under test: where its Telegram chat and Matrix room are."""
+    """One relay under test: its process, its Telegram chat and its Matrix room."""
 
     label: str
     api: BotApiDouble
     chat: int
     room: str
+    process: subprocess.Popen[bytes]
+    telegram: TelegramWatch
     t_to_m: list[float] = field(default_factory=list)
     m_to_t: list[float] = field(default_factory=list)
+    cpu: float = 0.0  # seconds of the relay's CPU in its paced blocks
+    relayed: int = 0
     rates: dict[str, float] = field(default_factory=dict)
 
 
@@ -106,92 +139,105 @@ class Tokens:
     def __init__(self) -> None:
         self.n = 0
 
-    def next(self) -> int:
-        self.n += 1
-        return self.n
+    def take(self, count: int) -> list[int]:
+        self.n += count
+        return list(range(self.n - count + 1, self.n + 1))
 
 
-async def paced(side: Side, receiver: Receiver, alice: AsyncClient, tokens: Tokens,
-                n: int) -> None:
+def body(kind: str, token: int) -> dict[str, str]:
+    return {"msgtype": "m.text", "body": f"{kind} #{token}"}
+
+
+async def flood(alice: AsyncClient, room: str, kind: str, tokens: list[int]) -> None:
+    """Alice posts every token, ``SENDERS`` requests in flight (Synapse orders them)."""
+    queue = list(tokens)
+
+    async def sender() -> None:
+        while queue:
+            token = queue.pop(0)
+            sent = await alice.room_send(room, "m.room.message", body(kind, token))
+            assert hasattr(sent, "event_id"), sent
+    await asyncio.gather(*(sender() for _ in range(SENDERS)))
+
+
+async def paced(side: Side, receiver: Receiver, alice: AsyncClient, tokens: Tokens, n: int,
+                *, record: bool = True) -> None:
+    """One message at a time each way: latency with nothing else in flight."""
     user = side.api.user(4242, "Ana")
-    for _ in range(n):
-        token = tokens.next()
+    cpu = cpu_seconds(side.process.pid)
+    for token in tokens.take(n):
         t0 = time.perf_counter()
         await side.api.user_message(side.chat, user, f"paced #{token}")
-        await receiver.wait(token)
-        side.t_to_m.append(receiver.arrived[token] - t0)
-    for _ in range(n):
-        token = tokens.next()
+        await receiver.wait([token])
+        if record:
+            side.t_to_m.append(receiver.arrived[token] - t0)
+    for token in tokens.take(n):
         t0 = time.perf_counter()
-        await alice.room_send(side.room, "m.room.message", {"msgtype": "m.text",
-                                                            "body": f"paced #{token}"})
-        side.m_to_t.append(await telegram_arrival(side.api, side.chat, token) - t0)
+        await alice.room_send(side.room, "m.room.message", body("paced", token))
+        await side.telegram.wait([token])
+        if record:
+            side.m_to_t.append(side.telegram.arrived[token] - t0)
+    if record:
+        side.cpu += cpu_seconds(side.process.pid) - cpu
+        side.relayed += 2 * n
 
 
-async def burst(side: Side, receiver: Receiver, alice: AsyncClient, tokens: Tokens,
-                n: int) -> None:
+async def bursts(side: Side, receiver: Receiver, alice: AsyncClient, tokens: Tokens,
+                 n: int) -> None:
+    """Everything at once, each way: messages a second from the first sent to the last in."""
     user = side.api.user(4242, "Ana")
-    start, first = time.perf_counter(), tokens.n + 1
-    for _ in range(n):
-        await side.api.user_message(side.chat, user, f"burst #{tokens.next()}")
-    await receiver.wait(tokens.n, seconds=300)
-    last = max(receiver.arrived[t] for t in range(first, tokens.n + 1))
+    batch, start = tokens.take(n), time.perf_counter()
+    for token in batch:
+        await side.api.user_message(side.chat, user, f"burst #{token}")
+    await receiver.wait(batch, seconds=300)
+    last = max(receiver.arrived[t] for t in batch)
     side.rates["throughput_t_to_m_per_s"] = round(n / (last - start), 1)
+    batch, start = tokens.take(n), time.perf_counter()
+    await flood(alice, side.room, "burst", batch)
+    await side.telegram.wait(batch, seconds=300)
+    last = max(side.telegram.arrived[t] for t in batch)
+    side.rates["throughput_m_to_t_per_s"] = round(n / (last - start), 1)
+
+
+async def drain(side: Side, alice: AsyncClient, tokens: Tokens, n: int) -> None:
+    """The relay's own pace: it is paused while ``n`` messages pile up in its room, then
+    resumed; messages a second from the resume to the last one on Telegram. (Only ours:
+    the bare relay does not fetch what a sync leaves out, so it would drop the backlog.)"""
+    batch = tokens.take(n)
+    os.kill(side.process.pid, signal.SIGSTOP)
+    try:
+        await flood(alice, side.room, "backlog", batch)
+    finally:
+        start = time.perf_counter()
+        os.kill(side.process.pid, signal.SIGCONT)
+    await side.telegram.wait(batch, seconds=300)
+    last = max(side.telegram.arrived[t] for t in batch)
+    side.rates["drain_m_to_t_per_s"] = round(n / (last - start), 1)
+
+
+async def synapse_ceiling(synapse: Synapse, alice: AsyncClient, n: int = 100
+                          ) -> dict[str, float]:
+    """What Synapse alone allows: sends to one room, one by one and ``SENDERS`` at once."""
+    assert synapse.process is not None
+    room = (await alice.room_create(name="ceiling")).room_id
+    tokens = Tokens()
+    await flood(alice, room, "warm", tokens.take(20))
+    cpu, start = cpu_seconds(synapse.process.pid), time.perf_counter()
+    for token in tokens.take(n):
+        await alice.room_send(room, "m.room.message", body("one", token))
+    one_by_one = n / (time.perf_counter() - start)
+    cpu_per_event = (cpu_seconds(synapse.process.pid) - cpu) / n
     start = time.perf_counter()
-    for _ in range(n):
-        await alice.room_send(side.room, "m.room.message", {
-            "msgtype": "m.text", "body": f"burst #{tokens.next()}"})
-    arrived = await telegram_arrival(side.api, side.chat, tokens.n, seconds=300)
-    side.rates["throughput_m_to_t_per_s"] = round(n / (arrived - start), 1)
+    await flood(alice, room, "many", tokens.take(n))
+    at_once = n / (time.perf_counter() - start)
+    return {"one_room_per_s": round(one_by_one, 1), "one_room_concurrent_per_s":
+            round(at_once, 1), "cpu_ms_per_event": round(cpu_per_event * 1000, 1)}
 
 
 def report(side: Side) -> dict[str, Any]:
     return {"label": side.label, "telegram_to_matrix": summary_ms(side.t_to_m),
-            "matrix_to_telegram": summary_ms(side.m_to_t), **side.rates}
-
-
-async def bare_relay(api: BotApiDouble, synapse: Synapse, bot: Account, room: str,
-                     chat: int) -> Callable[[], Awaitable[None]]:
-    """The floor: getUpdates -> room_send and sync -> sendMessage, nothing else."""
-    tg = Bot(api.token, base_url=api.base_url)
-    await tg.initialize()
-    mx = AsyncClient(synapse.url, bot.user_id)
-    mx.restore_login(bot.user_id, bot.device_id, bot.access_token)
-    await mx.join(room)
-    first = await mx.sync(timeout=0, full_state=True)
-    assert isinstance(first, SyncResponse)
-
-    async def telegram_to_matrix() -> None:
-        offset = 0
-        while True:
-            for update in await tg.get_updates(offset=offset, timeout=10):
-                offset = update.update_id + 1
-                if update.message and update.message.chat.id == chat and update.message.text:
-                    name = update.message.from_user.full_name if update.message.from_user \
-                        else "?"
-                    await mx.room_send(room, "m.room.message", {
-                        "msgtype": "m.text", "body": f"{name}: {update.message.text}"})
-
-    async def matrix_to_telegram() -> None:
-        while True:
-            response = await mx.sync(timeout=30_000, since=mx.next_batch)
-            if not isinstance(response, SyncResponse):
-                continue
-            joined = response.rooms.join.get(room)
-            for event in joined.timeline.events if joined else []:
-                if isinstance(event, RoomMessageText) and event.sender != bot.user_id:
-                    await tg.send_message(chat, f"{event.sender}: {event.body}")
-
-    tasks = [asyncio.create_task(telegram_to_matrix()), asyncio.create_task(matrix_to_telegram())]
-
-    async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await tg.shutdown()
-        await mx.close()
-
-    return stop
+            "matrix_to_telegram": summary_ms(side.m_to_t),
+            "cpu_ms_per_message": round(side.cpu / side.relayed * 1000, 2), **side.rates}
 
 
 def run(folder: Path, *, messages: int = 1000) -> dict[str, Any]:
@@ -199,9 +245,6 @@ def run(folder: Path, *, messages: int = 1000) -> dict[str, Any]:
 
 
 async def _run(folder: Path, n: int) -> dict[str, Any]:
-    """Both relays run at once, each with its own chat, room and Bot API double; the
-    measurements alternate between them in blocks, so that a warmer homeserver or a
-    noisy neighbour favours neither."""
     async with servers(folder / "relay") as (synapse, api):
         bare_api = BotApiDouble()
         await bare_api.start()
@@ -209,43 +252,55 @@ async def _run(folder: Path, n: int) -> dict[str, Any]:
         receiver = Receiver(synapse, synapse.register("alice"))
         await receiver.start()
         alice = receiver.client
+        ceiling = await synapse_ceiling(synapse, alice)
         ours_room = (await alice.room_create(name="ours", invite=[bot.user_id])).room_id
         bare_room = (await alice.room_create(name="bare", invite=[bare.user_id])).room_id
-        config = parse_config({
-            "bot": {"database_url": f"sqlite:///{folder / 'bot.db'}"},
-            "telegram": {"token": api.token, "base_url": api.base_url,
-                         "base_file_url": api.base_file_url},
-            "matrix": {"homeserver": synapse.url, "user_id": bot.user_id,
-                       "access_token": bot.access_token, "device_id": bot.device_id,
-                       "store_path": str(folder / "store")},
-            "rooms": [{"name": "Pair", "telegram_chat_id": -100111,
-                       "matrix_room_id": ours_room}]}, env={})
-        service = Service(config, poll_timeout=10, outbox_poll_seconds=1)
-        await service.start()
-        stop_bare = await bare_relay(bare_api, synapse, bare, bare_room, -100222)
-        await _wait_joined(alice, ours_room, bot.user_id)
-        await _wait_joined(alice, bare_room, bare.user_id)
-        receiver.watch = {ours_room: bot.user_id, bare_room: bare.user_id}
-        ours = Side("ours", api, -100111, ours_room)
-        floor = Side("bare", bare_api, -100222, bare_room)
-        tokens = Tokens()
-        block = max(1, min(50, n))
-        for k in range(0, n, block):
-            order = (ours, floor) if (k // block) % 2 == 0 else (floor, ours)
-            for side in order:
-                await paced(side, receiver, alice, tokens, min(block, n - k))
-        for side in (ours, floor):
-            await burst(side, receiver, alice, tokens, n)
-        service.stopped.set()
-        await service.stop()
-        await stop_bare()
-        await receiver.stop()
-        await bare_api.stop()
+        config = write_config(folder, synapse, bot, api, [
+            {"name": "Pair", "telegram_chat_id": OURS_CHAT, "matrix_room_id": ours_room}])
+        processes = [spawn_bot(config, folder / "ours.log"), spawn(
+            ["bench.bare_relay", json.dumps({
+                "token": bare_api.token, "base_url": bare_api.base_url, "chat": BARE_CHAT,
+                "homeserver": synapse.url, "user_id": bare.user_id, "room": bare_room,
+                "access_token": bare.access_token, "device_id": bare.device_id})],
+            folder / "bare.log", cwd=folder)]
+        try:
+            await wait_for_line(folder / "ours.log", READY, processes[0])
+            await wait_for_line(folder / "bare.log", "ready", processes[1])
+            await _wait_joined(alice, ours_room, bot.user_id)
+            await _wait_joined(alice, bare_room, bare.user_id)
+            receiver.watch = {ours_room: bot.user_id, bare_room: bare.user_id}
+            ours = Side("ours", api, OURS_CHAT, ours_room, processes[0],
+                        TelegramWatch(api, OURS_CHAT))
+            floor = Side("bare", bare_api, BARE_CHAT, bare_room, processes[1],
+                         TelegramWatch(bare_api, BARE_CHAT))
+            tokens = Tokens()
+            for side in (ours, floor):  # first connections and caches, not measured
+                await paced(side, receiver, alice, tokens, 10, record=False)
+            block = max(1, min(50, n))
+            for k in range(0, n, block):
+                order = (ours, floor) if (k // block) % 2 == 0 else (floor, ours)
+                for side in order:
+                    await paced(side, receiver, alice, tokens, min(block, n - k))
+            for side in (ours, floor):
+                await bursts(side, receiver, alice, tokens, n)
+            await drain(ours, alice, tokens, n)
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            await receiver.stop()
+            await bare_api.stop()
     mine, base = report(ours), report(floor)
     ratios = {f"{d}_{p}": round(mine[d][p] / base[d][p], 2)
               for d in ("telegram_to_matrix", "matrix_to_telegram")
               for p in ("p50_ms", "p95_ms", "p99_ms")}
-    return {"messages_per_direction": n, "ours": mine, "bare": base, "ratios": ratios}
+    ratios["cpu_per_message"] = round(mine["cpu_ms_per_message"] / base["cpu_ms_per_message"], 2)
+    return {"messages_per_direction": n, "synapse": ceiling, "ours": mine, "bare": base,
+            "ratios": ratios}
 
 
 async def _wait_joined(client: AsyncClient, room: str, user: str) -> None:

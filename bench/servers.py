@@ -1,13 +1,23 @@
-"""The two servers every networked benchmark runs against: Synapse and the Bot API double."""
+"""What the networked benchmarks share: Synapse and the Bot API double, and the bot
+run as its own process, as in production."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.botapi_double import BotApiDouble
-from tests.synapse_server import Synapse
+from tests.synapse_server import Account, Synapse
+
+ROOT = Path(__file__).resolve().parent.parent
+READY = "caucus-bot is ready"  # what the bot logs once it serves every configured network
 
 
 @asynccontextmanager
@@ -21,3 +31,62 @@ async def servers(folder: Path) -> AsyncIterator[tuple[Synapse, BotApiDouble]]:
     finally:
         await api.stop()
         synapse.stop()
+
+
+def write_config(folder: Path, synapse: Synapse, bot: Account, api: BotApiDouble,
+                 rooms: list[dict[str, str | int]]) -> Path:
+    """A config.toml for the real bot against these servers (TOML strings are JSON's)."""
+    database = f"sqlite:///{folder / 'bot.db'}"
+    lines = ["[bot]", f"database_url = {json.dumps(database)}",
+             "[telegram]", f"token = {json.dumps(api.token)}",
+             f"base_url = {json.dumps(api.base_url)}",
+             f"base_file_url = {json.dumps(api.base_file_url)}",
+             "[matrix]", f"homeserver = {json.dumps(synapse.url)}",
+             f"user_id = {json.dumps(bot.user_id)}",
+             f"access_token = {json.dumps(bot.access_token)}",
+             f"device_id = {json.dumps(bot.device_id)}",
+             f"store_path = {json.dumps(str(folder / 'store'))}"]
+    for room in rooms:
+        lines += ["[[rooms]]", *(f"{k} = {json.dumps(v)}" for k, v in room.items())]
+    path = folder / "config.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def spawn(args: list[str], log: Path, *, cwd: Path) -> subprocess.Popen[bytes]:
+    """``python -m ARGS`` from this checkout, its stderr (the log) to ``log``."""
+    with log.open("wb") as err:
+        return subprocess.Popen([sys.executable, "-m", *args], cwd=cwd,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                stdout=subprocess.DEVNULL, stderr=err)
+
+
+async def wait_for_line(log: Path, marker: str, process: subprocess.Popen[bytes],
+                        seconds: float = 60) -> float:
+    """Seconds until ``marker`` appears in ``log``; fails if the process dies first."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        text = await asyncio.to_thread(log.read_text, errors="replace")
+        if marker in text:
+            return time.perf_counter() - started
+        if process.poll() is not None:
+            raise RuntimeError(f"{log.name}: exited with {process.returncode}: {text[-2000:]}")
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"{log.name}: no {marker!r} within {seconds:.0f} s")
+
+
+def spawn_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    return spawn(["bot.cli", "run", "--config", str(config)], log, cwd=config.parent)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if row.startswith("VmRSS:"):
+            return int(row.split()[1]) / 1024
+    return float("nan")
