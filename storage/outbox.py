@@ -56,32 +56,29 @@ _CHANGE = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
 
 
 def add(db: Session, room_id: str, *, kind: str, payload: str, now: datetime,
-        **fields: Any) -> int:
-    """Queue one row; its id is its place in the room's order.
+        dedupe_key: str | None = None, **fields: Any) -> int | None:
+    """Queue one row: its id, which is its place in the room's order; None when
+    ``dedupe_key`` (a message that must never go twice) was queued before.
 
     Every row is queued through here, as one INSERT at the call, so rows take their
     ids in the order the code queues them (an ORM object would wait for the flush).
     """
     values = {"room_id": room_id, "kind": kind, "payload": payload, "created_at": now,
               "next_attempt_at": now, "status": PENDING, "attempts": 0, **fields}
-    result = db.connection().execute(_ADD, values)
-    return int(result.inserted_primary_key[0])
+    if dedupe_key is None:
+        return int(db.connection().execute(_ADD, values).inserted_primary_key[0])
+    if not insert_ignoring(db, OUTBOX, {**values, "dedupe_key": dedupe_key}):
+        return None
+    return db.connection().execute(select(OUTBOX.c.id).where(
+        OUTBOX.c.dedupe_key == dedupe_key)).scalar_one()
 
 
 def enqueue(db: Session, room_id: str, reply: Reply, *, now: datetime,
             dedupe_key: str | None = None, reply_to: str | None = None,
             **fields: Any) -> int | None:
-    """Queue a reply for a room; its row id, or None when ``dedupe_key`` was queued before."""
-    if dedupe_key is None:
-        return add(db, room_id, kind="reply", payload=reply.to_json(), now=now,
-                   reply_to=reply_to, **fields)
-    values = {"room_id": room_id, "kind": "reply", "payload": reply.to_json(),
-              "created_at": now, "next_attempt_at": now, "status": PENDING, "attempts": 0,
-              "dedupe_key": dedupe_key, "reply_to": reply_to, **fields}
-    if not insert_ignoring(db, OUTBOX, values):
-        return None
-    return db.connection().execute(select(OUTBOX.c.id).where(
-        OUTBOX.c.dedupe_key == dedupe_key)).scalar_one()
+    """Queue a reply for a room (see :func:`add`)."""
+    return add(db, room_id, kind="reply", payload=reply.to_json(), now=now,
+               dedupe_key=dedupe_key, reply_to=reply_to, **fields)
 
 
 def rooms_due(db: Session, now: datetime) -> list[str]:
