@@ -16,6 +16,11 @@ from bot.inbound import Inbound
 from storage.database import Database
 
 
+def poll_backoff(failures: int) -> float:
+    """Seconds before polling again after ``failures`` failed rounds in a row: 1, 2, 4 ... 30."""
+    return min(30.0, 0.5 * 2 ** failures)
+
+
 class Adapter:
     platform = ""
 

@@ -36,7 +36,7 @@ from nio import (
 )
 from nio.crypto.attachments import decrypt_attachment
 
-from bot.adapter import Adapter
+from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, MatrixConfig
 from bot.dispatcher import Clock, Dispatcher
 from bot.inbound import Inbound
@@ -172,7 +172,7 @@ class MatrixAdapter(Adapter):
                     response = error_response(f"fetching missed messages: {exc}", "M_NETWORK")
             if not isinstance(response, SyncResponse):
                 failures += 1
-                wait = retry_after_of(response) or min(30.0, 0.5 * 2 ** failures)
+                wait = retry_after_of(response) or poll_backoff(failures)
                 log.warning("matrix: sync failed (%s); retrying in %.1fs",
                             getattr(response, "message", response), wait)
                 if getattr(response, "status_code", "") == "M_UNKNOWN_TOKEN":

@@ -43,7 +43,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.adapter import Adapter
+from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, TelegramConfig
 from bot.dispatcher import Clock, Dispatcher
 from bot.inbound import Inbound
@@ -62,6 +62,7 @@ from storage import inbound
 from storage.database import Database
 
 log = logging.getLogger(__name__)
+
 ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
 OFFSET = "telegram.offset"
 
@@ -115,7 +116,8 @@ class TelegramAdapter(Adapter):
     # ---- receiving -------------------------------------------------------------------
 
     async def _poll(self) -> None:
-        failures = 0
+        failures = 0  # getUpdates failed in a row: the network or Telegram
+        unrecorded = 0  # batches the database could not take in a row
         with self.database.session() as db:
             offset = int(inbound.get_resume(db, OFFSET) or 0)
         while True:  # this loop alone moves the offset: the stored one is read once
@@ -138,7 +140,7 @@ class TelegramAdapter(Adapter):
                 continue
             except (NetworkError, TimedOut) as exc:
                 failures += 1
-                wait = min(30.0, 0.5 * 2 ** failures)
+                wait = poll_backoff(failures)
                 log.warning("telegram: getUpdates failed (%s); retrying in %.1fs", exc, wait)
                 await asyncio.sleep(wait)
                 continue
@@ -146,11 +148,12 @@ class TelegramAdapter(Adapter):
                 for update in updates:
                     await self._take(update)
                     offset = update.update_id + 1
+                unrecorded = 0
             except SQLAlchemyError as exc:
                 # The database is locked or full: keep the update and ask for it again,
                 # rather than let Telegram forget a message that was never recorded.
-                failures += 1
-                wait = min(30.0, 0.5 * 2 ** failures)
+                unrecorded += 1
+                wait = poll_backoff(unrecorded)
                 log.error("telegram: could not record an update (%s); retrying in %.1fs",
                           type(exc).__name__, wait)
                 await asyncio.sleep(wait)

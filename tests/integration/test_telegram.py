@@ -216,10 +216,13 @@ async def test_an_update_that_could_not_be_recorded_is_polled_again(api: BotApiD
         return await receive(*args, **kwargs)
 
     service.inbound.receive = locked_once  # type: ignore[method-assign]
+    recovered: list[bool] = []
+    service.adapters[0].on_recovered = lambda: recovered.append(True)
     await api.user_message(CAUCUS, api.user(MEMBER), "/flag Egypt | Lawyer arrested")
     [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS), seconds=15)
     assert answer.plain.startswith("Case #1 flagged")
     assert calls == ["/flag Egypt | Lawyer arrested"] * 2
+    assert recovered == []  # Telegram never went away: its waiting rows keep their backoff
 
 
 async def test_an_update_that_breaks_a_handler_is_skipped_not_repeated(api: BotApiDouble,
