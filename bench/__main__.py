@@ -51,10 +51,11 @@ def rows(out: dict) -> list[tuple[str, str, str, str]]:
         r.append((f"command {name} p50/p95", f"{s['p50_ms']} / {s['p95_ms']} ms", "p95 < 20 ms",
                   _yes(s["p95_ms"] < 20)))
     sch = out["scheduler"]
-    r.append(("scheduler: 10,000 jobs, restart load", f"{sch['restart_load_s']} s", "< 2 s",
+    jobs = f"{sch['jobs_in_store']:,} jobs"
+    r.append((f"scheduler: {jobs}, restart load", f"{sch['restart_load_s']} s", "< 2 s",
               _yes(sch["restart_load_s"] < 2)))
-    r.append(("scheduler: 10,000 jobs, first start", f"{sch['first_start_s']} s",
-              f"{sch['jobs_in_store']} in the 48 h horizon", _yes(sch["first_start_s"] < 2)))
+    r.append((f"scheduler: {jobs}, first start", f"{sch['first_start_s']} s", "< 2 s",
+              _yes(sch["first_start_s"] < 2)))
     r.append(("scheduler: firing lateness p95", f"{sch['lateness_p95_ms']} ms",
               f"{sch['fired']}/{sch['of']} fired", ""))
     for phase in ("cold", "warm"):

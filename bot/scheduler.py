@@ -14,14 +14,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Config
 from bot.dispatcher import Clock, utcnow
+from bot.jobstore import JobStore
 from handlers.case_reports import stale_digest
 from handlers.reminder_plan import render, replan
 from storage import outbox, reminders
@@ -33,8 +34,8 @@ DIGEST_JOB = "digest:stale-cases"
 REFILL_JOB = "plan:horizon"
 OWN_JOBS = {DIGEST_JOB, REFILL_JOB}
 # Only reminders due within this horizon are jobs in APScheduler's store; an hourly
-# job tops it up. A store of thousands of far-off jobs made the first start slow
-# (one insert each) and every wake-up heavier, for no gain.
+# job tops it up. Thousands of far-off jobs would make every restart (which reads them
+# all) heavier, for no gain.
 HORIZON = timedelta(hours=48)
 # Jobs in a persistent store name their function by import path; they find the
 # running scheduler here when they fire.
@@ -64,11 +65,12 @@ class ReminderScheduler:
         self.clock = clock
         self.wake_outbox = wake_outbox or (lambda: None)
         self.grace = reminders.grace_window(config.reminders.grace_hours)
+        # Its own engine on the same database: APScheduler disposes the engine it
+        # was given when it shuts down, and the bot's own must outlive it.
+        self.store = JobStore(engine=Database(database.url).engine)
         self.scheduler = AsyncIOScheduler(
             timezone=config.bot.tz,
-            # Its own engine on the same database: APScheduler disposes the engine it
-            # was given when it shuts down, and the bot's own must outlive it.
-            jobstores={"default": SQLAlchemyJobStore(engine=Database(database.url).engine)},
+            jobstores={"default": self.store},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": max(1, int(self.grace.total_seconds()))})
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
@@ -113,10 +115,22 @@ class ReminderScheduler:
         with self.database.session() as db:
             rows = {r.key: r for r in reminders.pending(db, after=now, before=now + HORIZON)}
         jobs = {job.id for job in self.scheduler.get_jobs() if job.id not in OWN_JOBS}
-        for key, row in rows.items():
-            if key not in jobs:
-                self.scheduler.add_job(run_reminder, DateTrigger(run_date=row.due_at), id=key,
-                                       args=[key], replace_existing=True)
+        new = [row for key, row in rows.items() if key not in jobs]
+        if new:
+            # One transaction for them all, and one wake-up: the scheduler otherwise
+            # looks for due jobs (two queries) after every job added.
+            running = self.scheduler.state == STATE_RUNNING
+            if running:
+                self.scheduler.pause()
+            try:
+                with self.store.batch():
+                    for row in new:
+                        self.scheduler.add_job(run_reminder, DateTrigger(run_date=row.due_at),
+                                               id=row.key, args=[row.key],
+                                               replace_existing=True)
+            finally:
+                if running:
+                    self.scheduler.resume()
         for key in jobs - rows.keys():
             self.scheduler.remove_job(key)
 

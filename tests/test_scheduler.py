@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apscheduler.schedulers.base import STATE_RUNNING
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.dispatcher import utcnow
@@ -167,3 +169,30 @@ async def test_stale_digest_goes_to_secure_rooms_once_a_day(bot: FakeBot):
     with bot.database.session() as db:
         rooms = sorted(r.room_id for r in db.exec(select(OutboxMessage)))
     assert rooms == ["matrix:!secure:example.org", "telegram:-9"]
+
+
+async def test_many_reminders_are_scheduled_in_one_transaction_and_fire(bot: FakeBot):
+    """10,000 reminders inside the horizon took 3.7 s to schedule, a commit each, and the
+    scheduler looked for due jobs after every one; now they go in together."""
+    soon = utcnow() + timedelta(seconds=1)
+    with bot.database.session() as db:
+        for n in range(300):
+            db.add(Reminder(key=f"remind:many{n}", kind="remind",
+                            due_at=soon + timedelta(minutes=n), targets=ROOM, text=f"n{n}"))
+        db.commit()
+    s = scheduler(bot)
+    commits: list[int] = []
+    event.listen(s.store.engine, "commit", lambda _conn: commits.append(1))
+    await s.start()
+    try:
+        stored = {j.id for j in s.store.get_all_jobs()}
+        assert {f"remind:many{n}" for n in range(300)} <= stored
+        assert s.scheduler.state == STATE_RUNNING  # paused for the batch, running again
+        # One commit for the 300, two for the digest and refill jobs (added one by one),
+        # and the scheduler's few own reads.
+        assert len(commits) < 20
+        await wait_until(soon + timedelta(seconds=1.5))
+        assert status(bot, "remind:many0") == "sent"
+        assert status(bot, "remind:many1") == "pending"
+    finally:
+        s.stop()
