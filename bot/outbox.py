@@ -41,11 +41,15 @@ class Delivery:
     ``kind`` is reply (a Reply), relay (a message from the other network, as
     ``text`` = (plain, html) in this network's dialect), edit or redact (of
     ``target_id``), or file (``file``, with ``text`` as its caption).
-    ``row_id`` makes a retried send idempotent.
+    ``key`` makes a retried send idempotent: the row's id and the moment it was queued,
+    a name no other row has, even where a database restored from a backup gives out
+    an id a second time (a homeserver would take a reused name for a retry of the
+    message sent under it, and drop the new one).
     """
 
     row_id: int
     room_id: str
+    key: str
     reply: Reply | None = None
     reply_to: str | None = None  # this network's id of the message it answers
     kind: str = "reply"
@@ -238,7 +242,8 @@ def _prepare(db: Session, row: Row[Any]) -> tuple[Delivery, dict | None] | str:
     if reply_to is None and row.reply_source_room and row.reply_source_message:
         reply_to = links.counterpart(db, row.reply_source_room, row.reply_source_message,
                                      row.room_id)
-    base = Delivery(row.id, row.room_id, reply_to=reply_to, kind=row.kind)
+    base = Delivery(row.id, row.room_id, f"{row.id}-{row.created_at:%Y%m%d%H%M%S%f}",
+                    reply_to=reply_to, kind=row.kind)
     if row.kind == "reply":
         return replace(base, reply=Reply.from_json(row.payload)), None
     text = (payload.get("plain", ""), payload.get("html", ""))

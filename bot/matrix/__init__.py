@@ -311,7 +311,7 @@ class MatrixAdapter(Adapter):
     async def send(self, delivery: Delivery) -> str:
         """Send one outbox row; the transaction id comes from the row, so a retry is safe."""
         room_id = delivery.room_id.split(":", 1)[1]
-        tx = f"caucus-{delivery.row_id}"
+        tx = f"caucus-{delivery.key}"
         try:
             async with self._lock:
                 if delivery.kind == "redact":

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from nio import DownloadResponse, RoomMessageFile, RoomMessageNotice, RoomSendError
+from sqlmodel import delete, select
 
 from bot.matrix import MatrixAdapter
 from bot.outbox import Delivery, RetryLater
 from bot.replies import Reply
 from bot.service import Service
+from storage.outbox import OutboxMessage
 from tests.integration.conftest import stop
 from tests.integration.matrix_fixtures import Human, matrix_config
 from tests.synapse_server import Synapse
@@ -168,6 +170,27 @@ async def test_encrypted_room_round_trip(world: World):
     assert (world.tmp / "matrix-store").is_dir()  # the device's keys persist there
 
 
+async def test_an_outbox_id_given_out_again_still_reaches_the_room(world: World):
+    """A database restored from a backup gives out outbox ids again. Synapse takes a send
+    under a transaction id it has seen for a retry, answers with the old event and shows
+    nothing: the new message would be lost while recorded as sent."""
+    room_id, service = await caucus(world)
+    await world.alice.say(room_id, "!whoami")
+    await world.alice.wait_for(lambda: world.notices(world.alice, room_id))
+    with service.database.session() as db:  # the restore: the row as if never queued
+        db.exec(delete(OutboxMessage))  # type: ignore[call-overload]
+        db.commit()
+    await world.alice.say(room_id, "!help")
+    notices = await world.alice.wait_for(
+        lambda: len(world.notices(world.alice, room_id)) >= 2 and world.notices(world.alice,
+                                                                               room_id))
+    assert notices[0].body.startswith("You: ")
+    assert "whoami" in notices[1].body and not notices[1].body.startswith("You: ")
+    with service.database.session() as db:
+        [row] = db.exec(select(OutboxMessage)).all()
+    assert row.id == 1  # the same id as the first answer's
+
+
 class _Limited:
     """A stand-in for nio's client that answers one send with M_LIMIT_EXCEEDED."""
 
@@ -186,7 +209,7 @@ async def test_limit_exceeded_becomes_a_wait_and_retry(world: World):
     adapter.client = _Limited()  # type: ignore[assignment]
     try:
         with pytest.raises(RetryLater) as caught:
-            await adapter.send(Delivery(1, "matrix:!r:x", Reply.text("hello")))
+            await adapter.send(Delivery(1, "matrix:!r:x", "1-x", Reply.text("hello")))
     finally:
         adapter.client = real
     assert caught.value.after == 1.5
