@@ -243,7 +243,13 @@ class TelegramAdapter(Adapter):
             return web.Response(status=400)
         try:
             await self.process(update)
-        except Exception:
+        except SQLAlchemyError as exc:
+            # Not recorded (the database is locked or full): an error answer makes Telegram
+            # deliver it again later, where "ok" would have it forget the message.
+            log.error("telegram: could not record webhook update %s (%s); Telegram will send "
+                      "it again", update.update_id, type(exc).__name__)
+            return web.Response(status=503, text="could not record the update; try again")
+        except Exception:  # a bug in this one update: skipped, so it cannot stop the chat
             log.exception("telegram: webhook update %s could not be handled", update.update_id)
         return web.Response(text="ok")
 

@@ -203,10 +203,8 @@ async def test_polling_survives_network_errors(api: BotApiDouble, start_bot):
     assert answer.plain.startswith("You:")
 
 
-async def test_an_update_that_could_not_be_recorded_is_polled_again(api: BotApiDouble,
-                                                                    start_bot):
-    """The database was locked (or full) for a moment: the command must not be lost."""
-    service = await start_bot()
+def lock_the_database_once(service) -> list[str]:  # type: ignore[no-untyped-def]
+    """The first message the bot receives meets a locked database; returns the texts tried."""
     receive, calls = service.inbound.receive, []
 
     async def locked_once(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -215,7 +213,15 @@ async def test_an_update_that_could_not_be_recorded_is_polled_again(api: BotApiD
             raise OperationalError("INSERT", {}, Exception("database is locked"))
         return await receive(*args, **kwargs)
 
-    service.inbound.receive = locked_once  # type: ignore[method-assign]
+    service.inbound.receive = locked_once
+    return calls
+
+
+async def test_an_update_that_could_not_be_recorded_is_polled_again(api: BotApiDouble,
+                                                                    start_bot):
+    """The database was locked (or full) for a moment: the command must not be lost."""
+    service = await start_bot()
+    calls = lock_the_database_once(service)
     recovered: list[bool] = []
     service.adapters[0].on_recovered = lambda: recovered.append(True)
     await api.user_message(CAUCUS, api.user(MEMBER), "/flag Egypt | Lawyer arrested")
@@ -246,14 +252,19 @@ async def test_an_update_that_breaks_a_handler_is_skipped_not_repeated(api: BotA
     assert stored is not None and stored.value == "3"  # past both updates (ids 1 and 2)
 
 
+def posted_update(api: BotApiDouble, text: str) -> dict:
+    """What Telegram posts to a webhook: update 1, message 5 from a member in the caucus."""
+    return {"update_id": 1, "message": {
+        "message_id": 5, "from": api.user(MEMBER), "chat": api.chat(CAUCUS),
+        "date": int(time.time()), "text": text}}
+
+
 async def test_webhook_mode(api: BotApiDouble, start_bot, unused_tcp_port: int):
     url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
     await start_bot(mode="webhook", webhook_url=url, webhook_port=unused_tcp_port,
                     webhook_secret="s3cret-token")
     assert api.webhook == url
-    update = {"update_id": 1, "message": {
-        "message_id": 5, "from": api.user(MEMBER), "chat": api.chat(CAUCUS),
-        "date": int(time.time()), "text": "/whoami"}}
+    update = posted_update(api, "/whoami")
     async with aiohttp.ClientSession() as http:
         async with http.post(url, json=update) as refused:
             assert refused.status == 403
@@ -262,6 +273,25 @@ async def test_webhook_mode(api: BotApiDouble, start_bot, unused_tcp_port: int):
             assert ok.status == 200
     [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS))
     assert answer.plain.startswith("You:") and answer.reply_to == 5
+
+
+async def test_a_webhook_update_that_could_not_be_recorded_is_refused_for_a_retry(
+        api: BotApiDouble, start_bot, unused_tcp_port: int):
+    """With a webhook, answering "ok" is what makes Telegram forget an update: an update the
+    database could not take gets an error answer, and Telegram's next delivery is handled."""
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+    service = await start_bot(mode="webhook", webhook_url=url, webhook_port=unused_tcp_port)
+    calls = lock_the_database_once(service)
+    update = posted_update(api, "/flag Egypt | Lawyer arrested")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json=update) as first:
+            assert first.status == 503
+        assert api.sent_to(CAUCUS) == []
+        async with http.post(url, json=update) as again:  # Telegram's retry
+            assert again.status == 200
+    [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS))
+    assert answer.plain.startswith("Case #1 flagged")
+    assert calls == ["/flag Egypt | Lawyer arrested"] * 2
 
 
 def test_split_html_never_cuts_a_tag():
