@@ -35,6 +35,7 @@ from nio import (
     WhoamiResponse,
 )
 from nio.crypto.attachments import decrypt_attachment
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, MatrixConfig
@@ -154,7 +155,8 @@ class MatrixAdapter(Adapter):
     # ---- receiving ----------------------------------------------------------------------
 
     async def _sync_loop(self) -> None:
-        failures = 0
+        failures = 0  # syncs that failed in a row: the network or the homeserver
+        unrecorded = 0  # syncs the database could not take in a row
         while True:
             since = self.client.next_batch
             try:
@@ -185,7 +187,19 @@ class MatrixAdapter(Adapter):
                 self.on_recovered()
             failures = 0
             self._full_state = False
-            await self._after_sync(response, missed)
+            try:
+                await self._after_sync(response, missed)
+            except SQLAlchemyError as exc:
+                # The database is locked or full: read the same events again later (those
+                # already recorded are recognised), rather than move past unrecorded ones.
+                self.client.next_batch = since
+                unrecorded += 1
+                wait = poll_backoff(unrecorded)
+                log.error("matrix: could not record an event (%s); reading again in %.1fs",
+                          type(exc).__name__, wait)
+                await asyncio.sleep(wait)
+                continue
+            unrecorded = 0
 
     async def _fill_gaps(self, response: SyncResponse, since: str | None
                          ) -> dict[str, list[Any]]:
@@ -239,7 +253,9 @@ class MatrixAdapter(Adapter):
                     continue
                 try:
                     await self.inbound.receive(translated)
-                except Exception:
+                except SQLAlchemyError:
+                    raise  # not recorded: the sync loop reads it again
+                except Exception:  # a bug in this one event: skipped, so it cannot stop the chat
                     log.exception("matrix: event %s could not be handled", event.event_id)
         self._save_since(response.next_batch, eager=False)
 

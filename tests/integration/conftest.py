@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.config import Config, parse_config
 from bot.service import Service
@@ -74,3 +75,17 @@ def synapse(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
                        for name in ("caucusbot", "alice", "bob")}
     yield server
     server.stop()
+
+
+def lock_the_database_once(service: Service) -> list[str]:
+    """The first message the bot receives meets a locked database; returns the texts tried."""
+    receive, calls = service.inbound.receive, []
+
+    async def locked_once(*args: Any, **kwargs: Any) -> bool:
+        calls.append(args[0].text)
+        if len(calls) == 1:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return await receive(*args, **kwargs)
+
+    service.inbound.receive = locked_once  # type: ignore[method-assign]
+    return calls

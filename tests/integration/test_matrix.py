@@ -17,7 +17,7 @@ from bot.outbox import Delivery, RetryLater
 from bot.replies import Reply
 from bot.service import Service
 from storage.outbox import OutboxMessage
-from tests.integration.conftest import stop
+from tests.integration.conftest import lock_the_database_once, stop
 from tests.integration.matrix_fixtures import Human, matrix_config
 from tests.synapse_server import Synapse
 
@@ -156,6 +156,24 @@ async def test_restart_resumes_from_the_stored_token_without_repeats(world: Worl
     assert bodies == ["Case #1 flagged: Egypt — Lawyer arrested",
                       "1 case, newest first (page 1 of 1):"]
     assert len(notices) == 2
+
+
+async def test_an_event_the_database_could_not_record_is_read_again(world: World):
+    """The database was locked (or full) for a moment: the command must not be lost, and
+    what was recorded before the failure must not be answered twice."""
+    room_id, service = await caucus(world)
+    await world.alice.say(room_id, "!whoami")
+    await world.alice.wait_for(lambda: world.notices(world.alice, room_id))
+    calls = lock_the_database_once(service)
+    await world.alice.say(room_id, "!flag Egypt | Lawyer arrested")
+    notices = await world.alice.wait_for(
+        lambda: len(world.notices(world.alice, room_id)) >= 2 and world.notices(world.alice,
+                                                                               room_id))
+    await world.alice.sync(timeout_ms=1500)
+    bodies = [n.body.split("\n")[0] for n in world.notices(world.alice, room_id)]
+    assert bodies[1:] == ["Case #1 flagged: Egypt — Lawyer arrested"]
+    assert len(notices) == 2
+    assert calls == ["!flag Egypt | Lawyer arrested"] * 2
 
 
 async def test_encrypted_room_round_trip(world: World):

@@ -8,7 +8,6 @@ import time
 
 import aiohttp
 import pytest
-from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.replies import Reply
@@ -17,7 +16,7 @@ from storage.cases import Case
 from storage.inbound import ResumePoint
 from storage.outbox import OutboxMessage
 from tests.botapi_double import BotApiDouble
-from tests.integration.conftest import ADMIN, CAUCUS, MEMBER, SECURE, stop
+from tests.integration.conftest import ADMIN, CAUCUS, MEMBER, SECURE, lock_the_database_once, stop
 
 pytestmark = pytest.mark.integration
 
@@ -201,20 +200,6 @@ async def test_polling_survives_network_errors(api: BotApiDouble, start_bot):
     await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
     [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS), seconds=15)
     assert answer.plain.startswith("You:")
-
-
-def lock_the_database_once(service) -> list[str]:  # type: ignore[no-untyped-def]
-    """The first message the bot receives meets a locked database; returns the texts tried."""
-    receive, calls = service.inbound.receive, []
-
-    async def locked_once(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(args[0].text)
-        if len(calls) == 1:
-            raise OperationalError("INSERT", {}, Exception("database is locked"))
-        return await receive(*args, **kwargs)
-
-    service.inbound.receive = locked_once
-    return calls
 
 
 async def test_an_update_that_could_not_be_recorded_is_polled_again(api: BotApiDouble,
