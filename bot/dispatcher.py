@@ -10,7 +10,10 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from sqlmodel import Session
 
 from bot.commands import Command, CommandError, Registry, Role, UsageError
 from bot.config import Config
@@ -32,6 +35,20 @@ def utcnow() -> datetime:
 def permitted(command: Command, role: Role) -> bool:
     """The one permission check: it decides both what runs and what /help lists."""
     return role >= command.role
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What commits with a command, so that a crash or a failing database between steps
+    can neither run it twice nor leave it run without its answer.
+
+    ``claim(db)`` records the message as handled (False: it was, before); ``settle(db,
+    reply)`` queues the answer and whatever else goes with it. A command that fails is
+    rolled back and its error answer committed with the claim instead.
+    """
+
+    claim: Callable[[Session], bool]
+    settle: Callable[[Session, Reply | None], None]
 
 
 class Dispatcher:
@@ -64,8 +81,11 @@ class Dispatcher:
         return (line is not None and self.registry.has(line.name)
                 and (not line.addressee or line.addressee.lower() in self.bot_usernames))
 
-    async def handle(self, event: Event) -> Reply | None:
-        """Answer a command; None for chat, for other bots' commands and outside allowed rooms."""
+    async def handle(self, event: Event, settlement: Settlement | None = None) -> Reply | None:
+        """Answer a command; None for chat, for other bots' commands and outside allowed rooms.
+
+        ``settlement``: what must commit in the command's own transaction (see Settlement).
+        """
         place = self.place_for(event)
         if place is None:
             return None
@@ -85,6 +105,8 @@ class Dispatcher:
         if not self.registry.has(line.name):
             return self._unknown(line.prefix, line.name, place)
         with self.database.session() as db:
+            if settlement is not None and not settlement.claim(db):
+                return None  # handled before: a network delivered it twice
             role = self._role(db, event.sender_id, place)
             ctx = Context(caller=Caller(event.sender_id, event.sender_name, role), room=place,
                           db=db, now=self.clock(), config=self.config, registry=self.registry,
@@ -93,17 +115,20 @@ class Dispatcher:
                 command, rest = self.registry.resolve(line.name, line.rest)
                 self._check_permission(command, role, line.prefix)
                 reply = await command.handler(ctx, command.parse(rest))
+                if settlement is not None:
+                    settlement.settle(db, reply)
                 db.commit()
             except CommandError as exc:
                 db.rollback()
-                return _with_prefix(exc, line.prefix)
+                return _settled(db, settlement, _with_prefix(exc, line.prefix))
             except Exception:
                 db.rollback()
                 ref = secrets.token_hex(2)
                 log.exception("command %s failed (ref %s) for %s in %s", line.name, ref,
                               event.sender_id, event.room_id)
-                return Reply.text(f"Something went wrong (ref {ref}). Nothing was changed; "
-                                  "tell an admin this reference if it happens again.", error=True)
+                return _settled(db, settlement, Reply.text(
+                    f"Something went wrong (ref {ref}). Nothing was changed; tell an admin "
+                    "this reference if it happens again.", error=True))
         log.info("command %s by %s in %s", command.qualified, event.sender_id, event.room_id)
         if ctx.changes:
             for hook in self.after_commit:
@@ -146,6 +171,14 @@ class Dispatcher:
                             member=not place.is_direct)
             db.commit()
         self._seen.add(key)
+
+
+def _settled(db: Session, settlement: Settlement | None, failure: Reply) -> Reply:
+    """A failed command's answer, committed with the command's record as handled."""
+    if settlement is not None and settlement.claim(db):
+        settlement.settle(db, failure)
+        db.commit()
+    return failure
 
 
 def _with_prefix(exc: CommandError, prefix: str) -> Reply:

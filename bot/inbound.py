@@ -1,9 +1,11 @@
 """What every adapter does with an inbound message: once only, relayed, answered.
 
 The adapters translate; this decides. An inbound message is recorded as
-handled in the same transaction that queues its relay to the paired room, so a
-network that delivers it twice (or a restart that re-reads it) neither runs a
-command twice nor relays a message twice, and a crash loses neither. Answers
+handled in the same transaction that queues its relay to the paired room; a
+command, in the transaction that runs it and queues its answer (and its relay).
+So a network that delivers it twice (or a restart that re-reads it) neither runs
+a command twice nor relays a message twice, and a crash or a failing database
+at any point loses neither, nor leaves a command done but unanswered. Answers
 and relays are queued in the outbox, so each room keeps its order.
 """
 
@@ -12,9 +14,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from sqlmodel import Session
+
 from bot.bridge import Bridge
-from bot.dispatcher import Clock, Dispatcher
+from bot.dispatcher import Clock, Dispatcher, Settlement
 from bot.events import Event
+from bot.replies import Reply
 from storage import inbound, outbox
 from storage.database import Database
 
@@ -38,14 +43,11 @@ class Inbound:
         place = self.dispatcher.place_for(event)
         bridged = place is not None and not place.is_direct and \
             self.bridge.partner(event.room_id) is not None
-        command = event.edit_of is None and self.dispatcher.is_command(event)
+        if place is not None and event.edit_of is None and self.dispatcher.is_command(event):
+            return await self._command(event, version, resume, bridged)
         with self.database.session() as db:
-            fresh = inbound.first_sighting(db, event.room_id, event.message_id, version,
-                                           self.clock())
-            relayed = fresh and bridged and not command and \
-                self.bridge.relay(db, event, self.clock()) > 0
-            if resume is not None:
-                inbound.set_resume(db, *resume)
+            fresh = self._claim(db, event, version, resume)
+            relayed = fresh and bridged and self.bridge.relay(db, event, self.clock()) > 0
             db.commit()
         if not fresh:
             return False
@@ -56,18 +58,46 @@ class Inbound:
             # goes on to build its next poll or sync request: that work is not this
             # message's, and would otherwise sit in front of its send.
             await asyncio.sleep(0)
-        reply = await self.dispatcher.handle(event)
-        if reply is None and not (bridged and command):
-            return True
-        with self.database.session() as db:
+        reply = await self.dispatcher.handle(event)  # chat: a hint in a DM, or nothing
+        if reply is not None:
+            with self.database.session() as db:
+                outbox.enqueue(db, event.room_id, reply, now=self.clock(),
+                               reply_to=event.message_id)
+                db.commit()
+            self.wake_outbox(event.room_id)
+        return True
+
+    async def _command(self, event: Event, version: str, resume: tuple[str, str] | None,
+                       bridged: bool) -> bool:
+        """A command runs in one transaction with its record as handled and its answer."""
+        claimed: list[bool] = []
+
+        def claim(db: Session) -> bool:
+            claimed.append(self._claim(db, event, version, resume))
+            return claimed[-1]
+
+        def settle(db: Session, reply: Reply | None) -> None:
             if reply is not None:
                 outbox.enqueue(db, event.room_id, reply, now=self.clock(),
                                reply_to=event.message_id)
-            if bridged and command and not (reply is not None and reply.withhold):
+            if bridged and not (reply is not None and reply.withhold):
                 # The command and its answer appear on the other side too, in that order.
                 self.bridge.relay(db, event, self.clock())
                 if reply is not None:
                     self.bridge.mirror(db, event, reply, self.clock())
-            db.commit()
-        self.wake_outbox(*[r for r in (event.room_id, partner if bridged else None) if r])
+
+        await self.dispatcher.handle(event, Settlement(claim, settle))
+        if not claimed or not claimed[-1]:
+            return False
+        partner = self.bridge.partner(event.room_id) if bridged else None
+        self.wake_outbox(*[r for r in (event.room_id, partner) if r])
         return True
+
+    def _claim(self, db: Session, event: Event, version: str,
+               resume: tuple[str, str] | None) -> bool:
+        """Record the event as handled (False if it was before), with the resume point."""
+        fresh = inbound.first_sighting(db, event.room_id, event.message_id, version,
+                                       self.clock())
+        if resume is not None:
+            inbound.set_resume(db, *resume)
+        return fresh

@@ -1,0 +1,86 @@
+"""Inbound handling: a command, its record as handled and its answer commit together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlmodel import func, select
+
+from bot.events import Event
+from bot.inbound import Inbound
+from bot.replies import Reply
+from storage import outbox
+from storage.cases import Case
+from storage.outbox import OutboxMessage
+from tests.harness import FakeBot, Network
+
+ROOM, PARTNER = "telegram:-5", "matrix:!ordinary:example.org"  # a bridged pair
+
+
+@pytest.fixture
+def bot(tmp_path: Path):  # type: ignore[no-untyped-def]
+    fake = FakeBot(tmp_path, Network("telegram"))
+    yield fake
+    fake.database.dispose()
+
+
+def inbound(bot: FakeBot) -> Inbound:
+    return Inbound(bot.dispatcher, bot.database, lambda: bot.now, lambda *rooms: None)
+
+
+def said(bot: FakeBot, text: str, message_id: str = "7") -> Event:
+    return Event(platform="telegram", room_id=ROOM, message_id=message_id,
+                 sender_id="telegram:1001", sender_name="Ana", text=text, timestamp=bot.now)
+
+
+def queued(bot: FakeBot) -> list[tuple[str, str]]:
+    with bot.database.session() as db:
+        rows = db.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()  # type: ignore[arg-type]
+    return [(r.room_id, Reply.from_json(r.payload).plain() if r.kind == "reply" else r.kind)
+            for r in rows]
+
+
+def cases(bot: FakeBot) -> int:
+    with bot.database.session() as db:
+        return db.exec(select(func.count()).select_from(Case)).one()
+
+
+async def test_a_command_whose_answer_cannot_be_queued_is_not_done_and_runs_again(
+        bot: FakeBot, monkeypatch: pytest.MonkeyPatch):
+    """The database fails as the answer is queued: the case must not be flagged without an
+    answer, nor the message taken as handled; the network's next delivery does it all."""
+    enqueue = outbox.enqueue
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(outbox, "enqueue", full)
+    with pytest.raises(OperationalError):
+        await inbound(bot).receive(said(bot, "/flag Egypt | Lawyer arrested"))
+    assert cases(bot) == 0 and queued(bot) == []  # nothing half done, no relay either
+    monkeypatch.setattr(outbox, "enqueue", enqueue)
+    assert await inbound(bot).receive(said(bot, "/flag Egypt | Lawyer arrested"))
+    assert cases(bot) == 1
+    answers = [text for room, text in queued(bot) if room == ROOM]
+    assert len(answers) == 1 and answers[0].startswith("Case #1 flagged: Egypt")
+
+
+async def test_a_command_delivered_twice_runs_and_is_answered_once(bot: FakeBot):
+    handler = inbound(bot)
+    assert await handler.receive(said(bot, "/flag Egypt | Lawyer arrested"))
+    assert not await handler.receive(said(bot, "/flag Egypt | Lawyer arrested"))
+    assert cases(bot) == 1
+    # The answer here; the command and its answer on the other side, in that order.
+    assert [room for room, _ in queued(bot)] == [ROOM, PARTNER, PARTNER]
+
+
+async def test_a_failed_command_is_answered_once_with_its_error(bot: FakeBot):
+    handler = inbound(bot)
+    assert await handler.receive(said(bot, "/flag"))
+    assert not await handler.receive(said(bot, "/flag"))
+    answers = [text for room, text in queued(bot) if room == ROOM]
+    assert len(answers) == 1 and "/flag" in answers[0]
+    assert cases(bot) == 0
