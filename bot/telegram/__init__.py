@@ -11,9 +11,12 @@ nothing is dropped.
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 import logging
 import os
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -263,11 +266,11 @@ class TelegramAdapter(Adapter):
                 await self.bot.delete_message(chat_id, int(delivery.target_id or 0))
                 return ""
             if delivery.kind == "edit":
-                return await self._edit(chat_id, delivery)
+                return await self._relayed(self._edit, chat_id, delivery)
             if delivery.kind == "reply":
                 assert delivery.reply is not None
                 return await self._send_reply(chat_id, delivery.reply, delivery.reply_to)
-            return await self._send_relay(chat_id, delivery)
+            return await self._relayed(self._send_relay, chat_id, delivery)
         except RetryAfter as exc:
             raise RetryLater(f"flood control: {exc}", after=retry_seconds(exc)) from exc
         except (Forbidden, ChatMigrated) as exc:
@@ -276,6 +279,24 @@ class TelegramAdapter(Adapter):
             raise DeliveryFailed(f"Telegram refused the message: {exc}") from exc
         except (TimedOut, NetworkError) as exc:
             raise RetryLater(f"network: {exc}") from exc
+
+    async def _relayed(self, send: Callable[[int, Delivery], Awaitable[str]], chat_id: int,
+                       delivery: Delivery) -> str:
+        """Send relayed text; if Telegram cannot parse its HTML, the same words as plain text.
+
+        The converter only writes HTML that Telegram documents, but Telegram's parser is the
+        judge: a message from the other side must arrive, formatted or not.
+        """
+        try:
+            return await send(chat_id, delivery)
+        except BadRequest as exc:
+            if "can't parse entities" not in str(exc).lower():
+                raise
+            log.warning("telegram: row %s was refused as HTML (%s); sending it as plain text",
+                        delivery.row_id, exc)
+            plain, _ = delivery.text or ("", "")
+            return await send(chat_id, replace(delivery, text=(plain, html.escape(plain,
+                                                                                 quote=False))))
 
     @staticmethod
     def _reply_params(reply_to: str | None) -> ReplyParameters | None:
@@ -308,17 +329,17 @@ class TelegramAdapter(Adapter):
         return str(sent[0]) if sent else ""
 
     def _relay_chunks(self, delivery: Delivery) -> list[str]:
-        plain, html = delivery.text or ("", "")
-        if utf16_len(html) <= MAX_TEXT:
-            return [html] if html else []
+        plain, formatted = delivery.text or ("", "")
+        if utf16_len(formatted) <= MAX_TEXT:
+            return [formatted] if formatted else []
         return split_html(Reply.text(plain))  # too long: plain text, split between lines
 
     async def _send_relay(self, chat_id: int, delivery: Delivery) -> str:
         if delivery.file is None:
             return str((await self._send_texts(chat_id, self._relay_chunks(delivery),
                                                delivery.reply_to))[0])
-        _, html = delivery.text or ("", "")
-        caption = html if utf16_len(html) <= MAX_CAPTION else None
+        _, formatted = delivery.text or ("", "")
+        caption = formatted if utf16_len(formatted) <= MAX_CAPTION else None
         sent = [] if caption is not None else await self._send_texts(
             chat_id, self._relay_chunks(delivery), delivery.reply_to)
         upload = InputFile(io.BytesIO(delivery.file.data), filename=delivery.file.name)
@@ -334,9 +355,9 @@ class TelegramAdapter(Adapter):
         return str(message.message_id)
 
     async def _edit(self, chat_id: int, delivery: Delivery) -> str:
-        _, html = delivery.text or ("", "")
+        _, formatted = delivery.text or ("", "")
         try:
-            await self.bot.edit_message_text(html, chat_id=chat_id,
+            await self.bot.edit_message_text(formatted, chat_id=chat_id,
                                              message_id=int(delivery.target_id or 0),
                                              parse_mode=ParseMode.HTML)
         except BadRequest as exc:

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
+from bot.outbox import Delivery
 from bot.replies import Reply
 from bot.telegram import split_html
 from storage.cases import Case
@@ -235,6 +236,23 @@ async def test_an_update_that_breaks_a_handler_is_skipped_not_repeated(api: BotA
     with service.database.session() as db:
         stored = db.get(ResumePoint, "telegram.offset")
     assert stored is not None and stored.value == "3"  # past both updates (ids 1 and 2)
+
+
+async def test_a_relay_telegram_cannot_parse_arrives_as_plain_text(api: BotApiDouble,
+                                                                 start_bot):
+    """Telegram's HTML parser is the judge: a message it refuses as HTML still arrives."""
+    service = await start_bot()
+    adapter = service.adapters[0]
+    broken = "<b>Ana</b>: 3 < 5 <b>unclosed"  # as if the converter had slipped
+    message_id = await adapter.send(Delivery(
+        1, f"telegram:{CAUCUS}", "1-x", kind="relay", text=("Ana: 3 < 5 unclosed", broken)))
+    [sent] = api.sent_to(CAUCUS)
+    assert str(sent.message_id) == message_id
+    assert sent.plain == "Ana: 3 < 5 unclosed"
+    await adapter.send(Delivery(2, f"telegram:{CAUCUS}", "2-x", kind="edit",
+                                text=("Ana: 3 < 5 edited", "<i>Ana</i>: <i>edited"),
+                                target_id=message_id))
+    assert sent.plain == "Ana: 3 < 5 edited"  # an edit, the same way
 
 
 def posted_update(api: BotApiDouble, text: str) -> dict:
