@@ -18,6 +18,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.util import datetime_to_utc_timestamp
 from sqlalchemy.exc import IntegrityError
 
+from storage.database import upsert
+
 
 class JobStore(SQLAlchemyJobStore):
     def __init__(self, **kwargs: Any):
@@ -55,10 +57,6 @@ class JobStore(SQLAlchemyJobStore):
         except IntegrityError:
             # A job id taken meanwhile (the batch asked only for new ones): the newer
             # job replaces it, as add_job(replace_existing=True) would have done.
-            table = self.jobs_t
             with self.engine.begin() as connection:
                 for row in rows:
-                    changed = connection.execute(
-                        table.update().where(table.c.id == row["id"]).values(**row)).rowcount
-                    if not changed:
-                        connection.execute(table.insert().values(**row))
+                    upsert(connection, self.jobs_t, "id", row)

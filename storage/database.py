@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Table, event, inspect, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, create_engine
@@ -95,13 +95,13 @@ def insert_ignoring(db: Session, table: Table, values: dict[str, Any]) -> bool:
         return False
 
 
-def upsert(db: Session, table: Table, key: str, values: dict[str, Any]) -> None:
+def upsert(db: Session | Connection, table: Table, key: str, values: dict[str, Any]) -> None:
     """Insert a row, or update it where ``key`` (its primary key) is taken: one statement."""
-    dialect = db.get_bind().dialect.name
+    connection = db.connection() if isinstance(db, Session) else db
+    dialect = connection.dialect.name
     if dialect in ON_CONFLICT:
-        db.connection().execute(_upsert(dialect, table, key, tuple(values)), values)
+        connection.execute(_upsert(dialect, table, key, tuple(values)), values)
         return
-    connection = db.connection()
     updated = connection.execute(table.update().where(table.c[key] == values[key])
                                  .values(**values)).rowcount
     if not updated:
