@@ -43,13 +43,17 @@ class Bridge:
     def partner(self, room_id: str) -> str | None:
         return self.pairs.get(room_id)
 
-    def relay(self, db: Session, event: Event, now: datetime) -> int:
-        """Queue what the paired room must see of this event; returns the rows queued."""
+    def relay(self, db: Session, event: Event, now: datetime, *,
+              subject: str | None = None) -> int:
+        """Queue what the paired room must see of this event; returns the rows queued.
+
+        ``subject``: the record a command's words are about (see ``Context.subject``).
+        """
         target = self.partner(event.room_id)
         if target is None:
             return 0
         network = target.split(":", 1)[0]
-        common = {"now": now, "source_room": event.room_id}
+        common = {"now": now, "source_room": event.room_id, "subject": subject}
         if event.redacts is not None:
             outbox.add(db, target, kind="redact", payload="{}", source_message=event.redacts,
                        **common)
@@ -109,9 +113,10 @@ class Bridge:
                             "size": attachment.size}}
         return {"kind": "file", "payload": json.dumps(payload), "source_message": source_message}
 
-    def mirror(self, db: Session, event: Event, reply: Reply, now: datetime) -> None:
+    def mirror(self, db: Session, event: Event, reply: Reply, now: datetime, *,
+               subject: str | None = None) -> None:
         """The bot's answer to a command, shown on the other side too, under the command."""
         target = self.partner(event.room_id)
         if target is not None:
             outbox.enqueue(db, target, reply, now=now, reply_source_room=event.room_id,
-                           reply_source_message=event.message_id)
+                           reply_source_message=event.message_id, subject=subject)

@@ -116,6 +116,20 @@ class StatementsConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    """What the database keeps, and how: the data key and the retention periods.
+
+    ``data_key`` (``CAUCUS_DATA_KEY`` or the contents of ``key_file``) is one or more
+    comma-separated keys, newest first: the first encrypts, all of them decrypt.
+    """
+
+    data_key: str | None = field(default=None, repr=False)
+    key_file: str | None = None
+    relay_retention_days: int = 7
+    closed_case_retention_days: int | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     telegram: TelegramConfig | None = None
@@ -124,6 +138,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     cases: CasesConfig = field(default_factory=CasesConfig)
     statements: StatementsConfig = field(default_factory=StatementsConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     source: str = "(defaults)"
 
     def room_for(self, canonical_room_id: str) -> RoomConfig | None:
@@ -215,7 +230,8 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
     env = {} if env is None else env
     # Constructed for its check alone: an unknown top-level table is a typo to report.
     _Section(source, "(top level)", data,
-             {"bot", "telegram", "matrix", "rooms", "reminders", "cases", "statements"})
+             {"bot", "telegram", "matrix", "rooms", "reminders", "cases", "statements",
+              "privacy"})
     rooms = _rooms(source, data.get("rooms", []))
     return Config(
         bot=_bot(_Section(source, "[bot]", data.get("bot", {}),
@@ -231,6 +247,9 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
         statements=StatementsConfig(nudge_days=_Section(
             source, "[statements]", data.get("statements", {}), {"nudge_days"},
         ).int_list("nudge_days", (2, 0))),
+        privacy=_privacy(_Section(source, "[privacy]", data.get("privacy", {}),
+                                  {"key_file", "relay_retention_days",
+                                   "closed_case_retention_days"}), env),
         source=source,
     )
 
@@ -369,3 +388,25 @@ def _cases(s: _Section) -> CasesConfig:
     if stale < 1:
         raise s.fail("stale_days", "must be 1 or more")
     return CasesConfig(stale_days=stale)
+
+
+def _privacy(s: _Section, env: Mapping[str, str]) -> PrivacyConfig:
+    key_file = s.text("key_file")
+    data_key = env.get("CAUCUS_DATA_KEY") or None
+    if data_key is None and key_file is not None:
+        try:
+            data_key = Path(key_file).expanduser().read_text().strip() or None
+        except OSError as exc:
+            raise s.fail("key_file", f"cannot be read: {exc.strerror}") from None
+        if data_key is None:
+            raise s.fail("key_file", "is empty; write a key from `caucus-bot keys new` into it")
+    relay_days = s.get("relay_retention_days", int, 7)
+    if relay_days < 1:
+        raise s.fail("relay_retention_days", "must be 1 or more (replies and edits need the "
+                                             "text of recent messages)")
+    closed_days = s.get("closed_case_retention_days", int)
+    if closed_days is not None and closed_days < 1:
+        raise s.fail("closed_case_retention_days", "must be 1 or more; leave it out to keep "
+                                                   "the details of closed cases")
+    return PrivacyConfig(data_key=data_key, key_file=key_file, relay_retention_days=relay_days,
+                         closed_case_retention_days=closed_days)

@@ -57,6 +57,9 @@ class Context:
     # What this command changed beyond its own records ("outbox", "schedule"), so that
     # the dispatcher can wake the outbox worker or re-plan the scheduler after commit.
     changes: set[str] = field(default_factory=set)
+    # The record this command's words are about ("case:12"): its answer, its relay and
+    # its notices carry it, so that erasing the record erases them too.
+    subject: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -72,7 +75,7 @@ class Context:
     def notify(self, room_id: str, reply: Reply) -> None:
         """Tell another room: queued in the outbox in this command's own transaction."""
         if room_id != self.room.id:
-            outbox.enqueue(self.db, room_id, reply, now=self.now)
+            outbox.enqueue(self.db, room_id, reply, now=self.now, subject=self.subject)
             self.changes.add("outbox")
 
     def audit(self, action: str, target: str = "", detail: str = "") -> None:

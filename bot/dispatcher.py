@@ -43,12 +43,13 @@ class Settlement:
     can neither run it twice nor leave it run without its answer.
 
     ``claim(db)`` records the message as handled (False: it was, before); ``settle(db,
-    reply)`` queues the answer and whatever else goes with it. A command that fails is
-    rolled back and its error answer committed with the claim instead.
+    reply, subject)`` queues the answer and whatever else goes with it, marked with the
+    record they are about (see ``Context.subject``). A command that fails is rolled back
+    and its error answer committed with the claim instead.
     """
 
     claim: Callable[[Session], bool]
-    settle: Callable[[Session, Reply | None], None]
+    settle: Callable[[Session, Reply | None, str | None], None]
 
 
 class Dispatcher:
@@ -116,11 +117,11 @@ class Dispatcher:
                 self._check_permission(command, role, line.prefix)
                 reply = await command.handler(ctx, command.parse(rest))
                 if settlement is not None:
-                    settlement.settle(db, reply)
+                    settlement.settle(db, reply, ctx.subject)
                 db.commit()
             except CommandError as exc:
                 db.rollback()
-                return _settled(db, settlement, _with_prefix(exc, line.prefix))
+                return _settled(db, settlement, _with_prefix(exc, line.prefix), ctx.subject)
             except Exception:
                 db.rollback()
                 ref = secrets.token_hex(2)
@@ -128,7 +129,7 @@ class Dispatcher:
                               event.sender_id, event.room_id)
                 return _settled(db, settlement, Reply.text(
                     f"Something went wrong (ref {ref}). Nothing was changed; tell an admin "
-                    "this reference if it happens again.", error=True))
+                    "this reference if it happens again.", error=True), ctx.subject)
         log.info("command %s by %s in %s", command.qualified, event.sender_id, event.room_id)
         if ctx.changes:
             for hook in self.after_commit:
@@ -173,10 +174,11 @@ class Dispatcher:
         self._seen.add(key)
 
 
-def _settled(db: Session, settlement: Settlement | None, failure: Reply) -> Reply:
+def _settled(db: Session, settlement: Settlement | None, failure: Reply,
+             subject: str | None) -> Reply:
     """A failed command's answer, committed with the command's record as handled."""
     if settlement is not None and settlement.claim(db):
-        settlement.settle(db, failure)
+        settlement.settle(db, failure, subject)
         db.commit()
     return failure
 

@@ -76,15 +76,15 @@ class Inbound:
             claimed.append(self._claim(db, event, version, resume))
             return claimed[-1]
 
-        def settle(db: Session, reply: Reply | None) -> None:
+        def settle(db: Session, reply: Reply | None, subject: str | None) -> None:
             if reply is not None:
                 outbox.enqueue(db, event.room_id, reply, now=self.clock(),
-                               reply_to=event.message_id)
+                               reply_to=event.message_id, subject=subject)
             if bridged and not (reply is not None and reply.withhold):
                 # The command and its answer appear on the other side too, in that order.
-                self.bridge.relay(db, event, self.clock())
+                self.bridge.relay(db, event, self.clock(), subject=subject)
                 if reply is not None:
-                    self.bridge.mirror(db, event, reply, self.clock())
+                    self.bridge.mirror(db, event, reply, self.clock(), subject=subject)
 
         await self.dispatcher.handle(event, Settlement(claim, settle))
         if not claimed or not claimed[-1]:

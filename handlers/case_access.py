@@ -27,6 +27,7 @@ def load(ctx: Context, number: int, *, write: bool = False) -> Case:
     case = ctx.db.get(Case, number)
     if case is None:
         raise CommandError(f"There is no case #{number}.")
+    ctx.subject = f"case:{number}"
     if write:
         guard_place(ctx, case)
         if not may_manage(ctx, case):

@@ -71,6 +71,7 @@ async def flag(ctx: Context, args: Args) -> Reply:
         country=country.code, summary=summary, confidential=confidential,
         reporter_id=ctx.caller.id, room_id=ctx.room.id, incident_date=incident,
         created_at=ctx.now, updated_at=ctx.now), tags)
+    ctx.subject = f"case:{case.id}"
     log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="flagged")
     ctx.audit("case.flag", f"#{case.id}", "confidential" if confidential else "")
     n = case.id

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Table, Text
 from sqlmodel import Field, Session, SQLModel
 
 from storage.database import insert_ignoring, upsert
@@ -18,7 +18,8 @@ from storage.types import UTCDateTime
 
 class ResumePoint(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)  # "telegram.offset", "matrix.since"
-    value: str = Field(max_length=255)
+    # Text: a Matrix access token is kept here, encrypted when there is a data key.
+    value: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class InboundSeen(SQLModel, table=True):

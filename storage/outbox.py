@@ -36,6 +36,9 @@ class OutboxMessage(SQLModel, table=True):
     # What it answers on the other network, resolved to this room's id when sent.
     reply_source_room: str | None = Field(default=None, max_length=255)
     reply_source_message: str | None = Field(default=None, max_length=255)
+    # The record whose words it carries ("case:12"), so that erasing the record
+    # erases every message about it too.
+    subject: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     status: str = Field(default=PENDING, max_length=16, index=True)
     attempts: int = 0
