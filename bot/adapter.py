@@ -33,3 +33,7 @@ class Adapter:
         self.clock = clock
         self.on_fatal: Callable[[str], None] = lambda reason: None  # stop the service
         self.on_recovered: Callable[[], None] = lambda: None  # the network answers again
+
+    def can_delete(self, room_id: str) -> bool:
+        """Whether the bot may delete other people's messages in the room."""
+        return False

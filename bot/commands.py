@@ -19,6 +19,8 @@ from bot.parsing import QuoteError, Token, tokenize
 from bot.replies import Reply
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from bot.context import Context
 
 Handler = Callable[["Context", "Args"], Awaitable[Reply]]
@@ -42,18 +44,10 @@ class Role(IntEnum):
 
 
 class CommandError(Exception):
-    """A user-facing refusal: its message is shown in chat as it is.
-
-    ``withhold``: the command itself must not cross the bridge (it holds what
-    should not have been typed in this room).
-    """
-
-    def __init__(self, message: str, *, withhold: bool = False):
-        super().__init__(message)
-        self.withhold = withhold
+    """A user-facing refusal: its message is shown in chat as it is."""
 
     def reply(self, prefix: str) -> Reply:
-        return Reply.text(str(self), error=True, withhold=self.withhold)
+        return Reply.text(str(self), error=True)
 
 
 class UsageError(CommandError):
@@ -109,6 +103,31 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Private:
+    """When a command stays on the side of the bridge it was typed on.
+
+    Decided before the command runs, from the command and what was typed, so that a
+    command that fails (a typo in the country, a wrong case number) keeps its words on
+    this side as surely as one that succeeds. ``always``: it may carry confidential
+    text whatever its arguments; ``flags``: when one of these words is typed anywhere
+    (a quoted name or a parse error cannot hide it); ``when(db, arguments)``: a check
+    of the records it names (the case is confidential, or does not exist).
+    """
+
+    always: bool = False
+    flags: tuple[str, ...] = ()
+    when: Callable[[Session, str], bool] | None = None
+
+    def holds(self, db: Session, arguments: str) -> bool:
+        if self.always:
+            return True
+        if self.flags and re.search(r"(?<!\w)[-—–]*(" + "|".join(map(re.escape, self.flags))
+                                    + r")(?![\w-])", arguments, re.IGNORECASE):
+            return True
+        return self.when is not None and self.when(db, arguments)
+
+
+@dataclass(frozen=True)
 class Command:
     name: str
     handler: Handler
@@ -121,6 +140,10 @@ class Command:
     example: str = ""
     usage_text: str | None = None
     details: str = ""  # extra lines for /help <command>
+    private: Private | None = None  # stays on its side of the bridge: see Private
+    # Changes no record: someone posting as a channel or an anonymous admin, who is no
+    # one person, may run it (see Caller.anonymous).
+    read_only: bool = False
 
     @property
     def qualified(self) -> str:
@@ -227,6 +250,19 @@ class Registry:
         raise UsageError(
             wanted + ". One of:\n" + "\n".join(c.usage() for c in subs)
         )
+
+    def private(self, db: Session, name: str, rest: str) -> bool:
+        """Whether ``name rest`` stays on the side of the bridge it was typed on.
+
+        A line that does not parse stays when any command of its group would: the words
+        after a mistyped sub-command, or inside a broken quote, may be the confidential ones.
+        """
+        try:
+            command, arguments = self.resolve(name, rest)
+            command.parse(arguments)
+        except CommandError:
+            return any(c.private is not None for c in self.group(name))
+        return command.private is not None and command.private.holds(db, arguments)
 
     def suggest(self, name: str) -> str | None:
         close = difflib.get_close_matches(name, self.names(), n=1, cutoff=0.75)

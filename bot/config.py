@@ -353,6 +353,11 @@ def _rooms(source: str, data: Any) -> tuple[RoomConfig, ...]:
                                            "!abcdef:example.org (aliases are not accepted)")
         if chat_id is None and matrix_id is None:
             raise s.fail("name", f"room '{name}' needs telegram_chat_id, matrix_room_id or both")
+        if s.get("secure", bool, False) and chat_id is not None and matrix_id is not None:
+            # Confidential details shown in a secure room would be relayed to the other
+            # network, whose members, server and history this room does not control.
+            raise s.fail("secure", f"room '{name}' is bridged (it has both ids), and a bridged "
+                                   "room cannot be secure: keep the secure room on one network")
         room = RoomConfig(name=name, telegram_chat_id=chat_id, matrix_room_id=matrix_id,
                           secure=s.get("secure", bool, False),
                           reminders=s.get("reminders", bool, True))

@@ -27,6 +27,9 @@ class Caller:
     id: str
     name: str
     role: Role
+    # Posting as a channel or anonymously as the group (Telegram): a shared id that is
+    # no one person, so it may read but never change records.
+    anonymous: bool = False
 
 
 @dataclass(frozen=True)

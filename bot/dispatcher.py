@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from bot.config import Config
 from bot.context import Caller, Context, Place
 from bot.events import Event
 from bot.parsing import split_command
-from bot.replies import Reply
+from bot.replies import Reply, i, line
 from storage import roles
 from storage.database import Database
 
@@ -38,18 +39,27 @@ def permitted(command: Command, role: Role) -> bool:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What a command leaves behind, settled in the command's own transaction."""
+
+    reply: Reply | None
+    subject: str | None = None  # the record its words are about (see Context.subject)
+    private: bool = False  # it stays on the side of the bridge it was typed on
+    delete: bool = False  # the bot removes the command's message itself
+
+
+@dataclass(frozen=True)
 class Settlement:
     """What commits with a command, so that a crash or a failing database between steps
     can neither run it twice nor leave it run without its answer.
 
     ``claim(db)`` records the message as handled (False: it was, before); ``settle(db,
-    reply, subject)`` queues the answer and whatever else goes with it, marked with the
-    record they are about (see ``Context.subject``). A command that fails is rolled back
-    and its error answer committed with the claim instead.
+    answer)`` queues the answer and whatever else goes with it. A command that fails is
+    rolled back and its error answer committed with the claim instead.
     """
 
     claim: Callable[[Session], bool]
-    settle: Callable[[Session, Reply | None, str | None], None]
+    settle: Callable[[Session, Answer], None]
 
 
 class Dispatcher:
@@ -64,6 +74,9 @@ class Dispatcher:
         self.role_overrides = dict(role_overrides or {})
         self.bot_usernames: set[str] = set()  # filled by adapters (Telegram's getMe)
         self._seen: set[tuple[str, str, bool]] = set()
+        # Whether the bot may delete other people's messages in a room (set by the service
+        # from the adapters): a command that should not have been typed there is removed.
+        self.can_delete: Callable[[str], bool] = lambda room_id: False
         # Called after each committed command with what it changed ("outbox", "schedule").
         self.after_commit: list[Callable[[frozenset[str]], None]] = []
 
@@ -108,41 +121,70 @@ class Dispatcher:
         with self.database.session() as db:
             if settlement is not None and not settlement.claim(db):
                 return None  # handled before: a network delivered it twice
-            role = self._role(db, event.sender_id, place)
-            ctx = Context(caller=Caller(event.sender_id, event.sender_name, role), room=place,
-                          db=db, now=self.clock(), config=self.config, registry=self.registry,
-                          prefix=line.prefix)
+            caller = Caller(event.sender_id, event.sender_name,
+                            self._role(db, event.sender_id, place, event.anonymous),
+                            anonymous=event.anonymous)
+            ctx = Context(caller=caller, room=place, db=db, now=self.clock(),
+                          config=self.config, registry=self.registry, prefix=line.prefix)
+            # Decided before it runs, so that a command that fails keeps its words here too.
+            private = self.registry.private(db, line.name, line.rest)
             try:
                 command, rest = self.registry.resolve(line.name, line.rest)
-                self._check_permission(command, role, line.prefix)
-                reply = await command.handler(ctx, command.parse(rest))
+                self._check_permission(command, caller, line.prefix)
+                answer = self._answer(await command.handler(ctx, command.parse(rest)), ctx,
+                                      private)
                 if settlement is not None:
-                    settlement.settle(db, reply, ctx.subject)
+                    settlement.settle(db, answer)
                 db.commit()
             except CommandError as exc:
                 db.rollback()
-                return _settled(db, settlement, _with_prefix(exc, line.prefix), ctx.subject)
-            except Exception:
+                return _settled(db, settlement, self._answer(_with_prefix(exc, line.prefix), ctx,
+                                                             private))
+            except Exception as exc:
                 db.rollback()
                 ref = secrets.token_hex(2)
-                log.exception("command %s failed (ref %s) for %s in %s", line.name, ref,
-                              event.sender_id, event.room_id)
-                return _settled(db, settlement, Reply.text(
+                # The exception's message may quote what was typed or stored: its type and
+                # where it happened are enough to find the bug.
+                log.error("command %s failed (ref %s) for %s in %s: %s\n%s", line.name, ref,
+                          event.sender_id, event.room_id, type(exc).__name__, frames(exc))
+                return _settled(db, settlement, self._answer(Reply.text(
                     f"Something went wrong (ref {ref}). Nothing was changed; tell an admin "
-                    "this reference if it happens again.", error=True), ctx.subject)
+                    "this reference if it happens again.", error=True), ctx, private))
         log.info("command %s by %s in %s", command.qualified, event.sender_id, event.room_id)
         if ctx.changes:
             for hook in self.after_commit:
                 hook(frozenset(ctx.changes))
-        return reply
+        return answer.reply
 
-    def _role(self, db, user_id: str, place: Place) -> Role:  # type: ignore[no-untyped-def]
+    def _answer(self, reply: Reply, ctx: Context, private: bool) -> Answer:
+        """The command's answer; in an ordinary room, one that should not have been typed
+        there is removed where the bot may, and the answer says so (or asks for it)."""
+        if not private or ctx.room.private:
+            return Answer(reply, ctx.subject, private)
+        delete = self.can_delete(ctx.room.id)
+        note = ("I have deleted your message here" if delete else
+                "Please delete your message here") + (
+            ": what it holds should stay out of this room. Next time, send it to me in a "
+            "direct message.")
+        return Answer(reply + Reply.of(line(i(note))), ctx.subject, private, delete)
+
+    def _role(self, db: Session, user_id: str, place: Place, anonymous: bool) -> Role:
         if user_id in self.role_overrides:
-            return self.role_overrides[user_id]
-        return roles.role_of(db, user_id, admins=self.config.bot.admins,
-                             in_allowed_room=not place.is_direct)
+            role = self.role_overrides[user_id]
+        else:
+            role = roles.role_of(db, user_id, admins=self.config.bot.admins,
+                                 in_allowed_room=not place.is_direct)
+        # A channel or an anonymous admin is no one person: never more than a member.
+        return min(role, Role.MEMBER) if anonymous else role
 
-    def _check_permission(self, command: Command, role: Role, prefix: str) -> None:
+    def _check_permission(self, command: Command, caller: Caller, prefix: str) -> None:
+        if caller.anonymous and not command.read_only:
+            raise CommandError(
+                f"{prefix}{command.qualified} changes shared records, and you are posting as a "
+                "channel or as the group, so I cannot tell who you are. Post as yourself (in "
+                "Telegram: turn off \"Remain anonymous\" in your admin rights, or pick your own "
+                "account under \"Send as\") and try again.")
+        role = caller.role
         if permitted(command, role):
             return
         name = prefix + command.qualified
@@ -164,6 +206,8 @@ class Dispatcher:
 
     def _observe(self, event: Event, place: Place) -> None:
         """Remember who spoke where, so that members may later use the bot in a DM."""
+        if event.anonymous:
+            return  # a shared id: no one person to remember
         key = (event.sender_id, event.sender_name, not place.is_direct)
         if key in self._seen:
             return
@@ -174,13 +218,25 @@ class Dispatcher:
         self._seen.add(key)
 
 
-def _settled(db: Session, settlement: Settlement | None, failure: Reply,
-             subject: str | None) -> Reply:
+def _settled(db: Session, settlement: Settlement | None, failure: Answer) -> Reply | None:
     """A failed command's answer, committed with the command's record as handled."""
     if settlement is not None and settlement.claim(db):
-        settlement.settle(db, failure, subject)
+        settlement.settle(db, failure)
         db.commit()
-    return failure
+    return failure.reply
+
+
+def frames(exc: BaseException) -> str:
+    """An exception's traceback without its message: the code lines it passed through,
+    never the values (a database error's message holds the statement's parameters)."""
+    chain: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 5:
+        chain.append("Traceback (most recent call last):\n"
+                     + "".join(traceback.format_tb(seen.__traceback__))
+                     + f"{type(seen).__module__}.{type(seen).__qualname__}")
+        seen = seen.__cause__ or seen.__context__
+    return "\nwhile handling:\n".join(reversed(chain))
 
 
 def _with_prefix(exc: CommandError, prefix: str) -> Reply:

@@ -44,6 +44,9 @@ class Event:
     is_direct: bool = False
     emote: bool = False
     forwarded_from: str | None = None
+    # Sent as a channel or anonymously as the group: the sender id is shared by everyone
+    # who does so, and names no one person.
+    anonymous: bool = False
     attachments: tuple[Attachment, ...] = ()
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
 

@@ -17,9 +17,8 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from bot.bridge import Bridge
-from bot.dispatcher import Clock, Dispatcher, Settlement
+from bot.dispatcher import Answer, Clock, Dispatcher, Settlement
 from bot.events import Event
-from bot.replies import Reply
 from storage import inbound, outbox
 from storage.database import Database
 
@@ -76,15 +75,19 @@ class Inbound:
             claimed.append(self._claim(db, event, version, resume))
             return claimed[-1]
 
-        def settle(db: Session, reply: Reply | None, subject: str | None) -> None:
-            if reply is not None:
-                outbox.enqueue(db, event.room_id, reply, now=self.clock(),
+        def settle(db: Session, answer: Answer) -> None:
+            now, subject = self.clock(), answer.subject
+            if answer.reply is not None:
+                outbox.enqueue(db, event.room_id, answer.reply, now=now,
                                reply_to=event.message_id, subject=subject)
-            if bridged and not (reply is not None and reply.withhold):
+            if answer.delete:  # after the answer, which replies to it
+                outbox.add(db, event.room_id, kind="delete", payload="{}", now=now,
+                           reply_to=event.message_id, subject=subject)
+            if bridged and not answer.private:
                 # The command and its answer appear on the other side too, in that order.
-                self.bridge.relay(db, event, self.clock(), subject=subject)
-                if reply is not None:
-                    self.bridge.mirror(db, event, reply, self.clock(), subject=subject)
+                self.bridge.relay(db, event, now, subject=subject)
+                if answer.reply is not None:
+                    self.bridge.mirror(db, event, answer.reply, now, subject=subject)
 
         await self.dispatcher.handle(event, Settlement(claim, settle))
         if not claimed or not claimed[-1]:

@@ -40,7 +40,9 @@ class Delivery:
 
     ``kind`` is reply (a Reply), relay (a message from the other network, as
     ``text`` = (plain, html) in this network's dialect), edit or redact (of
-    ``target_id``), or file (``file``, with ``text`` as its caption).
+    ``target_id``, the copy of a message of the other side), delete (of ``target_id``, a
+    person's message in this room that should not have been typed there), or file
+    (``file``, with ``text`` as its caption).
     ``key`` makes a retried send idempotent: the row's id and the moment it was queued,
     a name no other row has, even where a database restored from a backup gives out
     an id a second time (a homeserver would take a reused name for a retry of the
@@ -246,6 +248,8 @@ def _prepare(db: Session, row: Row[Any]) -> tuple[Delivery, dict | None] | str:
                     reply_to=reply_to, kind=row.kind)
     if row.kind == "reply":
         return replace(base, reply=Reply.from_json(row.payload)), None
+    if row.kind == "delete":  # a message of this room itself: the command it names
+        return replace(base, target_id=row.reply_to, reply_to=None), None
     text = (payload.get("plain", ""), payload.get("html", ""))
     if row.kind == "relay" and reply_to is None and payload.get("quote"):
         quote_plain, quote_html = payload["quote"]

@@ -13,7 +13,7 @@ import base64
 import html
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal, Union
 from urllib.parse import urlsplit
 
@@ -55,9 +55,6 @@ class Reply:
     lines: tuple[Line, ...] = ()
     file: OutFile | None = None
     error: bool = field(default=False, compare=False)
-    # Set when the command typed here must not cross the bridge (a confidential flag,
-    # an unlisted sign-on, a real name typed in a room): neither it nor the answer goes.
-    withhold: bool = field(default=False, compare=False)
 
     @classmethod
     def of(cls, *lines: Line | Inline, file: OutFile | None = None) -> Reply:
@@ -65,18 +62,12 @@ class Reply:
         return cls(tuple(_as_line(x) for x in lines), file=file)
 
     @classmethod
-    def text(cls, text: str, *, error: bool = False, withhold: bool = False) -> Reply:
+    def text(cls, text: str, *, error: bool = False) -> Reply:
         """Plain text (escaped when rendered), one line per newline."""
-        return cls(tuple(Line((part,)) for part in text.split("\n")), error=error,
-                   withhold=withhold)
+        return cls(tuple(Line((part,)) for part in text.split("\n")), error=error)
 
     def __add__(self, other: Reply) -> Reply:
-        return Reply(self.lines + other.lines, file=self.file or other.file, error=self.error,
-                     withhold=self.withhold or other.withhold)
-
-    def withheld(self) -> Reply:
-        """This reply, and the command it answers, stay on the side they were typed."""
-        return replace(self, withhold=True)
+        return Reply(self.lines + other.lines, file=self.file or other.file, error=self.error)
 
     def to_json(self) -> str:
         """A stable serialisation, for the outbox: the reply is rendered when delivered."""

@@ -52,6 +52,10 @@ class Service:
             self.adapters.append(MatrixAdapter(
                 config.matrix, config, database=self.database, dispatcher=self.dispatcher,
                 inbound_handler=self.inbound, clock=clock, sync_timeout_ms=poll_timeout * 1000))
+        by_platform = {adapter.platform: adapter for adapter in self.adapters}
+        self.dispatcher.can_delete = lambda room_id: (
+            room_id.split(":", 1)[0] in by_platform
+            and by_platform[room_id.split(":", 1)[0]].can_delete(room_id))
         for adapter in self.adapters:
             self.outbox.senders[adapter.platform] = adapter.send
             self.outbox.fetchers[adapter.platform] = adapter.fetch_file

@@ -68,8 +68,10 @@ COMMANDS = [
                     "someone the bot has seen."),
     Command("role", role_revoke, "Take a granted role back", sub="revoke",
             params=(Param("user"),), role=Role.ADMIN, example="/role revoke telegram:123456"),
-    Command("role", role_list, "List admins and granted roles", sub="list", role=Role.ADMIN),
+    Command("role", role_list, "List admins and granted roles", sub="list", role=Role.ADMIN,
+            read_only=True),
     Command("audit", audit_log, "Show the latest changes to shared records",
             options=(Option("last", "N", kind="int"),), role=Role.ADMIN, example="/audit last=50",
+            read_only=True,
             details="Details are shown only in a direct message or a secure room."),
 ]

@@ -48,5 +48,5 @@ async def bridge_status(ctx: Context, args: Args) -> Reply:
 
 COMMANDS = [
     Command("bridge", bridge_status, "Bridged pairs: pending and failed deliveries, last error",
-            sub="status", role=Role.ADMIN),
+            sub="status", role=Role.ADMIN, read_only=True),
 ]

@@ -224,9 +224,10 @@ _EDIT = (Option("start", "YYYY-MM-DD"), Option("end", "YYYY-MM-DD"), Option("tit
          Option("place", "text"), Option("confidence", choices=CONFIDENCE))
 
 COMMANDS = [
-    Command("sessions", list_sessions, "Upcoming HRC and UPR sessions with their next deadlines"),
+    Command("sessions", list_sessions, "Upcoming HRC and UPR sessions with their next deadlines",
+            read_only=True),
     Command("session", show_session, "One session with all its deadlines", params=(_CODE,),
-            example="/session HRC64"),
+            example="/session HRC64", read_only=True),
     Command("session", add_session, "Add a session to the calendar", sub="add",
             params=(_CODE, Param("start"), Param("end"), Param("title", kind="text",
                                                                optional=True)),
@@ -246,5 +247,5 @@ COMMANDS = [
             params=(Param("id", kind="int"),), role=Role.SECRETARIAT,
             example="/deadline remove 13"),
     Command("calendar", calendar_file, "Sessions and deadlines as an .ics file for your "
-            "calendar app"),
+            "calendar app", read_only=True),
 ]

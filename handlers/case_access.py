@@ -6,6 +6,8 @@ secretariat and admins, and only in a direct message or a secure room.
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
 from bot.commands import CommandError, Role
 from bot.context import Context
 from storage.cases import Case
@@ -39,8 +41,27 @@ def load(ctx: Context, number: int, *, write: bool = False) -> Case:
 def guard_place(ctx: Context, case: Case) -> None:
     """What is typed about a confidential case must not be typed in an ordinary room."""
     if case.confidential and not ctx.room.private:
-        raise CommandError(f"#{case.id} is confidential: send this in a direct message with me, "
-                           "and delete your message here.", withhold=True)
+        raise CommandError(f"#{case.id} is confidential: send this in a direct message with me.")
+
+
+def names_confidential_case(db: Session, arguments: str) -> bool:
+    """Whether a command's first argument is a confidential case."""
+    case = _named_case(db, arguments)
+    return case is not None and case.confidential
+
+
+def names_hidden_case(db: Session, arguments: str) -> bool:
+    """Whether a command's words are about a confidential case, or no case at all: the
+    text meant for a confidential case may follow a mistyped number."""
+    case = _named_case(db, arguments)
+    return case is None or case.confidential
+
+
+def _named_case(db: Session, arguments: str) -> Case | None:
+    first = arguments.split(maxsplit=1)[0].removeprefix("#") if arguments.strip() else ""
+    if not first.isascii() or not first.isdigit() or len(first) > 18:
+        return None
+    return db.get(Case, int(first))
 
 
 def may_manage(ctx: Context, case: Case) -> bool:

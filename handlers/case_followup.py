@@ -129,8 +129,7 @@ async def pseudonym(ctx: Context, args: Args) -> Reply:
 async def details(ctx: Context, args: Args) -> Reply:
     case = load(ctx, args["N"], write=True)
     if not ctx.room.private:
-        raise CommandError("Confidential details go only in a direct message with me. Please "
-                           "delete your message here.", withhold=True)
+        raise CommandError("Confidential details go only in a direct message with me.")
     case.details = checked_text(args["text"], "details")
     log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="details")
     ctx.audit("case.details", f"#{case.id}")

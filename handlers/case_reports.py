@@ -132,7 +132,11 @@ def _follow_up_text(event: CaseEvent) -> str:
 
 
 def stale_digest(db: Session, *, now: datetime, stale_days: int) -> Reply | None:
-    """The daily list for secure rooms of cases nobody has touched for ``stale_days``."""
+    """The daily list for secure rooms of cases nobody has touched for ``stale_days``.
+
+    Every member of a room reads a message sent to it, whoever is secretariat: a
+    confidential case appears here only as its number.
+    """
     cases = stale_cases(db, before=now - timedelta(days=stale_days))
     if not cases:
         return None
@@ -140,6 +144,9 @@ def stale_digest(db: Session, *, now: datetime, stale_days: int) -> Reply | None
                               f" (new or verifying, no update for {stale_days}+ days):")]
     for case in cases:
         idle = (now - case.updated_at).days
+        if case.confidential:
+            lines.append(item(b(f"#{case.id}"), " (confidential)", i(f" · {idle} days idle")))
+            continue
         tags = tags_of(db, case.id or 0)
         lines.append(item(b(f"#{case.id}"), f" {name_of(case.country)} — {case.status} — ",
                           case.summary if len(case.summary) <= 80 else case.summary[:79] + "…",

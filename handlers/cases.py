@@ -12,10 +12,27 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.commands import SEP, Args, Command, CommandError, Option, Param, Role, UsageError
+from bot.commands import (
+    SEP,
+    Args,
+    Command,
+    CommandError,
+    Option,
+    Param,
+    Private,
+    Role,
+    UsageError,
+)
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
-from handlers.case_access import checked_text, load, may_see, private_reader
+from handlers.case_access import (
+    checked_text,
+    load,
+    may_see,
+    names_confidential_case,
+    names_hidden_case,
+    private_reader,
+)
 from handlers.case_followup import (
     assign,
     confidential,
@@ -76,9 +93,7 @@ async def flag(ctx: Context, args: Args) -> Reply:
     ctx.audit("case.flag", f"#{case.id}", "confidential" if confidential else "")
     n = case.id
     if confidential and not ctx.room.private:
-        return Reply.of(line(b(f"Case #{n}"), " recorded as confidential."),
-                        "Please delete your message here: its details should stay out of this "
-                        "room. Follow up in a direct message with me.").withheld()
+        return Reply.of(line(b(f"Case #{n}"), " recorded as confidential."))
     if confidential:
         return Reply.of(line(b(f"Case #{n}"), " recorded as confidential: only the secretariat "
                              "sees its details, in a direct message or a secure room."),
@@ -201,11 +216,18 @@ def _n() -> Param:
     return Param("N", kind="int")
 
 
+# Words about a confidential case stay on the side of the bridge they were typed on; so
+# does free text whose case number names no case (it may be a typo of a confidential one).
+_HIDDEN = Private(when=names_confidential_case)
+_HIDDEN_TEXT = Private(when=names_hidden_case)
+
+
 COMMANDS = [
     Command("flag", flag, "Flag a threat, attack or reprisal against a defender",
             params=(Param("country", kind="text"), SEP, Param("summary", kind="text"),
                     Param("tag", kind="tags")),
             flags=("confidential",), options=(Option("date", "YYYY-MM-DD"),),
+            private=Private(flags=("confidential",)),
             example="/flag Egypt | Lawyer of a detained defender arrested at the airport "
                     "#detention #travel-ban",
             details="Usual tags: " + ", ".join(USUAL_TAGS) + " (others are allowed).\n"
@@ -216,47 +238,53 @@ COMMANDS = [
             params=(Param("filters", kind="words", optional=True),),
             options=(Option("page", "N", kind="int"),),
             usage_text="[status] [country] [#tag] [page=N]", example="/cases verifying Egypt",
+            read_only=True,
             details="Statuses: " + " → ".join(STATUSES) + "."),
     Command("case", show_case, "Show a case with its timeline", params=(_n(),),
-            example="/case 12"),
-    Command("case", note, "Add a note to a case's timeline", sub="note",
+            example="/case 12", read_only=True),
+    Command("case", note, "Add a note to a case's timeline", sub="note", private=_HIDDEN_TEXT,
             params=(_n(), Param("text", kind="text")), example="/case note 12 Lawyer released"),
     Command("case", set_status, "Move a case along new → verifying → verified → escalated → "
-            "public → closed", sub="status",
+            "public → closed", sub="status", private=_HIDDEN,
             params=(_n(), Param("status", choices=STATUSES),
                     Param("reason", kind="text", optional=True)),
             usage_text="<N> <status> [reason: " + "|".join(CLOSE_REASONS) + "]",
             example="/case status 12 closed resolved"),
     Command("case", escalate, "Record a referral and mark the case escalated", sub="escalate",
+            private=_HIDDEN_TEXT,
             params=(_n(), Param("channel", choices=CHANNELS),
                     Param("note", kind="text", optional=True)),
             example="/case escalate 12 special-procedures urgent appeal sent",
             details="UN channels (" + ", ".join(UN_CHANNELS) + ") need share-un consent."),
     Command("case", public, "Record a public reaction (press release, statement)", sub="public",
+            private=_HIDDEN_TEXT,
             params=(_n(), Param("reaction", kind="text")),
             example="/case public 12 https://example.org/joint-statement"),
-    Command("case", assign, "Assign a case to someone (or me)", sub="assign",
+    Command("case", assign, "Assign a case to someone (or me)", sub="assign", private=_HIDDEN,
             params=(_n(), Param("user")), example="/case assign 12 me"),
     Command("case", consent, "Record the person's informed consent, or withdraw it",
-            sub="consent", params=(_n(), Param("scopes", kind="words")),
+            sub="consent", private=_HIDDEN, params=(_n(), Param("scopes", kind="words")),
             usage_text="<N> [withdraw] <" + "|".join(CONSENT_SCOPES) + "> ...",
             example="/case consent 12 share-un sg-report",
             details="share-un: share with UN mechanisms; sg-report: include in the Secretary-"
                     "General's reprisals report; publish-name: name the person publicly."),
     Command("case", un_details, "Record the UN body engaged and a prior UN document", sub="un",
+            private=_HIDDEN,
             params=(_n(),), options=(Option("body", choices=UN_BODIES), Option("ref", "doc")),
             example="/case un 12 body=hrc ref=A/HRC/57/60"),
     Command("case", pseudonym, "Set the name used for the person in chat", sub="pseudonym",
+            private=_HIDDEN_TEXT,
             params=(_n(), Param("name", kind="text")), example='/case pseudonym 12 "Lawyer A"'),
     Command("case", details, "Save confidential details (real name, contacts); DM only",
-            sub="details", params=(_n(), Param("text", kind="text"))),
+            sub="details", params=(_n(), Param("text", kind="text")),
+            private=Private(always=True)),
     Command("case", confidential, "Make a case confidential, or not", sub="confidential",
             params=(_n(), Param("state", choices=("on", "off"))), role=Role.SECRETARIAT,
             example="/case confidential 12 on"),
     Command("case", export_cases, "Export cases as CSV (confidential ones only in private)",
             sub="export", params=(Param("what", optional=True),
                                   Param("year", kind="int", optional=True)),
-            role=Role.SECRETARIAT, usage_text="[status] | reprisals [year]",
+            role=Role.SECRETARIAT, usage_text="[status] | reprisals [year]", read_only=True,
             example="/case export reprisals 2027",
             details="reprisals [year]: the reprisal-un cases of the Secretary-General's "
                     "reporting period (1 May to 30 April) with sg-report consent, by State; "

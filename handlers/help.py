@@ -89,7 +89,10 @@ def _a(role: Role) -> str:
 
 COMMANDS = [
     Command("help", help_command, "List the commands you can use, or explain one",
-            params=(Param("command", optional=True),), role=Role.GUEST, example="/help role"),
-    Command("start", start, "What this bot does and how to begin", role=Role.GUEST),
-    Command("whoami", whoami, "Show your id, your role and this room's id", role=Role.GUEST),
+            params=(Param("command", optional=True),), role=Role.GUEST, example="/help role",
+            read_only=True),
+    Command("start", start, "What this bot does and how to begin", role=Role.GUEST,
+            read_only=True),
+    Command("whoami", whoami, "Show your id, your role and this room's id", role=Role.GUEST,
+            read_only=True),
 ]

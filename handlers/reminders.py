@@ -108,7 +108,7 @@ async def remind(ctx: Context, args: Args) -> Reply:
 
 COMMANDS = [
     Command("reminders", show_reminders, "What this room will be reminded of next, and what "
-            "was missed"),
+            "was missed", read_only=True),
     Command("reminders", reminders_on, "Send scheduled reminders to this room", sub="on",
             role=Role.SECRETARIAT),
     Command("reminders", reminders_off, "Stop scheduled reminders in this room", sub="off",

@@ -78,39 +78,50 @@ async def signon(ctx: Context, args: Args) -> Reply:
         text_version=statement.text_version, signed_at=ctx.now)
     row, created = sign(ctx.db, signature)
     if not created:
-        if row.unlisted and row.signed_by != ctx.caller.id and ctx.caller.role < Role.SECRETARIAT:
-            return Reply.text(f"That organisation's signature on {statement.code} is already "
-                              "recorded.")
-        return Reply.text(f"{row.org_name} already signed {statement.code} — by "
-                          f"{roles.describe(ctx.db, row.signed_by)}, "
-                          f"{stamp(row.signed_at, ctx.tz)}.")
+        if _may_know(ctx, row):
+            return Reply.text(f"{row.org_name} already signed {statement.code} — by "
+                              f"{roles.describe(ctx.db, row.signed_by)}, "
+                              f"{stamp(row.signed_at, ctx.tz)}.")
+        # The same words whether it signed listed or unlisted: no one learns which.
+        return Reply.text(f"That organisation's signature on {statement.code} is already "
+                          "recorded. Only whoever signed, or the secretariat, can change it.")
     ctx.audit("statement.signon", statement.code, "(unlisted)" if row.unlisted else row.org_name)
     where = f" ({name_of(country)})" if country else ""
-    lines: list[Line] = [line(f"Signed {statement.code} for ", b(name), where,
-                              " — unlisted: it counts, the name is never printed"
-                              if row.unlisted else "", ".")]
-    lines.append(line(f"{totals(*counts(ctx.db, statement.id or 0))} so far."))
     if row.unlisted and not ctx.room.private:
-        lines.append(line(i("Please delete your message here: it names your organisation. "
-                            "Next time, sign unlisted in a direct message with me.")))
-    reply = Reply(tuple(lines))
-    return reply.withheld() if row.unlisted else reply
+        # Everyone here reads the answer: it must not repeat the name it asks to delete.
+        first = line(f"Signed {statement.code} unlisted: it counts, the name is never printed.")
+    else:
+        first = line(f"Signed {statement.code} for ", b(name), where,
+                     " — unlisted: it counts, the name is never printed"
+                     if row.unlisted else "", ".")
+    lines: list[Line] = [first, line(f"{totals(*counts(ctx.db, statement.id or 0))} so far.")]
+    return Reply(tuple(lines))
 
 
 async def withdraw(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
     name = _org_name(args["organisation"])
     row = active_signature(ctx.db, statement.id or 0, normalise_org_name(name))
-    if row is None:
-        raise CommandError(f"{name} has not signed {statement.code}.")
-    if row.signed_by != ctx.caller.id and ctx.caller.role < Role.SECRETARIAT:
-        raise CommandError(f"Only whoever signed for {row.org_name}, or the secretariat, can "
-                           "withdraw it.")
+    if row is None or (row.signed_by != ctx.caller.id and ctx.caller.role < Role.SECRETARIAT):
+        # One answer whether it never signed or someone else signed it (perhaps unlisted),
+        # and no name in it: the room reads the answer.
+        raise CommandError(f"There is no signature of that organisation on {statement.code} "
+                           "that you can withdraw: only whoever signed, or the secretariat, "
+                           "can withdraw one.")
     row.withdrawn_at, row.withdrawn_by = ctx.now, ctx.caller.id
     ctx.db.add(row)
     ctx.audit("statement.withdraw", statement.code, "(unlisted)" if row.unlisted else row.org_name)
-    return Reply.text(f"{row.org_name} withdrawn from {statement.code}; "
-                      f"{totals(*counts(ctx.db, statement.id or 0))} remain.")
+    remain = totals(*counts(ctx.db, statement.id or 0))
+    if not _may_know(ctx, row):
+        return Reply.text(f"The signature is withdrawn from {statement.code}; {remain} remain.")
+    return Reply.text(f"{row.org_name} withdrawn from {statement.code}; {remain} remain.")
+
+
+def _may_know(ctx: Context, row: Signature) -> bool:
+    """Whether the answer may say who signed: never of an unlisted signature where the
+    whole room reads it, and only to whoever signed or the secretariat."""
+    return ((row.signed_by == ctx.caller.id or ctx.caller.role >= Role.SECRETARIAT)
+            and (not row.unlisted or ctx.room.private))
 
 
 async def signatories(ctx: Context, args: Args) -> Reply:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.commands import SEP, Args, Command, CommandError, Option, Param, Role, UsageError
+from bot.commands import SEP, Args, Command, CommandError, Option, Param, Private, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
 from handlers.reminder_plan import rescheduled
@@ -201,9 +201,10 @@ _EDIT = (Option("title", "text"), Option("deadline", "YYYY-MM-DD[THH:MM]"),
          Option("session", "HRC62"), Option("url", "link"))
 
 COMMANDS = [
-    Command("statements", list_statements, "List open joint statements with their deadlines"),
+    Command("statements", list_statements, "List open joint statements with their deadlines",
+            read_only=True),
     Command("statement", show_statement, "Show a statement, its count and whether you signed",
-            params=(_ID,), example="/statement S3"),
+            params=(_ID,), example="/statement S3", read_only=True),
     Command("statement", new_statement, "Open a joint statement for sign-ons", sub="new",
             params=(Param("title", kind="text"),), options=_EDIT[1:], role=Role.SECRETARIAT,
             example='/statement new "Joint letter on reprisals against Egyptian defenders" '
@@ -224,25 +225,27 @@ COMMANDS = [
     Command("statement", export_statement, "Export sign-ons: CSV, a paste-ready list, or the "
             "HRC co-sponsor block", sub="export",
             params=(_ID, Param("format", optional=True, choices=("csv", "text", "hrc"))),
-            role=Role.SECRETARIAT, example="/statement export S3 hrc",
+            role=Role.SECRETARIAT, example="/statement export S3 hrc", read_only=True,
             details="csv has every field and is sent only in a direct message or a secure "
                     "room; text and hrc never name unlisted signatories."),
     Command("signon", signon, "Sign a statement for your organisation",
             params=(_ID, Param("organisation", kind="text", optional=True), SEP,
                     Param("country", kind="text", optional=True)),
             options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
-            flags=("unlisted",),
+            flags=("unlisted",), private=Private(flags=("unlisted",)),
             example='/signon S3 "Cairo Institute for Human Rights Studies" | Egypt '
                     "level=regional ecosoc=special",
             details="unlisted: the signature counts but the name is never printed.\n"
                     "With /org set saved, /signon S3 alone signs for your organisation."),
     Command("withdraw", withdraw, "Withdraw an organisation's signature",
             params=(_ID, Param("organisation", kind="text")),
+            # Always, so that whether it stays cannot tell who signed unlisted.
+            private=Private(always=True),
             example='/withdraw S3 "Cairo Institute for Human Rights Studies"'),
     Command("signatories", signatories, "List who signed, alphabetically",
             params=(_ID,), options=(Option("page", "N", kind="int"),),
-            example="/signatories S3"),
-    Command("org", org, "Show the organisation you sign for"),
+            example="/signatories S3", read_only=True),
+    Command("org", org, "Show the organisation you sign for", read_only=True),
     Command("org", org_set, "Save your organisation's details for quick sign-ons", sub="set",
             params=(Param("name", kind="text"), SEP, Param("country", kind="text",
                                                             optional=True)),

@@ -113,6 +113,10 @@ class BotApiDouble:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: list[dict[str, str]] = []
         self.left: list[int] = []
+        # Chats where the bot is an admin that may delete messages (getChatMember), and
+        # the people's messages it deleted there.
+        self.may_delete: set[int] = set()
+        self.deleted_user_messages: list[tuple[int, int]] = []
         self.webhook: str | None = None
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -390,8 +394,29 @@ class BotApiDouble:
                 "edit_date": int(time.time()), "text": _visible(text, p)}
 
     async def _m_deletemessage(self, p: dict[str, Any]) -> bool:
+        key = (int(p.get("chat_id", 0)), int(p.get("message_id", 0)))
+        if key in self.user_messages and key not in self.deleted_user_messages:
+            # Someone else's message: only an admin with the right may delete it in a group.
+            if key[0] not in self.may_delete:
+                raise ApiError(400, "Bad Request: message can't be deleted")
+            self.deleted_user_messages.append(key)
+            return True
         self._find_sent(p, "delete").deleted = True
         return True
+
+    async def _m_getchatmember(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat_id, user_id = int(p.get("chat_id", 0)), int(p.get("user_id", 0))
+        if user_id != self.bot_id or chat_id not in self.may_delete:
+            return {"status": "member", "user": self.bot_user() if user_id == self.bot_id
+                    else self.user(user_id)}
+        rights = dict.fromkeys(
+            ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+             "can_restrict_members", "can_promote_members", "can_change_info",
+             "can_invite_users", "can_post_stories", "can_edit_stories",
+             "can_delete_stories", "can_pin_messages", "can_manage_topics"), False)
+        return {"status": "administrator", "user": self.bot_user(), "can_be_edited": False,
+                "is_anonymous": False, **rights, "can_manage_chat": True,
+                "can_delete_messages": True}
 
     async def _m_getfile(self, p: dict[str, Any]) -> dict[str, Any]:
         file_id = str(p.get("file_id", ""))

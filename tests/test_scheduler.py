@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from bot.dispatcher import utcnow
+from bot.replies import Reply
 from bot.scheduler import DIGEST_JOB, REFILL_JOB, ReminderScheduler
 from storage.calendar import HrcSession
 from storage.outbox import OutboxMessage
@@ -172,11 +173,25 @@ async def test_stale_digest_goes_to_secure_rooms_once_a_day(bot: FakeBot):
     bot.now = utcnow() - timedelta(days=5)
     await bot.send("/flag Egypt | nobody followed this up")
     s = scheduler(bot)
-    assert s.fire_digest() == 2  # both sides of the secure pair
+    assert s.fire_digest() == 2  # the secure room on each network
     assert s.fire_digest() == 0
     with bot.database.session() as db:
         rooms = sorted(r.room_id for r in db.exec(select(OutboxMessage)))
     assert rooms == ["matrix:!secure:example.org", "telegram:-9"]
+
+
+async def test_the_stale_digest_shows_a_confidential_case_only_as_its_number(bot: FakeBot):
+    """Every member of a secure room reads the digest, not only the secretariat."""
+    bot.now = utcnow() - timedelta(days=5)
+    await bot.send("/flag Egypt | Lawyer Ahmed Saleh held incommunicado --confidential")
+    await bot.send("/flag Egypt | Journalist summoned")
+    s = scheduler(bot)
+    assert s.fire_digest() == 2
+    with bot.database.session() as db:
+        digests = [Reply.from_json(r.payload).plain() for r in db.exec(select(OutboxMessage))]
+    for digest in digests:
+        assert "#1 (confidential)" in digest and "Journalist summoned" in digest
+        assert "Ahmed" not in digest and "incommunicado" not in digest
 
 
 async def test_many_reminders_are_scheduled_in_one_transaction_and_fire(bot: FakeBot):

@@ -271,6 +271,11 @@ class MatrixAdapter(Adapter):
         except MatrixError as exc:
             log.warning("matrix: key maintenance failed: %s", exc)
 
+    def can_delete(self, room_id: str) -> bool:
+        """Whether the bot's power level in the room lets it redact others' messages."""
+        room = self.client.rooms.get(room_id.split(":", 1)[1])
+        return room is not None and bool(room.power_levels.can_user_redact(self.client.user_id))
+
     async def fetch_file(self, ref: str) -> bytes:
         """Download (and, in encrypted rooms, decrypt) a file, for the bridge."""
         encrypted = json.loads(ref) if ref.startswith("{") else None
@@ -330,10 +335,11 @@ class MatrixAdapter(Adapter):
         tx = f"caucus-{delivery.key}"
         try:
             async with self._lock:
-                if delivery.kind == "redact":
+                if delivery.kind in ("redact", "delete"):
+                    reason = ("deleted on the other side" if delivery.kind == "redact" else
+                              "it should not have been typed in this room")
                     check(await self.client.room_redact(room_id, delivery.target_id or "",
-                                                        reason="deleted on the other side",
-                                                        tx_id=tx), "redacting")
+                                                        reason=reason, tx_id=tx), "redacting")
                     return ""
                 if delivery.kind == "edit":
                     return await self._send(room_id, self._edit(delivery), f"{tx}-edit")

@@ -27,6 +27,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (
     Bot,
+    ChatMember,
     InputFile,
     LinkPreviewOptions,
     ReplyParameters,
@@ -88,8 +89,10 @@ class TelegramAdapter(Adapter):
                                                         connect_timeout=10))
         self.username = ""
         self._task: asyncio.Task[None] | None = None
+        self._rights_task: asyncio.Task[None] | None = None
         self._web: web.AppRunner | None = None
         self._refused: set[int] = set()
+        self._may_delete: dict[int, bool] = {}  # chat -> the bot may delete others' messages
 
     async def start(self) -> None:
         await self.bot.initialize()  # getMe: fails fast on a bad token
@@ -99,6 +102,7 @@ class TelegramAdapter(Adapter):
             await self.bot.set_my_commands(menu(self.dispatcher.registry))
         except TelegramError as exc:  # the menu is a convenience; serving is not
             log.warning("could not set the Telegram command menu: %s", exc)
+        self._rights_task = asyncio.create_task(self._learn_rights(), name="telegram rights")
         if self.settings.mode == "webhook":
             await self._start_webhook()
         else:
@@ -107,10 +111,11 @@ class TelegramAdapter(Adapter):
         log.info("telegram: serving as @%s (%s)", self.username, self.settings.mode)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in (self._rights_task, self._task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._rights_task = self._task = None
         if self._web is not None:
             await self._web.cleanup()
             self._web = None
@@ -198,10 +203,36 @@ class TelegramAdapter(Adapter):
                                            resume=resume)
         return fresh and resume is not None
 
+    def can_delete(self, room_id: str) -> bool:
+        return self._may_delete.get(int(room_id.split(":", 1)[1]), False)
+
+    async def _learn_rights(self) -> None:
+        """Whether the bot may delete messages in each configured group (it must be an
+        admin with that right); kept up to date by ``my_chat_member`` updates."""
+        for room in self.config.rooms:
+            if room.telegram_chat_id is None:
+                continue
+            try:
+                member = await self.bot.get_chat_member(room.telegram_chat_id, self.bot.id)
+            except TelegramError as exc:
+                log.warning("telegram: could not read the bot's rights in %s: %s",
+                            room.name, exc)
+                continue
+            self._note_rights(room.telegram_chat_id, member)
+            if not self._may_delete[room.telegram_chat_id]:
+                log.warning("telegram: the bot cannot delete messages in %s; make it an admin "
+                            "with the right to delete messages, so that it can remove "
+                            "confidential details typed there", room.name)
+
+    def _note_rights(self, chat_id: int, member: ChatMember) -> None:
+        self._may_delete[chat_id] = member.status == "creator" or bool(
+            getattr(member, "can_delete_messages", False))
+
     async def _membership(self, update: Update) -> None:
         change = update.my_chat_member
         assert change is not None
         chat = change.chat
+        self._note_rights(chat.id, change.new_chat_member)
         joined = change.new_chat_member.status in ("member", "administrator")
         if joined and chat.type != "private" and \
                 self.config.room_for(f"telegram:{chat.id}") is None:
@@ -262,7 +293,7 @@ class TelegramAdapter(Adapter):
         """Send one outbox row; Telegram's errors become retries or failures."""
         chat_id = int(delivery.room_id.split(":", 1)[1])
         try:
-            if delivery.kind == "redact":
+            if delivery.kind in ("redact", "delete"):
                 await self.bot.delete_message(chat_id, int(delivery.target_id or 0))
                 return ""
             if delivery.kind == "edit":

@@ -14,6 +14,10 @@ from bot.replies import Reply
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+# Accounts Telegram puts in ``from`` for messages no one person signs: posts "as a
+# channel" (Channel_Bot), anonymous group admins (GroupAnonymousBot) and automatic
+# forwards from a linked channel (777000). Everyone who posts that way shares the id.
+SHARED_SENDERS = frozenset({136817688, 1087968824, 777000})
 
 
 def utf16_len(text: str) -> int:
@@ -65,10 +69,17 @@ def to_event(message: Message, *, edited: bool) -> Event:
                                       doc.file_size, doc.file_id))
     text = message.text or message.caption or ""
     html = (message.text_html if message.text else message.caption_html) if text else None
+    anonymous = message.sender_chat is not None or sender is None or \
+        sender.id in SHARED_SENDERS
+    if anonymous:
+        on_behalf = message.sender_chat or chat
+        name = message.author_signature or on_behalf.title or str(on_behalf.id)
+    else:
+        name = sender.full_name  # type: ignore[union-attr]
     return Event(
         platform="telegram", room_id=f"telegram:{chat.id}", message_id=str(message.message_id),
         sender_id=f"telegram:{sender.id}" if sender else f"telegram:{chat.id}",
-        sender_name=sender.full_name if sender else (chat.title or str(chat.id)),
+        sender_name=name, anonymous=anonymous,
         text=text, html=html,
         reply_to=str(message.reply_to_message.message_id) if message.reply_to_message else None,
         reply_quote=_quote(message.reply_to_message),

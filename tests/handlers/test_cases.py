@@ -60,9 +60,9 @@ async def test_flag_usage_errors(bot: FakeBot):
 
 async def test_confidential_flag_in_an_ordinary_room_answers_number_only(bot: FakeBot):
     answer = await bot.say("/flag Bahrain | Zainab summoned --confidential")
-    assert answer == ("Case #1 recorded as confidential.\nPlease delete your message here: its "
-                      "details should stay out of this room. Follow up in a direct message "
-                      "with me.")
+    assert answer == ("Case #1 recorded as confidential.\nPlease delete your message here: what "
+                      "it holds should stay out of this room. Next time, send it to me in a "
+                      "direct message.")
 
 
 async def test_phone_dash_confidential_flag(bot: FakeBot):
@@ -184,7 +184,9 @@ async def test_assign_me_and_pseudonym_and_un_details(bot: FakeBot, net: Network
 
 async def test_missing_case(bot: FakeBot):
     assert await bot.say("/case 99") == "There is no case #99."
-    assert await bot.say("/case note 99 x") == "There is no case #99."
+    # A note's text for a number that names no case may be meant for a confidential one.
+    assert (await bot.say("/case note 99 x")).startswith(
+        "There is no case #99.\nPlease delete your message here")
 
 
 async def test_confidential_details_only_by_dm(bot: FakeBot, net: Network):

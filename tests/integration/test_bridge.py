@@ -12,6 +12,7 @@ from nio import (
     RoomMessageImage,
     RoomMessageNotice,
     RoomMessageText,
+    RoomPutStateResponse,
 )
 
 from bot.config import parse_config
@@ -213,3 +214,52 @@ async def test_fifty_interleaved_messages_arrive_in_order_on_each_side(pair: Pai
                                           pair.on_telegram(), seconds=60)
     assert [e.body for e in on_matrix] == [f"Ana: tg {n}" for n in range(25)]
     assert [s.plain for s in on_telegram] == [f"alice: mx {n}" for n in range(25)]
+
+
+async def test_confidential_words_typed_in_the_room_are_deleted_where_the_bot_may(
+        synapse: Synapse, api: BotApiDouble, tmp_path: Path):
+    """Telegram: the bot is an admin that may delete messages. Matrix: its power level
+    lets it redact. Each removes the message itself; without the right, each asks."""
+    api.may_delete.add(CAUCUS)
+    p = Pair(synapse, api, tmp_path)
+    p.room = await p.alice.create_room(invite=[p.bot.user_id])
+    # (Room version 12: the creator outranks everyone and is not listed.)
+    put = await p.alice.client.room_put_state(p.room, "m.room.power_levels", {
+        "users": {p.bot.user_id: 50}, "redact": 50})
+    assert isinstance(put, RoomPutStateResponse), put
+    try:
+        await p.start()
+        # The rights are read in the background after start: wait for that answer.
+        await p.api.wait_for(lambda: any(m == "getChatMember" for m, _ in p.api.calls))
+        asked = await p.api.user_message(CAUCUS, p.ana, "/case details 3 Ahmed Saleh, +20 100")
+        [answer] = await p.api.wait_for(p.on_telegram)
+        assert "I have deleted your message here" in answer.plain
+        await p.api.wait_for(lambda: p.api.deleted_user_messages)
+        assert p.api.deleted_user_messages == [(CAUCUS, asked["message_id"])]
+        typed = await p.alice.say(p.room, "!case details 3 Ahmed Saleh, +20 100")
+        [notice] = await p.alice.wait_for(lambda: p.on_matrix(RoomMessageNotice))
+        assert "I have deleted your message here" in notice.body
+
+        async def redacted() -> bool:
+            event = await p.alice.client.room_get_event(p.room, typed)
+            return "redacted_because" in event.event.source.get("unsigned", {})
+
+        for _ in range(50):
+            if await redacted():
+                break
+            await p.alice.sync(timeout_ms=200)
+        assert await redacted()
+        await p.alice.sync(timeout_ms=500)
+        assert "Ahmed" not in " ".join(s.plain for s in p.on_telegram())
+        assert all("Ahmed" not in e.body for e in p.on_matrix())
+    finally:
+        for service in p.services:
+            await stop(service)
+        await p.alice.close()
+
+
+async def test_without_the_right_the_bot_asks_for_the_deletion(pair: Pair):
+    await pair.api.user_message(CAUCUS, pair.ana, "/case details 3 Ahmed Saleh, +20 100")
+    [answer] = await pair.api.wait_for(pair.on_telegram)
+    assert "Please delete your message here" in answer.plain
+    assert pair.api.deleted_user_messages == []
