@@ -64,7 +64,7 @@ def erase_user(config: Config, user_id: str, *, yes: bool, out: TextIO | None = 
         print(f"The bot held nothing about {user_id}.", file=out)
         return 0
     print(f"Erased {user_id}; shared records now name {replacement} (shown as "
-          "\"(erased user)\"). Rows changed or removed, per table:", file=out)
+          "\"(erased user)\"). Rows removed or values replaced, per table:", file=out)
     for table, n in sorted(counts.items()):
         print(f"  {table}: {n}", file=out)
     print("Matrix direct-message rooms are not recorded by person: their old messages go "
