@@ -74,6 +74,22 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--config", type=Path)
     imp.add_argument("--database", help="database URL (overrides the config)")
     imp.set_defaults(func=_calendar_import)
+
+    erase = sub.add_parser("erase", help="erase or anonymise everything about one person")
+    erase.add_argument("--user", required=True, help="their canonical id (telegram:123, "
+                                                     "matrix:@a:example.org)")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.add_argument("--config", type=Path)
+    erase.add_argument("--database", help="database URL (overrides the config)")
+    erase.set_defaults(func=_erase)
+
+    export = sub.add_parser("export-user", help="write what the bot holds about one person "
+                                                "as JSON (an access request)")
+    export.add_argument("user", help="their canonical id")
+    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--config", type=Path)
+    export.add_argument("--database", help="database URL (overrides the config)")
+    export.set_defaults(func=_export_user)
     return parser
 
 
@@ -138,6 +154,26 @@ def _calendar_import(args: argparse.Namespace) -> int:
         database.dispose()
     print(f"imported {args.file}: {result}")
     return 0
+
+
+def _erase(args: argparse.Namespace) -> int:
+    from bot.subject_rights import PersonIdError, erase_user
+
+    try:
+        return erase_user(_config(args), args.user, yes=args.yes)
+    except PersonIdError as exc:
+        print(f"caucus-bot erase: {exc}", file=sys.stderr)
+        return 2
+
+
+def _export_user(args: argparse.Namespace) -> int:
+    from bot.subject_rights import PersonIdError, export_user
+
+    try:
+        return export_user(_config(args), args.user, args.output)
+    except PersonIdError as exc:
+        print(f"caucus-bot export-user: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

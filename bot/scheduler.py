@@ -28,11 +28,15 @@ from handlers.reminder_plan import render, replan
 from storage import outbox, reminders
 from storage.database import Database
 from storage.reminders import Reminder
+from storage.retention import RetentionResult, apply_retention
 
 log = logging.getLogger(__name__)
 DIGEST_JOB = "digest:stale-cases"
 REFILL_JOB = "plan:horizon"
-OWN_JOBS = {DIGEST_JOB, REFILL_JOB}
+RETENTION_JOB = "privacy:retention"
+OWN_JOBS = {DIGEST_JOB, REFILL_JOB, RETENTION_JOB}
+# Retention runs at night, bot time, away from the hours people chat.
+RETENTION_HOUR = 3
 # Only reminders due within this horizon are jobs in APScheduler's store; an hourly
 # job tops it up. Thousands of far-off jobs would make every restart (which reads them
 # all) heavier, for no gain.
@@ -55,6 +59,11 @@ async def run_refill() -> None:
 async def run_digest() -> None:
     if _current is not None:
         _current.fire_digest()
+
+
+async def run_retention() -> None:
+    if _current is not None:
+        _current.fire_retention()
 
 
 class ReminderScheduler:
@@ -91,6 +100,9 @@ class ReminderScheduler:
                                id=DIGEST_JOB, replace_existing=True)
         self.scheduler.add_job(run_refill, IntervalTrigger(hours=1), id=REFILL_JOB,
                                replace_existing=True)
+        self.scheduler.add_job(run_retention, CronTrigger(hour=RETENTION_HOUR,
+                                                          timezone=self.config.bot.tz),
+                               id=RETENTION_JOB, replace_existing=True)
 
     def stop(self) -> None:
         global _current
@@ -180,6 +192,16 @@ class ReminderScheduler:
         if queued:
             self.wake_outbox()
         return queued
+
+    def fire_retention(self) -> RetentionResult:
+        """Drop old delivered text and closed cases' details ([privacy]); counts audited."""
+        privacy = self.config.privacy
+        with self.database.session() as db:
+            result = apply_retention(db, now=self.clock(), relay_days=privacy.relay_retention_days,
+                                     closed_case_days=privacy.closed_case_retention_days)
+            db.commit()
+        log.info("%s", result.summary())
+        return result
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         if event.job_id not in OWN_JOBS:

@@ -11,10 +11,11 @@ from bot.commands import Command, Registry
 
 
 def all_commands() -> list[Command]:
-    from handlers import admin, bridge_status, calendar, cases, reminders, statements
+    from handlers import admin, bridge_status, calendar, case_erase, cases, reminders, statements
     from handlers import help as help_commands
 
-    return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS, *statements.COMMANDS,
+    return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS, *case_erase.COMMANDS,
+            *statements.COMMANDS,
             *calendar.COMMANDS, *reminders.COMMANDS, *bridge_status.COMMANDS]
 
 

@@ -129,8 +129,11 @@ async def show_case(ctx: Context, args: Args) -> Reply:
         lines.append(line("Tags: ", ", ".join(tags)))
     if case.pseudonym:
         lines.append(line("Person: ", case.pseudonym, i(" (pseudonym)")))
-    if case.details and private_reader(ctx):
+    shows_details = bool(case.details) and private_reader(ctx)
+    if shows_details:
         lines.append(line("Confidential details: ", case.details))
+    if case.confidential or shows_details:
+        ctx.audit("case.view", f"#{case.id}")  # who read confidential content: never what
     when = f"{ctx.local(case.created_at):%Y-%m-%d %H:%M}"
     happened = f"; happened {case.incident_date}" if case.incident_date else ""
     lines.append(line(f"Reporter: {roles.describe(db, case.reporter_id)}, {when}{happened}"))

@@ -6,6 +6,7 @@ its import here.
 
 from storage.calendar import Deadline, DeadlineTemplate, HrcSession
 from storage.cases import Case, CaseEvent, CaseTag
+from storage.erasure import ErasureCode
 from storage.inbound import InboundSeen, ResumePoint
 from storage.links import MessageLink
 from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
@@ -14,7 +15,7 @@ from storage.reminders import Reminder
 from storage.statements import OrgProfile, Signature, Statement, StatementRoom, StatementText
 
 __all__ = ["AuditEntry", "Case", "CaseEvent", "CaseTag", "Deadline", "DeadlineTemplate",
-           "HrcSession", "Identity", "InboundSeen", "MessageLink",
+           "ErasureCode", "HrcSession", "Identity", "InboundSeen", "MessageLink",
            "OrgProfile", "OutboxMessage", "Reminder",
            "ResumePoint", "RoleGrant", "RoomSetting", "Signature", "Statement", "StatementRoom",
            "StatementText"]

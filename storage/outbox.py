@@ -46,6 +46,10 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     sent_message_id: str | None = Field(default=None, max_length=255)
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # When retention (storage.retention) dropped its text: kept so the daily job passes
+    # over it, since an encrypted empty payload cannot be told from the database.
+    text_dropped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                         nullable=True))
 
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from bot.commands import Role
 from storage.models import Identity, RoleGrant
+from storage.personal_data import ERASED_NAME, is_erased
 
 GRANTABLE = {Role.SECRETARIAT}
 
@@ -72,12 +73,16 @@ def grants(db: Session) -> list[RoleGrant]:
 
 
 def name_of(db: Session, user_id: str) -> str:
+    if is_erased(user_id):
+        return ERASED_NAME
     identity = db.get(Identity, user_id)
     return identity.display_name if identity is not None and identity.display_name else user_id
 
 
 def describe(db: Session, user_id: str) -> str:
     """``Ana (matrix:@ana:srv)`` when we know a name, else the id alone."""
+    if is_erased(user_id):
+        return ERASED_NAME
     identity = db.get(Identity, user_id)
     if identity is None or not identity.display_name:
         return user_id

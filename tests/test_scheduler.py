@@ -13,8 +13,10 @@ from sqlmodel import select
 
 from bot.dispatcher import utcnow
 from bot.replies import Reply
-from bot.scheduler import DIGEST_JOB, REFILL_JOB, ReminderScheduler
+from bot.scheduler import DIGEST_JOB, REFILL_JOB, RETENTION_JOB, ReminderScheduler, run_retention
+from storage import outbox
 from storage.calendar import HrcSession
+from storage.models import AuditEntry
 from storage.outbox import OutboxMessage
 from storage.reminders import Reminder
 from tests.harness import FakeBot, Network
@@ -192,6 +194,31 @@ async def test_the_stale_digest_shows_a_confidential_case_only_as_its_number(bot
     for digest in digests:
         assert "#1 (confidential)" in digest and "Journalist summoned" in digest
         assert "Ahmed" not in digest and "incommunicado" not in digest
+
+
+async def test_the_daily_retention_job_drops_old_delivered_text(bot: FakeBot):
+    long_ago = utcnow() - timedelta(days=8)
+    with bot.database.session() as db:
+        old = outbox.enqueue(db, ROOM, Reply.text("Omar Ry was arrested"), now=long_ago)
+        recent = outbox.enqueue(db, ROOM, Reply.text("Omar Ry was released"), now=utcnow())
+        assert old is not None and recent is not None
+        outbox.mark_sent(db, old, "41", long_ago)
+        outbox.mark_sent(db, recent, "42", utcnow())
+        db.commit()
+    s = scheduler(bot)
+    await s.start()
+    try:
+        job = s.scheduler.get_job(RETENTION_JOB)
+        assert job is not None and job.func is run_retention
+        await run_retention()  # what the job runs, at 03:00 bot time
+    finally:
+        s.stop()
+    with bot.database.session() as db:
+        texts = {r.sent_message_id: r.payload for r in db.exec(select(OutboxMessage))}
+        trail = [e.detail for e in db.exec(select(AuditEntry))]
+    assert "Omar" not in texts["41"] and "Omar Ry was released" in texts["42"]
+    assert trail == ["retention: dropped text of 1 delivered message; purged details of 0 "
+                     "closed cases"]
 
 
 async def test_many_reminders_are_scheduled_in_one_transaction_and_fire(bot: FakeBot):
