@@ -9,16 +9,15 @@ the row is sent, after the original's own row (rows of a room go in order).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.config import Config
+from bot.deliveries import Content, Edit, FileRef, Media, Redact, Relay, Text, enqueue, queue
 from bot.events import Attachment, Event
 from bot.formatting import convert, escape
 from bot.replies import Reply
-from storage import outbox
 
 # Bots may download up to 20 MB from Telegram and upload up to 50 MB to it;
 # Synapse's default upload limit is 50 MB.
@@ -52,38 +51,37 @@ class Bridge:
         target = self.partner(event.room_id)
         if target is None:
             return 0
-        network = target.split(":", 1)[0]
-        common = {"now": now, "source_room": event.room_id, "subject": subject}
+        rows = self.contents(event, target.split(":", 1)[0])
+        reply = {"reply_source_room": event.room_id,
+                 "reply_source_message": event.reply_to} if event.reply_to else {}
+        # The original's id names the row; the edits and redactions name what they change.
+        source = event.redacts or event.edit_of or event.message_id
+        for n, content in enumerate(rows):
+            queue(db, target, content, now=now, source_room=event.room_id, subject=subject,
+                  source_message=source if n == 0 else f"{source}#{n}",
+                  **({} if isinstance(content, Edit | Redact) else reply))
+        return len(rows)
+
+    def contents(self, event: Event, network: str) -> list[Content]:
+        """What the event becomes in a room of ``network``: one delivery per row."""
         if event.redacts is not None:
-            outbox.add(db, target, kind="redact", payload="{}", source_message=event.redacts,
-                       **common)
-            return 1
+            return [Redact()]
         name = escape(event.sender_name, network)
         plain, html = convert(event.html, event.text, network)
         if event.edit_of is not None:
-            outbox.add(db, target, kind="edit", payload=json.dumps(
-                {"plain": f"{event.sender_name}: {plain}", "html": f"<b>{name}</b>: {html}"}),
-                source_message=event.edit_of, **common)
-            return 1
+            return [Edit(Text(f"{event.sender_name}: {plain}", f"<b>{name}</b>: {html}"))]
         head_plain, head_html = self._head(event, name)
-        text = (f"{head_plain}{plain}", f"{head_html}{html}") if plain else (
+        text = Text(f"{head_plain}{plain}", f"{head_html}{html}") if plain else Text(
             head_plain.rstrip(": "), head_html.removesuffix(": "))
-        payload: dict = {"plain": text[0], "html": text[1]}
-        if event.reply_quote:
-            quote = event.reply_quote[:200]
-            payload["quote"] = (f"> {quote}",
-                                f"<blockquote>{escape(quote, network)}</blockquote>")
-        reply = {"reply_source_room": event.room_id,
-                 "reply_source_message": event.reply_to} if event.reply_to else {}
         if not event.attachments:
-            outbox.add(db, target, kind="relay", payload=json.dumps(payload),
-                       source_message=event.message_id, **common, **reply)
-            return 1
-        for n, attachment in enumerate(event.attachments):
-            caption = text if n == 0 else (head_plain.rstrip(": "), head_html)
-            outbox.add(db, target, **self._file_row(event, attachment, network, caption, n),
-                       **common, **reply)
-        return len(event.attachments)
+            quote = None
+            if event.reply_quote:
+                words = event.reply_quote[:200]
+                quote = Text(f"> {words}", f"<blockquote>{escape(words, network)}</blockquote>")
+            return [Relay(text, quote)]
+        return [self._file(event, attachment, network,
+                           text if n == 0 else Text(head_plain.rstrip(": "), head_html))
+                for n, attachment in enumerate(event.attachments)]
 
     def _head(self, event: Event, name: str) -> tuple[str, str]:
         if event.emote:
@@ -95,28 +93,21 @@ class Bridge:
                     f"{head[1]}<i>↪ forwarded from {origin}</i>: ")
         return head
 
-    def _file_row(self, event: Event, attachment: Attachment, network: str,
-                  caption: tuple[str, str], n: int) -> dict[str, str]:
-        """The kind, payload and source of one attachment's row."""
-        source_network = event.platform
-        limit = min(DOWNLOAD_LIMIT.get(source_network, 0), UPLOAD_LIMIT[network])
-        source_message = event.message_id if n == 0 else f"{event.message_id}#{n}"
+    def _file(self, event: Event, attachment: Attachment, network: str,
+              caption: Text) -> Content:
+        """One attachment: the file with its caption, or a notice when it is too large."""
+        limit = min(DOWNLOAD_LIMIT.get(event.platform, 0), UPLOAD_LIMIT[network])
         if attachment.size is not None and attachment.size > limit:
             words = (f"{event.sender_name} sent {attachment.name} ({size_words(attachment.size)})"
                      " — too large to relay; see the other side.")
-            return {"kind": "relay", "payload": json.dumps(
-                {"plain": words, "html": escape(words, network)}),
-                "source_message": source_message}
-        payload = {"plain": caption[0], "html": caption[1],
-                   "file": {"platform": source_network, "ref": attachment.ref,
-                            "name": attachment.name, "mime": attachment.mime,
-                            "size": attachment.size}}
-        return {"kind": "file", "payload": json.dumps(payload), "source_message": source_message}
+            return Relay(Text(words, escape(words, network)))
+        return Media(caption, FileRef(event.platform, attachment.ref, attachment.name,
+                                      attachment.mime, attachment.size))
 
     def mirror(self, db: Session, event: Event, reply: Reply, now: datetime, *,
                subject: str | None = None) -> None:
         """The bot's answer to a command, shown on the other side too, under the command."""
         target = self.partner(event.room_id)
         if target is not None:
-            outbox.enqueue(db, target, reply, now=now, reply_source_room=event.room_id,
+            enqueue(db, target, reply, now=now, reply_source_room=event.room_id,
                            reply_source_message=event.message_id, subject=subject)

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot import deliveries
 from bot.commands import Role
 from bot.replies import Reply
-from storage import audit, outbox
+from storage import audit
 
 if TYPE_CHECKING:
     from bot.commands import Registry
@@ -78,7 +79,7 @@ class Context:
     def notify(self, room_id: str, reply: Reply) -> None:
         """Tell another room: queued in the outbox in this command's own transaction."""
         if room_id != self.room.id:
-            outbox.enqueue(self.db, room_id, reply, now=self.now, subject=self.subject)
+            deliveries.enqueue(self.db, room_id, reply, now=self.now, subject=self.subject)
             self.changes.add("outbox")
 
     def audit(self, action: str, target: str = "", detail: str = "") -> None:

@@ -16,10 +16,11 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
+from bot import deliveries
 from bot.bridge import Bridge
 from bot.dispatcher import Answer, Clock, Dispatcher, Settlement
 from bot.events import Event
-from storage import inbound, outbox
+from storage import inbound
 from storage.database import Database
 
 
@@ -60,7 +61,7 @@ class Inbound:
         reply = await self.dispatcher.handle(event)  # chat: a hint in a DM, or nothing
         if reply is not None:
             with self.database.session() as db:
-                outbox.enqueue(db, event.room_id, reply, now=self.clock(),
+                deliveries.enqueue(db, event.room_id, reply, now=self.clock(),
                                reply_to=event.message_id)
                 db.commit()
             self.wake_outbox(event.room_id)
@@ -78,11 +79,11 @@ class Inbound:
         def settle(db: Session, answer: Answer) -> None:
             now, subject = self.clock(), answer.subject
             if answer.reply is not None:
-                outbox.enqueue(db, event.room_id, answer.reply, now=now,
+                deliveries.enqueue(db, event.room_id, answer.reply, now=now,
                                reply_to=event.message_id, subject=subject)
             if answer.delete:  # after the answer, which replies to it
-                outbox.add(db, event.room_id, kind="delete", payload="{}", now=now,
-                           reply_to=event.message_id, subject=subject)
+                deliveries.queue(db, event.room_id, deliveries.Delete(), now=now,
+                                 reply_to=event.message_id, subject=subject)
             if bridged and not answer.private:
                 # The command and its answer appear on the other side too, in that order.
                 self.bridge.relay(db, event, now, subject=subject)

@@ -9,7 +9,6 @@ help (the row is kept as failed, with its error, for ``/bridge status``).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,7 +19,8 @@ from typing import Any
 from sqlalchemy import Row
 from sqlmodel import Session
 
-from bot.replies import Reply
+from bot import deliveries
+from bot.deliveries import Content, Delete, Edit, Media, Redact, Relay, Text
 from storage import links, outbox
 from storage.database import Database
 
@@ -38,11 +38,9 @@ class FileData:
 class Delivery:
     """One outbox row as a sender sees it, with ids already resolved for its room.
 
-    ``kind`` is reply (a Reply), relay (a message from the other network, as
-    ``text`` = (plain, html) in this network's dialect), edit or redact (of
-    ``target_id``, the copy of a message of the other side), delete (of ``target_id``, a
-    person's message in this room that should not have been typed there), or file
-    (``file``, with ``text`` as its caption).
+    ``content`` says what to send (see :mod:`bot.deliveries`); ``reply_to`` is this
+    network's id of the message it answers, ``target_id`` the message an edit, redact or
+    delete changes, and ``file`` the downloaded bytes of a :class:`~bot.deliveries.Media`.
     ``key`` makes a retried send idempotent: the row's id and the moment it was queued,
     a name no other row has, even where a database restored from a backup gives out
     an id a second time (a homeserver would take a reused name for a retry of the
@@ -52,10 +50,8 @@ class Delivery:
     row_id: int
     room_id: str
     key: str
-    reply: Reply | None = None
-    reply_to: str | None = None  # this network's id of the message it answers
-    kind: str = "reply"
-    text: tuple[str, str] | None = None
+    content: Content
+    reply_to: str | None = None
     target_id: str | None = None
     file: FileData | None = None
 
@@ -220,15 +216,15 @@ class OutboxWorker:
                 return
             self._update(_sent, row, message_id, self.clock())
 
-    async def _with_file(self, prepared: tuple[Delivery, dict | None]) -> Delivery:
-        delivery, source = prepared
-        if source is None:
+    async def _with_file(self, delivery: Delivery) -> Delivery:
+        if not isinstance(delivery.content, Media):
             return delivery
-        fetch = self.fetchers.get(source["platform"])
+        source = delivery.content.source
+        fetch = self.fetchers.get(source.platform)
         if fetch is None:
-            raise RetryLater(f"the {source['platform']} adapter is not running to fetch a file")
-        data = await fetch(source["ref"])
-        return replace(delivery, file=FileData(source["name"], source["mime"], data))
+            raise RetryLater(f"the {source.platform} adapter is not running to fetch a file")
+        data = await fetch(source.ref)
+        return replace(delivery, file=FileData(source.name, source.mime, data))
 
     def _update(self, change: Callable[..., None], *args: Any) -> None:
         """``change(db, *args)`` in a transaction of its own."""
@@ -237,34 +233,36 @@ class OutboxWorker:
             db.commit()
 
 
-def _prepare(db: Session, row: Row[Any]) -> tuple[Delivery, dict | None] | str:
+def _prepare(db: Session, row: Row[Any]) -> Delivery | str:
     """The row as its sender needs it, ids resolved for its room; or why it cannot go."""
-    payload = json.loads(row.payload)
+    try:
+        content = deliveries.parse(row.kind, row.payload)
+    except deliveries.UnknownDelivery as exc:
+        return str(exc)
     reply_to = row.reply_to
     if reply_to is None and row.reply_source_room and row.reply_source_message:
         reply_to = links.counterpart(db, row.reply_source_room, row.reply_source_message,
                                      row.room_id)
     base = Delivery(row.id, row.room_id, f"{row.id}-{row.created_at:%Y%m%d%H%M%S%f}",
-                    reply_to=reply_to, kind=row.kind)
-    if row.kind == "reply":
-        return replace(base, reply=Reply.from_json(row.payload)), None
-    if row.kind == "delete":  # a message of this room itself: the command it names
-        return replace(base, target_id=row.reply_to, reply_to=None), None
-    text = (payload.get("plain", ""), payload.get("html", ""))
-    if row.kind == "relay" and reply_to is None and payload.get("quote"):
-        quote_plain, quote_html = payload["quote"]
-        text = (f"{quote_plain}\n{text[0]}", f"{quote_html}{text[1]}")
-    if row.kind in ("edit", "redact"):
-        target = links.copy_in(db, row.source_room or "", row.source_message or "", row.room_id)
-        if target is None:
-            return "the original message was never relayed, so it cannot be changed"
-        return replace(base, text=text, target_id=target), None
-    if row.kind == "file":
-        return replace(base, text=text), payload["file"]
-    return replace(base, text=text), None
+                    content, reply_to=reply_to)
+    match content:
+        case Relay(text=text, quote=quote) if quote is not None and reply_to is None:
+            # The answered message has no copy here to reply to: quote a few of its words.
+            return replace(base, content=Relay(Text(f"{quote.plain}\n{text.plain}",
+                                                    f"{quote.html}{text.html}")))
+        case Edit() | Redact():
+            target = links.copy_in(db, row.source_room or "", row.source_message or "",
+                                   row.room_id)
+            if target is None:
+                return "the original message was never relayed, so it cannot be changed"
+            return replace(base, target_id=target)
+        case Delete():  # a message of this room itself: the command it names
+            return replace(base, target_id=row.reply_to, reply_to=None)
+    return base
 
 
 def _sent(db: Session, row: Row[Any], message_id: str, now: datetime) -> None:
     outbox.mark_sent(db, row.id, message_id, now)
-    if row.kind in ("relay", "file") and row.source_room and row.source_message and message_id:
+    if row.kind in (Relay.KIND, Media.KIND) and row.source_room and row.source_message \
+            and message_id:
         links.record(db, row.source_room, row.source_message, row.room_id, message_id, now)

@@ -20,12 +20,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import deliveries
 from bot.config import Config
 from bot.dispatcher import Clock, utcnow
 from bot.jobstore import JobStore
 from handlers.case_reports import stale_digest
 from handlers.reminder_plan import render, replan
-from storage import outbox, reminders
+from storage import reminders
 from storage.database import Database
 from storage.reminders import Reminder
 from storage.retention import RetentionResult, apply_retention
@@ -161,7 +162,7 @@ class ReminderScheduler:
             queued = 0
             if reply is not None:
                 for room_id in row.rooms:
-                    if outbox.enqueue(db, room_id, reply, now=now,
+                    if deliveries.enqueue(db, room_id, reply, now=now,
                                       dedupe_key=f"{key}@{room_id}") is not None:
                         queued += 1
             row.status = reminders.SENT if reply is not None else reminders.CANCELLED
@@ -186,7 +187,7 @@ class ReminderScheduler:
             queued = 0
             if digest is not None:
                 for room_id in secure:
-                    outbox.enqueue(db, room_id, digest, now=now, dedupe_key=f"{key}@{room_id}")
+                    deliveries.enqueue(db, room_id, digest, now=now, dedupe_key=f"{key}@{room_id}")
                     queued += 1
             db.commit()
         if queued:

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Column, Row, Table, Text, bindparam, func, insert, select, update
 from sqlmodel import Field, Session, SQLModel, col
 
-from bot.replies import Reply
 from storage.database import insert_ignoring
 from storage.types import UTCDateTime
 
@@ -78,14 +77,6 @@ def add(db: Session, room_id: str, *, kind: str, payload: str, now: datetime,
         return None
     return db.connection().execute(select(OUTBOX.c.id).where(
         OUTBOX.c.dedupe_key == dedupe_key)).scalar_one()
-
-
-def enqueue(db: Session, room_id: str, reply: Reply, *, now: datetime,
-            dedupe_key: str | None = None, reply_to: str | None = None,
-            **fields: Any) -> int | None:
-    """Queue a reply for a room (see :func:`add`)."""
-    return add(db, room_id, kind="reply", payload=reply.to_json(), now=now,
-               dedupe_key=dedupe_key, reply_to=reply_to, **fields)
 
 
 def rooms_due(db: Session, now: datetime) -> list[str]:

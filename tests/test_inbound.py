@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import func, select
 
+from bot import deliveries
 from bot.events import Event
 from bot.inbound import Inbound
 from bot.replies import Reply
-from storage import outbox
 from storage.cases import Case
 from storage.outbox import OutboxMessage
 from tests.harness import FakeBot, Network
@@ -52,16 +52,16 @@ async def test_a_command_whose_answer_cannot_be_queued_is_not_done_and_runs_agai
         bot: FakeBot, monkeypatch: pytest.MonkeyPatch):
     """The database fails as the answer is queued: the case must not be flagged without an
     answer, nor the message taken as handled; the network's next delivery does it all."""
-    enqueue = outbox.enqueue
+    enqueue = deliveries.enqueue
 
     def full(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("INSERT", {}, Exception("database or disk is full"))
 
-    monkeypatch.setattr(outbox, "enqueue", full)
+    monkeypatch.setattr(deliveries, "enqueue", full)
     with pytest.raises(OperationalError):
         await inbound(bot).receive(said(bot, "/flag Egypt | Lawyer arrested"))
     assert cases(bot) == 0 and queued(bot) == []  # nothing half done, no relay either
-    monkeypatch.setattr(outbox, "enqueue", enqueue)
+    monkeypatch.setattr(deliveries, "enqueue", enqueue)
     assert await inbound(bot).receive(said(bot, "/flag Egypt | Lawyer arrested"))
     assert cases(bot) == 1
     answers = [text for room, text in queued(bot) if room == ROOM]

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from bot import deliveries
+from bot.deliveries import BotReply
 from bot.outbox import Delivery, DeliveryFailed, OutboxWorker, RetryLater, backoff
 from bot.replies import Reply
 from storage import outbox
@@ -26,7 +28,7 @@ def database(tmp_path: Path):  # type: ignore[no-untyped-def]
 def queue(database: Database, room: str, *texts: str) -> None:
     with database.session() as db:
         for text in texts:
-            outbox.enqueue(db, room, Reply.text(text), now=datetime.now(UTC))
+            deliveries.enqueue(db, room, Reply.text(text), now=datetime.now(UTC))
         db.commit()
 
 
@@ -34,12 +36,17 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def said(d: Delivery) -> str:
+    assert isinstance(d.content, BotReply)
+    return d.content.reply.plain()
+
+
 async def test_delivers_in_order_per_room_and_records_message_ids(database: Database):
     sent: list[tuple[str, str]] = []
 
     async def send(d: Delivery) -> str:
         await asyncio.sleep(0.001 * (3 - d.row_id % 3))  # rooms interleave, rows must not
-        sent.append((d.room_id, d.reply.plain()))
+        sent.append((d.room_id, said(d)))
         return f"m{d.row_id}"
 
     queue(database, "telegram:-5", "a1", "a2", "a3")
@@ -58,7 +65,7 @@ async def test_flood_control_waits_and_retries_the_same_row(database: Database):
     calls: list[str] = []
 
     async def send(d: Delivery) -> str:
-        calls.append(d.reply.plain())
+        calls.append(said(d))
         if len(calls) == 1:
             raise RetryLater("429 Too Many Requests", after=0.05)
         return "ok"
@@ -70,7 +77,7 @@ async def test_flood_control_waits_and_retries_the_same_row(database: Database):
 
 async def test_permanent_failure_is_kept_and_later_rows_go_on(database: Database):
     async def send(d: Delivery) -> str:
-        if d.reply.plain() == "bad":
+        if said(d) == "bad":
             raise DeliveryFailed("403 Forbidden: bot was kicked")
         return "ok"
 
@@ -96,7 +103,7 @@ async def test_a_network_error_is_retried_later_not_dropped(database: Database):
     delivered: list[str] = []
 
     async def works(d: Delivery) -> str:
-        delivered.append(d.reply.plain())
+        delivered.append(said(d))
         return "ok"
 
     # A restart later (a new worker over the same database) resumes the row.
@@ -107,8 +114,8 @@ async def test_a_network_error_is_retried_later_not_dropped(database: Database):
 
 async def test_dedupe_key_queues_once(database: Database):
     with database.session() as db:
-        assert outbox.enqueue(db, "telegram:-5", Reply.text("x"), now=now(), dedupe_key="k")
-        assert outbox.enqueue(db, "telegram:-5", Reply.text("x"), now=now(),
+        assert deliveries.enqueue(db, "telegram:-5", Reply.text("x"), now=now(), dedupe_key="k")
+        assert deliveries.enqueue(db, "telegram:-5", Reply.text("x"), now=now(),
                               dedupe_key="k") is None
         db.commit()
         assert len(outbox.pending(db)) == 1
@@ -127,3 +134,41 @@ def test_backoff_grows_and_is_capped():
     assert 0.5 <= backoff(0) <= 1.5
     assert 16 <= backoff(5) <= 48
     assert backoff(30) <= 450
+
+
+async def test_a_row_of_an_unknown_kind_is_kept_as_failed_never_sent(database: Database):
+    """A kind this version cannot read (a newer version wrote it, or it is damaged) is an
+    error to keep and show, never a guess at what to send."""
+    sent: list[str] = []
+
+    async def send(d: Delivery) -> str:
+        sent.append(said(d))
+        return "m"
+
+    with database.session() as db:
+        outbox.add(db, "telegram:-5", kind="reaction", payload='{"key": "+1"}', now=now())
+        outbox.add(db, "telegram:-5", kind="relay", payload="not json", now=now())
+        deliveries.enqueue(db, "telegram:-5", Reply.text("after"), now=now())
+        db.commit()
+    worker = OutboxWorker(database, {"telegram": send}, now)
+    await worker.drain(5)
+    with database.session() as db:
+        rows = outbox.pending(db) + list(db.exec(select(outbox.OutboxMessage)))
+    failed = {r.kind: r.last_error for r in rows if r.status == outbox.FAILED}
+    assert failed == {"reaction": "unknown delivery kind 'reaction'",
+                      "relay": "a relay row whose payload cannot be read: JSONDecodeError"}
+    assert sent == ["after"]
+
+
+@pytest.mark.parametrize("content", [
+    deliveries.BotReply(Reply.text("hello")),
+    deliveries.Relay(deliveries.Text("Ana: hi", "<b>Ana</b>: hi")),
+    deliveries.Relay(deliveries.Text("Ana: yes", "<b>Ana</b>: yes"),
+                     quote=deliveries.Text("> who?", "<blockquote>who?</blockquote>")),
+    deliveries.Edit(deliveries.Text("Ana: hi!", "<b>Ana</b>: hi!")),
+    deliveries.Media(deliveries.Text("Ana", "<b>Ana</b>"),
+                     deliveries.FileRef("telegram", "AgAD", "photo.jpg", "image/jpeg", 1234)),
+    deliveries.Redact(), deliveries.Delete(),
+])
+def test_every_kind_reads_back_as_it_was_written(content: deliveries.Content):
+    assert deliveries.parse(content.KIND, content.payload()) == content

@@ -11,6 +11,7 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import event
 from sqlmodel import select
 
+from bot import deliveries
 from bot.dispatcher import utcnow
 from bot.replies import Reply
 from bot.scheduler import DIGEST_JOB, REFILL_JOB, RETENTION_JOB, ReminderScheduler, run_retention
@@ -199,8 +200,8 @@ async def test_the_stale_digest_shows_a_confidential_case_only_as_its_number(bot
 async def test_the_daily_retention_job_drops_old_delivered_text(bot: FakeBot):
     long_ago = utcnow() - timedelta(days=8)
     with bot.database.session() as db:
-        old = outbox.enqueue(db, ROOM, Reply.text("Omar Ry was arrested"), now=long_ago)
-        recent = outbox.enqueue(db, ROOM, Reply.text("Omar Ry was released"), now=utcnow())
+        old = deliveries.enqueue(db, ROOM, Reply.text("Omar Ry was arrested"), now=long_ago)
+        recent = deliveries.enqueue(db, ROOM, Reply.text("Omar Ry was released"), now=utcnow())
         assert old is not None and recent is not None
         outbox.mark_sent(db, old, "41", long_ago)
         outbox.mark_sent(db, recent, "42", utcnow())

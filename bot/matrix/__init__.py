@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 import aiohttp
 from nio import (
@@ -39,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, MatrixConfig
+from bot.deliveries import BotReply, Delete, Edit, Media, Redact, Relay, Text
 from bot.dispatcher import Clock, Dispatcher
 from bot.inbound import Inbound
 from bot.matrix.store import KeyStore
@@ -51,6 +52,7 @@ from bot.matrix.translate import (
     to_event,
 )
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
+from bot.replies import Reply
 from storage import inbound
 from storage.database import Database
 
@@ -335,17 +337,23 @@ class MatrixAdapter(Adapter):
         tx = f"caucus-{delivery.key}"
         try:
             async with self._lock:
-                if delivery.kind in ("redact", "delete"):
-                    reason = ("deleted on the other side" if delivery.kind == "redact" else
-                              "it should not have been typed in this room")
-                    check(await self.client.room_redact(room_id, delivery.target_id or "",
-                                                        reason=reason, tx_id=tx), "redacting")
-                    return ""
-                if delivery.kind == "edit":
-                    return await self._send(room_id, self._edit(delivery), f"{tx}-edit")
-                if delivery.kind == "reply":
-                    return await self._send_reply(room_id, delivery, tx)
-                return await self._send_relay(room_id, delivery, tx)
+                match delivery.content:
+                    case Redact() | Delete() as removal:
+                        reason = ("deleted on the other side" if isinstance(removal, Redact)
+                                  else "it should not have been typed in this room")
+                        check(await self.client.room_redact(
+                            room_id, delivery.target_id or "", reason=reason, tx_id=tx),
+                            "redacting")
+                        return ""
+                    case Edit(text=text):
+                        return await self._send(room_id, self._edit(delivery, text),
+                                                f"{tx}-edit")
+                    case BotReply(reply=reply):
+                        return await self._send_reply(room_id, reply, delivery.reply_to, tx)
+                    case Relay(text=text) | Media(caption=text):
+                        return await self._send_relay(room_id, delivery, text, tx)
+                    case unknown:
+                        assert_never(unknown)
         except MatrixError as exc:
             if exc.status_code == "M_LIMIT_EXCEEDED":
                 raise RetryLater(str(exc), after=(exc.retry_after_ms or 1000) / 1000) from exc
@@ -355,21 +363,20 @@ class MatrixAdapter(Adapter):
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise RetryLater(f"network: {exc!r}") from exc
 
-    async def _send_reply(self, room_id: str, delivery: Delivery, tx: str) -> str:
-        reply = delivery.reply
-        assert reply is not None
+    async def _send_reply(self, room_id: str, reply: Reply, reply_to: str | None,
+                          tx: str) -> str:
         first = ""
         if reply.lines:
             first = await self._send(room_id, content_of(
-                reply.plain(), reply.html(html_lists=True), delivery.reply_to), f"{tx}-text")
+                reply.plain(), reply.html(html_lists=True), reply_to), f"{tx}-text")
         if reply.file is not None:
             sent = await self._send_file(room_id, reply.file.name, reply.file.data,
                                          reply.file.mime, f"{tx}-file")
             first = first or sent
         return first
 
-    async def _send_relay(self, room_id: str, delivery: Delivery, tx: str) -> str:
-        plain, html = delivery.text or ("", "")
+    async def _send_relay(self, room_id: str, delivery: Delivery, text: Text, tx: str) -> str:
+        plain, html = text
         first = ""
         if plain or delivery.file is None:
             content = {**content_of(plain, html, delivery.reply_to), "msgtype": "m.text"}
@@ -381,8 +388,8 @@ class MatrixAdapter(Adapter):
         return first
 
     @staticmethod
-    def _edit(delivery: Delivery) -> dict[str, Any]:
-        plain, html = delivery.text or ("", "")
+    def _edit(delivery: Delivery, text: Text) -> dict[str, Any]:
+        plain, html = text
         new = {"msgtype": "m.text", "body": plain, "format": "org.matrix.custom.html",
                "formatted_body": html}
         return {**new, "body": f"* {plain}", "formatted_body": f"* {html}",

@@ -16,7 +16,7 @@ import io
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from typing import assert_never
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -49,6 +49,7 @@ from telegram.request import HTTPXRequest
 
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, TelegramConfig
+from bot.deliveries import BotReply, Delete, Edit, Media, Redact, Relay, Text
 from bot.dispatcher import Clock, Dispatcher
 from bot.inbound import Inbound
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
@@ -293,15 +294,18 @@ class TelegramAdapter(Adapter):
         """Send one outbox row; Telegram's errors become retries or failures."""
         chat_id = int(delivery.room_id.split(":", 1)[1])
         try:
-            if delivery.kind in ("redact", "delete"):
-                await self.bot.delete_message(chat_id, int(delivery.target_id or 0))
-                return ""
-            if delivery.kind == "edit":
-                return await self._relayed(self._edit, chat_id, delivery)
-            if delivery.kind == "reply":
-                assert delivery.reply is not None
-                return await self._send_reply(chat_id, delivery.reply, delivery.reply_to)
-            return await self._relayed(self._send_relay, chat_id, delivery)
+            match delivery.content:
+                case Redact() | Delete():
+                    await self.bot.delete_message(chat_id, int(delivery.target_id or 0))
+                    return ""
+                case Edit(text=text):
+                    return await self._relayed(self._edit, chat_id, delivery, text)
+                case BotReply(reply=reply):
+                    return await self._send_reply(chat_id, reply, delivery.reply_to)
+                case Relay(text=text) | Media(caption=text):
+                    return await self._relayed(self._send_relay, chat_id, delivery, text)
+                case unknown:
+                    assert_never(unknown)
         except RetryAfter as exc:
             raise RetryLater(f"flood control: {exc}", after=retry_seconds(exc)) from exc
         except (Forbidden, ChatMigrated) as exc:
@@ -311,23 +315,22 @@ class TelegramAdapter(Adapter):
         except (TimedOut, NetworkError) as exc:
             raise RetryLater(f"network: {exc}") from exc
 
-    async def _relayed(self, send: Callable[[int, Delivery], Awaitable[str]], chat_id: int,
-                       delivery: Delivery) -> str:
+    async def _relayed(self, send: Callable[[int, Delivery, Text], Awaitable[str]],
+                       chat_id: int, delivery: Delivery, text: Text) -> str:
         """Send relayed text; if Telegram cannot parse its HTML, the same words as plain text.
 
         The converter only writes HTML that Telegram documents, but Telegram's parser is the
         judge: a message from the other side must arrive, formatted or not.
         """
         try:
-            return await send(chat_id, delivery)
+            return await send(chat_id, delivery, text)
         except BadRequest as exc:
             if "can't parse entities" not in str(exc).lower():
                 raise
             log.warning("telegram: row %s was refused as HTML (%s); sending it as plain text",
                         delivery.row_id, exc)
-            plain, _ = delivery.text or ("", "")
-            return await send(chat_id, replace(delivery, text=(plain, html.escape(plain,
-                                                                                 quote=False))))
+            return await send(chat_id, delivery,
+                              Text(text.plain, html.escape(text.plain, quote=False)))
 
     @staticmethod
     def _reply_params(reply_to: str | None) -> ReplyParameters | None:
@@ -359,20 +362,19 @@ class TelegramAdapter(Adapter):
             sent.append(message.message_id)
         return str(sent[0]) if sent else ""
 
-    def _relay_chunks(self, delivery: Delivery) -> list[str]:
-        plain, formatted = delivery.text or ("", "")
-        if utf16_len(formatted) <= MAX_TEXT:
-            return [formatted] if formatted else []
-        return split_html(Reply.text(plain))  # too long: plain text, split between lines
+    @staticmethod
+    def _relay_chunks(text: Text) -> list[str]:
+        if utf16_len(text.html) <= MAX_TEXT:
+            return [text.html] if text.html else []
+        return split_html(Reply.text(text.plain))  # too long: plain text, split between lines
 
-    async def _send_relay(self, chat_id: int, delivery: Delivery) -> str:
+    async def _send_relay(self, chat_id: int, delivery: Delivery, text: Text) -> str:
         if delivery.file is None:
-            return str((await self._send_texts(chat_id, self._relay_chunks(delivery),
+            return str((await self._send_texts(chat_id, self._relay_chunks(text),
                                                delivery.reply_to))[0])
-        _, formatted = delivery.text or ("", "")
-        caption = formatted if utf16_len(formatted) <= MAX_CAPTION else None
+        caption = text.html if utf16_len(text.html) <= MAX_CAPTION else None
         sent = [] if caption is not None else await self._send_texts(
-            chat_id, self._relay_chunks(delivery), delivery.reply_to)
+            chat_id, self._relay_chunks(text), delivery.reply_to)
         upload = InputFile(io.BytesIO(delivery.file.data), filename=delivery.file.name)
         params = None if sent else self._reply_params(delivery.reply_to)
         if delivery.file.mime.startswith("image/") and len(delivery.file.data) <= 10 * 2**20:
@@ -385,10 +387,9 @@ class TelegramAdapter(Adapter):
                                                    reply_parameters=params)
         return str(message.message_id)
 
-    async def _edit(self, chat_id: int, delivery: Delivery) -> str:
-        _, formatted = delivery.text or ("", "")
+    async def _edit(self, chat_id: int, delivery: Delivery, text: Text) -> str:
         try:
-            await self.bot.edit_message_text(formatted, chat_id=chat_id,
+            await self.bot.edit_message_text(text.html, chat_id=chat_id,
                                              message_id=int(delivery.target_id or 0),
                                              parse_mode=ParseMode.HTML)
         except BadRequest as exc:

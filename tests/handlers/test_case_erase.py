@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot import deliveries
 from bot.replies import Reply
 from storage import outbox
 from storage.cases import CaseEvent
@@ -74,9 +75,9 @@ async def test_erasing_removes_the_case_its_timeline_and_its_messages(bot: FakeB
     other = int((await bot.say("/flag Egypt | An open case")).split("#")[1].split()[0])
     with bot.database.session() as db:
         for subject in (f"case:{n}", f"case:{n}", f"case:{other}"):
-            outbox.enqueue(db, net.secure_room, Reply.text(f"{SECRET} ({subject})"),
+            deliveries.enqueue(db, net.secure_room, Reply.text(f"{SECRET} ({subject})"),
                            now=bot.now, subject=subject)
-        delivered = outbox.enqueue(db, net.room, Reply.text(SECRET), now=bot.now,
+        delivered = deliveries.enqueue(db, net.room, Reply.text(SECRET), now=bot.now,
                                    subject=f"case:{n}")
         assert delivered is not None
         outbox.mark_sent(db, delivered, "5", bot.now)

@@ -12,6 +12,7 @@ import pytest
 from nio import DownloadResponse, RoomMessageFile, RoomMessageNotice, RoomSendError
 from sqlmodel import delete, select
 
+from bot.deliveries import BotReply
 from bot.matrix import MatrixAdapter
 from bot.outbox import Delivery, RetryLater
 from bot.replies import Reply
@@ -227,7 +228,7 @@ async def test_limit_exceeded_becomes_a_wait_and_retry(world: World):
     adapter.client = _Limited()  # type: ignore[assignment]
     try:
         with pytest.raises(RetryLater) as caught:
-            await adapter.send(Delivery(1, "matrix:!r:x", "1-x", Reply.text("hello")))
+            await adapter.send(Delivery(1, "matrix:!r:x", "1-x", BotReply(Reply.text("hello"))))
     finally:
         adapter.client = real
     assert caught.value.after == 1.5

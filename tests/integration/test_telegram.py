@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
+from bot.deliveries import Edit, Relay, Text
 from bot.outbox import Delivery
 from bot.replies import Reply
 from bot.telegram import split_html
@@ -245,12 +246,12 @@ async def test_a_relay_telegram_cannot_parse_arrives_as_plain_text(api: BotApiDo
     adapter = service.adapters[0]
     broken = "<b>Ana</b>: 3 < 5 <b>unclosed"  # as if the converter had slipped
     message_id = await adapter.send(Delivery(
-        1, f"telegram:{CAUCUS}", "1-x", kind="relay", text=("Ana: 3 < 5 unclosed", broken)))
+        1, f"telegram:{CAUCUS}", "1-x", Relay(Text("Ana: 3 < 5 unclosed", broken))))
     [sent] = api.sent_to(CAUCUS)
     assert str(sent.message_id) == message_id
     assert sent.plain == "Ana: 3 < 5 unclosed"
-    await adapter.send(Delivery(2, f"telegram:{CAUCUS}", "2-x", kind="edit",
-                                text=("Ana: 3 < 5 edited", "<i>Ana</i>: <i>edited"),
+    await adapter.send(Delivery(2, f"telegram:{CAUCUS}", "2-x",
+                                Edit(Text("Ana: 3 < 5 edited", "<i>Ana</i>: <i>edited")),
                                 target_id=message_id))
     assert sent.plain == "Ana: 3 < 5 edited"  # an edit, the same way
 

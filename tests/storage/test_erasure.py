@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot import deliveries
 from bot.replies import Reply
 from storage import audit, outbox
 from storage.cases import Case, CaseEvent, CaseTag, add_case, log_event
@@ -64,9 +65,9 @@ def test_erasing_a_case_removes_it_and_what_carried_it_and_nothing_else(db: Sess
     gone = new_case(db, "Zainab Qx summoned")
     kept = new_case(db, "An open case")
     for subject in (f"case:{gone}", f"case:{gone}", f"case:{kept}", None):
-        outbox.enqueue(db, "telegram:-9", Reply.text(f"about {subject}"), now=NOW,
+        deliveries.enqueue(db, "telegram:-9", Reply.text(f"about {subject}"), now=NOW,
                        subject=subject)
-    sent = outbox.enqueue(db, "telegram:-5", Reply.text("Zainab Qx"), now=NOW,
+    sent = deliveries.enqueue(db, "telegram:-5", Reply.text("Zainab Qx"), now=NOW,
                           subject=f"case:{gone}")
     assert sent is not None
     outbox.mark_sent(db, sent, "77", NOW)

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot import deliveries
 from bot.commands import Role
 from bot.replies import Reply
-from storage import audit, outbox, roles
+from storage import audit, roles
 from storage.cases import Case, CaseEvent, add_case, log_event
 from storage.database import Database
 from storage.models import AuditEntry, Identity, RoleGrant
@@ -67,8 +68,8 @@ def world(db: Session) -> tuple[int, int]:
                     targets=ANA, text="Call the lawyer", created_by="Ana Reporter"))
     db.add(Reminder(key="remind:b", kind="remind", due_at=NOW + timedelta(days=1),
                     targets=f"{ANA} telegram:-5", text="Team call", created_by=BEN))
-    outbox.enqueue(db, ANA, Reply.text("Case #1 recorded as confidential"), now=NOW)
-    outbox.enqueue(db, BEN, Reply.text("for Ben"), now=NOW)
+    deliveries.enqueue(db, ANA, Reply.text("Case #1 recorded as confidential"), now=NOW)
+    deliveries.enqueue(db, BEN, Reply.text("for Ben"), now=NOW)
     db.commit()
     assert mine.id is not None and theirs.id is not None
     return mine.id, theirs.id

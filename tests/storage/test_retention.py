@@ -97,8 +97,7 @@ def test_an_emptied_row_of_every_kind_still_reads_as_a_delivery(db: Session, kin
     links.record(db, "telegram:-5", "m10", ROOM, "$copy", NOW - timedelta(days=10))
     prepared = _prepare(db, emptied)  # type: ignore[arg-type]
     assert not isinstance(prepared, str)
-    delivery, _file = prepared
-    assert isinstance(delivery, Delivery) and delivery.kind == kind
+    assert isinstance(prepared, Delivery) and prepared.content.KIND == kind
 
 
 def closed_case(db: Session, *, closed_days_ago: float, note_days_ago: float | None = None) -> int:
