@@ -2,7 +2,8 @@
 
 Errors meant for the user (``CommandError``) are shown as they are; anything
 else is logged with a short reference and the user gets only that reference.
-Message text is never logged: it may name people at risk.
+Message text is never logged: it may name people at risk; nor is an exception's
+message, which may quote it (``bot.failures``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.commands import Command, CommandError, Registry, Role, UsageError
 from bot.config import Config
 from bot.context import Caller, Context, Place
 from bot.events import Event
+from bot.failures import traceback_without_messages
 from bot.parsing import split_command
 from bot.replies import Reply
 from storage import roles
@@ -122,11 +124,11 @@ class Dispatcher:
             except CommandError as exc:
                 db.rollback()
                 return _settled(db, settlement, _with_prefix(exc, line.prefix), ctx.subject)
-            except Exception:
+            except Exception as exc:
                 db.rollback()
                 ref = secrets.token_hex(2)
-                log.exception("command %s failed (ref %s) for %s in %s", line.name, ref,
-                              event.sender_id, event.room_id)
+                log.error("command %s failed (ref %s) for %s in %s\n%s", line.name, ref,
+                          event.sender_id, event.room_id, traceback_without_messages(exc))
                 return _settled(db, settlement, Reply.text(
                     f"Something went wrong (ref {ref}). Nothing was changed; tell an admin "
                     "this reference if it happens again.", error=True), ctx.subject)

@@ -40,6 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, MatrixConfig
 from bot.dispatcher import Clock, Dispatcher
+from bot.failures import traceback_without_messages
 from bot.inbound import Inbound
 from bot.matrix.store import KeyStore
 from bot.matrix.translate import (
@@ -255,8 +256,9 @@ class MatrixAdapter(Adapter):
                     await self.inbound.receive(translated)
                 except SQLAlchemyError:
                     raise  # not recorded: the sync loop reads it again
-                except Exception:  # a bug in this one event: skipped, so it cannot stop the chat
-                    log.exception("matrix: event %s could not be handled", event.event_id)
+                except Exception as exc:  # a bug in this one event: skipped, not a stop
+                    log.error("matrix: event %s could not be handled\n%s", event.event_id,
+                              traceback_without_messages(exc))
         self._save_since(response.next_batch, eager=False)
 
     async def _keys(self) -> None:
