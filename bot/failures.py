@@ -6,14 +6,19 @@ conflicting key, a ``KeyError`` or ``ValueError`` repeats what it could not take
 Logs travel further than the database (journald, log shippers, a pasted bug
 report), so a log line carries the traceback's frames and the exception types of
 the whole chain, which is what an operator needs to find the bug, and never a
-message. Nothing here imports telegram or nio.
+message, except those of ``SAFE`` exceptions, which are ours. Nothing here
+imports telegram or nio.
 """
 
 from __future__ import annotations
 
 import traceback
 
+from storage.crypto import DataKeyError
+
 WITHHELD = "(message withheld: it may quote user data)"
+# Exceptions whose messages are ours and quote nothing: shown, since they say what to do.
+SAFE = (DataKeyError,)
 
 
 def traceback_without_messages(exc: BaseException) -> str:
@@ -30,7 +35,8 @@ def traceback_without_messages(exc: BaseException) -> str:
             parts.append("\nwhich led to:\n")
         parts.append("Traceback (most recent call last):\n")
         parts.extend(traceback.format_list(traceback.extract_tb(failure.__traceback__)))
-        parts.append(f"{_qualified(type(failure))} {WITHHELD}\n")
+        said = str(failure) if isinstance(failure, SAFE) else WITHHELD
+        parts.append(f"{_qualified(type(failure))}: {said}\n")
     return "".join(parts).rstrip("\n")
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.types import TypeDecorator
+
+from storage.crypto import seal, unseal
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -28,3 +30,23 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text sealed with the data key on write and opened on read (``storage.crypto``).
+
+    The column stays TEXT, so a database written without a key needs no migration;
+    its clear rows are read as they are until ``caucus-bot keys rotate`` seals them.
+    A sealed value is random and different each time it is written, so no query
+    may filter, order or search on such a column: keep what queries need
+    (status, country, dates, tags) in clear columns.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else seal(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else unseal(value)

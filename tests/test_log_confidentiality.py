@@ -8,7 +8,6 @@ message, and deliveries that fail once with the text in the exception's message.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from typing import Any
 
@@ -16,11 +15,10 @@ import pytest
 from sqlmodel import Session
 
 import handlers.case_followup
-from bot.events import Event
-from bot.inbound import Inbound
 from bot.outbox import Delivery, OutboxWorker
 from storage import outbox
 from storage.cases import Case, CaseEvent
+from tests.flows import Flow
 from tests.harness import FakeBot, Network
 
 NAME = "Quenbrook Zarifa"
@@ -31,23 +29,6 @@ ORG = "Vexmoor Collective for Detainees"
 RELAYED = "Ilhem says the hearing moved to Thursday, call 0049 30 9876 5432"
 TYPED = (NAME, SUMMARY, DETAILS, NOTE, ORG, RELAYED, "Malvecchi", "555 12 34", "Dravonskaya",
          "Vexmoor", "9876 5432")
-
-
-class Flow:
-    """Messages in, as an adapter hands them to Inbound."""
-
-    def __init__(self, bot: FakeBot):
-        self.bot = bot
-        self.inbound = Inbound(bot.dispatcher, bot.database, lambda: bot.now, lambda *r: None)
-        self.ids = itertools.count(100)
-
-    async def say(self, text: str, *, user: str, room: str | None = None, name: str = NAME,
-                  dm: bool = False) -> None:
-        net = self.bot.net
-        room = room or (net.dm(user) if dm else net.room)
-        await self.inbound.receive(Event(
-            platform=net.name, room_id=room, message_id=str(next(self.ids)), sender_id=user,
-            sender_name=name, text=text, is_direct=dm, timestamp=self.bot.now))
 
 
 def fails_in_the_database(db: Session, case: Case, **event: Any) -> None:
@@ -77,13 +58,13 @@ async def test_a_full_flow_logs_no_typed_text(bot: FakeBot, net: Network,
     caplog.set_level(logging.DEBUG, logger="sqlalchemy")  # SQL, parameters and rows too
     flow, member, secretariat = Flow(bot), net.user(1), net.user(9)
     await flow.say(f"/role grant {secretariat} secretariat", user=bot.admin, name="Admin")
-    await flow.say(f"/flag Egypt | {SUMMARY}", user=member)
-    await flow.say(f"/case details 1 {DETAILS}", user=member, dm=True)
+    await flow.say(f"/flag Egypt | {SUMMARY}", user=member, name=NAME)
+    await flow.say(f"/case details 1 {DETAILS}", user=member, name=NAME, dm=True)
     await flow.say("/statement new Letter deadline=2026-12-01", user=secretariat, name="Sec")
-    await flow.say(f'/signon S1 "{ORG}"', user=member)
+    await flow.say(f'/signon S1 "{ORG}"', user=member, name=NAME)
     monkeypatch.setattr(handlers.case_followup, "log_event", fails_in_the_database)
-    await flow.say(f"/case note 1 {NOTE}", user=member)
-    await flow.say(RELAYED, user=member)
+    await flow.say(f"/case note 1 {NOTE}", user=member, name=NAME)
+    await flow.say(RELAYED, user=member, name=NAME)
 
     tried: set[int] = set()
 

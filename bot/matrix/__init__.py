@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 SINCE = "matrix.since"
 SINCE_EVERY_SECONDS = 5.0
 DEVICE = "matrix.device_id"
-TOKEN = "matrix.access_token"
+TOKEN = inbound.MATRIX_ACCESS_TOKEN
 # A sync after a gap hands over only a room's newest events and says "limited"; a larger
 # page means fewer gaps to fill with /messages (see _missed).
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
@@ -129,7 +129,7 @@ class MatrixAdapter(Adapter):
     async def _login(self) -> None:
         with self.database.session() as db:
             device = inbound.get_resume(db, DEVICE) or self.settings.device_id
-            token = inbound.get_resume(db, TOKEN)
+            token = inbound.get_secret(db, TOKEN)
         if self.settings.access_token:
             self.client.access_token = self.settings.access_token
             who = check(await self.client.whoami(), "checking the access token")
@@ -150,7 +150,7 @@ class MatrixAdapter(Adapter):
             assert isinstance(response, LoginResponse)
             with self.database.session() as db:
                 inbound.set_resume(db, DEVICE, response.device_id)
-                inbound.set_resume(db, TOKEN, response.access_token)
+                inbound.set_secret(db, TOKEN, response.access_token)
                 db.commit()
 
     # ---- receiving ----------------------------------------------------------------------
