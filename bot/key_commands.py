@@ -69,4 +69,7 @@ def keys_rotate(args: argparse.Namespace) -> int:
         print(f"{table_name}: {rows} row{'s' if rows != 1 else ''} encrypted with the first key")
     print("Done. Keys after the first are no longer needed for this database (backups made "
           "before now still need them).")
+    if database.engine.dialect.name != "sqlite":  # SQLite's file was rebuilt by rotate()
+        print("The old forms of the rows stay on disk until the database is vacuumed: run "
+              "VACUUM FULL on it to drop them.")
     return 0

@@ -5,7 +5,9 @@ old-key values are opened with any key given and sealed with the first; clear
 values written before there was a key are sealed too. It runs in one
 transaction, reading a batch of rows at a time by primary key, so that a large
 outbox never sits in memory whole, and a failure (a value no key opens) leaves
-the database as it was. Afterwards the old key may be dropped.
+the database as it was. Afterwards the old key may be dropped. A rewritten row's
+old bytes outlive it (SQLite's free pages and write-ahead log, PostgreSQL's dead
+row versions), so on SQLite the file is rebuilt after a rotation.
 
 ``check_keys`` runs at every start: a missing or wrong key is found there, with
 a message that says what to do, not at the first command that reads a case.
@@ -55,7 +57,19 @@ def rotate(database: Database, batch: int = BATCH) -> dict[str, int]:
         for model_table, columns in encrypted_columns():
             counts[model_table.name] = _rotate_table(connection, model_table, columns, batch)
         counts[RESUME.name] = _rotate_secrets(connection)
+    _drop_old_copies(database)
     return counts
+
+
+def _drop_old_copies(database: Database) -> None:
+    """SQLite: rebuild the file and empty the write-ahead log, where the clear text (or the
+    old key's) of the rows just rewritten is otherwise left until the pages are reused."""
+    if database.engine.dialect.name != "sqlite":
+        return  # PostgreSQL: VACUUM FULL, by its administrator (README)
+    with database.engine.connect() as connection:
+        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+        autocommit.exec_driver_sql("VACUUM")
+        autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _rotate_table(connection: Connection, model_table: Table, columns: list[Column],

@@ -113,6 +113,7 @@ async def test_rotation_seals_clear_rows_and_moves_old_key_rows_to_the_new_key(b
     after = raw_values(bot)
     assert len(after) == len(before) and all(v.startswith("enc:1:") for v in after)
     assert not set(after) & set(before)
+    assert [t for t in CLEAR if t.encode() in file_bytes(bot)] == []  # no old copy either
     set_data_keys(new)  # ... and the old key can go
     with bot.database.session() as db:
         case = db.get(Case, 1)
