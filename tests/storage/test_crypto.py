@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage import inbound
 from storage.cases import Case, CaseEvent
@@ -174,3 +174,19 @@ def test_bad_keys_are_refused_without_being_repeated():
         parse_keys(f"{good}, not-a-key-at-all")
     assert good not in str(refused.value) and "not-a-key-at-all" not in str(refused.value)
     assert parse_keys(f" {good} ,") == (good,)
+
+
+@pytest.mark.parametrize("query", [
+    lambda: select(Case).where(Case.summary == "Ahmed"),
+    lambda: select(Case).where(col(Case.details).contains("Ahmed")),
+    lambda: select(CaseEvent).order_by(col(CaseEvent.text).desc()),
+    lambda: select(OutboxMessage).where(col(OutboxMessage.payload).like("%Ahmed%")),
+])
+def test_a_query_on_an_encrypted_column_fails_where_it_is_written(query):  # type: ignore[no-untyped-def]
+    with pytest.raises(TypeError, match="encrypted at rest"):
+        query()
+
+
+def test_null_tests_on_an_encrypted_column_are_allowed(bot: FakeBot):
+    with bot.database.session() as db:
+        assert db.exec(select(Case).where(col(Case.details).is_(None))).all() == []
