@@ -48,6 +48,9 @@ def check_keys(database: Database) -> None:
                     .where(stored.startswith(SEALED)).limit(1)).scalar()
                 if value is not None:
                     unseal(value)
+        for (secret,) in connection.execute(select(RESUME.c.value)
+                                            .where(RESUME.c.name.in_(SECRETS))):
+            unseal(secret)
 
 
 def rotate(database: Database, batch: int = BATCH) -> dict[str, int]:

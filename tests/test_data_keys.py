@@ -13,6 +13,7 @@ from bot.cli import main
 from bot.config import ConfigError, parse_config
 from bot.startup import prepare
 from bot.summary import summarise
+from storage import inbound
 from storage.cases import Case
 from storage.crypto import DataKeyError, has_data_key, new_key, parse_keys, set_data_keys
 from tests.harness import START, FakeBot, Network
@@ -93,6 +94,18 @@ def test_start_up_stops_on_a_key_that_does_not_open_the_database(tmp_path: Path)
         prepare(parse_config({"bot": {"database_url": url}}, env={"CAUCUS_DATA_KEY": new_key()}))
     with pytest.raises(DataKeyError, match="no data key is set"):
         prepare(parse_config({"bot": {"database_url": url}}))
+
+
+def test_start_up_checks_the_key_on_a_stored_access_token_too(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    database = prepare(parse_config({"bot": {"database_url": url}},
+                                    env={"CAUCUS_DATA_KEY": new_key()}))
+    with database.session() as db:
+        inbound.set_secret(db, inbound.MATRIX_ACCESS_TOKEN, "syt_token")
+        db.commit()
+    database.dispose()
+    with pytest.raises(DataKeyError, match="none of the data keys"):
+        prepare(parse_config({"bot": {"database_url": url}}, env={"CAUCUS_DATA_KEY": new_key()}))
 
 
 def test_keys_new_prints_a_key_and_how_to_use_it(capsys: pytest.CaptureFixture[str]):
