@@ -1,15 +1,17 @@
-"""The ``caucus-bot`` command: console, run, check-config, db upgrade."""
+"""The ``caucus-bot`` command: console, run, check-config, db upgrade, keys."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
-from bot import __version__
+from bot import __version__, key_commands
 from bot.commands import Role
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, parse_config
+from storage.crypto import DataKeyError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return int(args.func(args))
-    except ConfigError as exc:
+    except (ConfigError, DataKeyError) as exc:
         print(f"caucus-bot: {exc}", file=sys.stderr)
         return 2
 
@@ -90,11 +92,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--config", type=Path)
     export.add_argument("--database", help="database URL (overrides the config)")
     export.set_defaults(func=_export_user)
+
+    key_commands.register(sub)
     return parser
 
 
 def _config(args: argparse.Namespace) -> Config:
-    config = load_config(args.config) if getattr(args, "config", None) else Config()
+    # Without a file, the defaults with the environment's secrets (CAUCUS_DATA_KEY).
+    config = load_config(args.config) if getattr(args, "config", None) else parse_config(
+        {}, source="(defaults)", env=os.environ)
     url = getattr(args, "database", None)
     if url:
         from dataclasses import replace
@@ -124,9 +130,12 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
+    from bot.startup import use_data_keys
     from storage.database import Database
 
-    database = Database(_config(args).bot.database_url)
+    config = _config(args)
+    use_data_keys(config)
+    database = Database(config.bot.database_url)
     database.upgrade()
     print(f"database {database.engine.url.render_as_string()} is up to date")
     database.dispose()
@@ -136,10 +145,12 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _calendar_import(args: argparse.Namespace) -> int:
     from bot.calendar_data import CalendarFileError, import_file
     from bot.dispatcher import utcnow
+    from bot.startup import use_data_keys
     from handlers.reminder_plan import replan
     from storage.database import Database
 
     config = _config(args)
+    use_data_keys(config)
     database = Database(config.bot.database_url)
     database.upgrade()
     try:

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from storage.crypto import DataKeyError, parse_keys
+
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 USER_ID = re.compile(r"telegram:\d{1,20}|matrix:@[^:\s]+:\S+|console:\S+")
 # Room versions before 12 end in ":server"; v12 room ids are a bare hash ("!abc...").
@@ -121,10 +123,12 @@ class PrivacyConfig:
 
     ``data_key`` (``CAUCUS_DATA_KEY`` or the contents of ``key_file``) is one or more
     comma-separated keys, newest first: the first encrypts, all of them decrypt.
+    Each was checked to be a key when the config was read.
     """
 
     data_key: str | None = field(default=None, repr=False)
     key_file: str | None = None
+    key_from_env: bool = False
     relay_retention_days: int = 7
     closed_case_retention_days: int | None = None
 
@@ -405,6 +409,13 @@ def _privacy(s: _Section, env: Mapping[str, str]) -> PrivacyConfig:
             raise s.fail("key_file", f"cannot be read: {exc.strerror}") from None
         if data_key is None:
             raise s.fail("key_file", "is empty; write a key from `caucus-bot keys new` into it")
+    if data_key is not None:
+        try:
+            parse_keys(data_key)
+        except DataKeyError as exc:  # its message never repeats the key
+            if env.get("CAUCUS_DATA_KEY"):
+                raise ConfigError(s.source, "CAUCUS_DATA_KEY", str(exc)) from None
+            raise s.fail("key_file", f"{key_file}: {exc}") from None
     relay_days = s.get("relay_retention_days", int, 7)
     if relay_days < 1:
         raise s.fail("relay_retention_days", "must be 1 or more (replies and edits need the "
@@ -414,4 +425,5 @@ def _privacy(s: _Section, env: Mapping[str, str]) -> PrivacyConfig:
         raise s.fail("closed_case_retention_days", "must be 1 or more; leave it out to keep "
                                                    "the details of closed cases")
     return PrivacyConfig(data_key=data_key, key_file=key_file, relay_retention_days=relay_days,
-                         closed_case_retention_days=closed_days)
+                         closed_case_retention_days=closed_days,
+                         key_from_env=bool(env.get("CAUCUS_DATA_KEY")))

@@ -2,14 +2,14 @@
 
 Errors meant for the user (``CommandError``) are shown as they are; anything
 else is logged with a short reference and the user gets only that reference.
-Message text is never logged: it may name people at risk.
+Message text is never logged: it may name people at risk; nor is an exception's
+message, which may quote it (``bot.failures``).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +20,7 @@ from bot.commands import Command, CommandError, Registry, Role, UsageError
 from bot.config import Config
 from bot.context import Caller, Context, Place
 from bot.events import Event
+from bot.failures import traceback_without_messages
 from bot.parsing import split_command
 from bot.replies import Reply, i, line
 from storage import roles
@@ -143,10 +144,8 @@ class Dispatcher:
             except Exception as exc:
                 db.rollback()
                 ref = secrets.token_hex(2)
-                # The exception's message may quote what was typed or stored: its type and
-                # where it happened are enough to find the bug.
-                log.error("command %s failed (ref %s) for %s in %s: %s\n%s", line.name, ref,
-                          event.sender_id, event.room_id, type(exc).__name__, frames(exc))
+                log.error("command %s failed (ref %s) for %s in %s\n%s", line.name, ref,
+                          event.sender_id, event.room_id, traceback_without_messages(exc))
                 return _settled(db, settlement, self._answer(Reply.text(
                     f"Something went wrong (ref {ref}). Nothing was changed; tell an admin "
                     "this reference if it happens again.", error=True), ctx, private))
@@ -224,19 +223,6 @@ def _settled(db: Session, settlement: Settlement | None, failure: Answer) -> Rep
         settlement.settle(db, failure)
         db.commit()
     return failure.reply
-
-
-def frames(exc: BaseException) -> str:
-    """An exception's traceback without its message: the code lines it passed through,
-    never the values (a database error's message holds the statement's parameters)."""
-    chain: list[str] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(chain) < 5:
-        chain.append("Traceback (most recent call last):\n"
-                     + "".join(traceback.format_tb(seen.__traceback__))
-                     + f"{type(seen).__module__}.{type(seen).__qualname__}")
-        seen = seen.__cause__ or seen.__context__
-    return "\nwhile handling:\n".join(reversed(chain))
 
 
 def _with_prefix(exc: CommandError, prefix: str) -> Reply:

@@ -3,7 +3,9 @@
 Senders are the adapters' send functions, one per network. A sender raises
 :class:`RetryLater` for flood control and passing failures (the row waits and
 is tried again, never dropped) and :class:`DeliveryFailed` when retrying cannot
-help (the row is kept as failed, with its error, for ``/bridge status``).
+help (the row is kept as failed, with its error, for ``/bridge status``). Their
+messages are the adapters' words for the network's answer, so they are logged and
+kept; any other exception may quote the row's text, so only its type and frames are.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlmodel import Session
 
 from bot import deliveries
 from bot.deliveries import Content, Delete, Edit, Media, Redact, Relay, Text
+from bot.failures import traceback_without_messages
 from storage import links, outbox
 from storage.database import Database
 
@@ -209,8 +212,9 @@ class OutboxWorker:
                 self._update(outbox.mark_failed, row_id, str(exc))
                 continue
             except Exception as exc:  # a bug or an unexpected network error: retry later
-                log.exception("outbox row %s for %s: unexpected error", row_id, room_id)
-                self._update(outbox.mark_retry, row_id, repr(exc),
+                log.error("outbox row %s for %s: unexpected error\n%s", row_id, room_id,
+                          traceback_without_messages(exc))
+                self._update(outbox.mark_retry, row_id, f"unexpected {type(exc).__name__}",
                              self.clock() + timedelta(seconds=backoff(attempts)))
                 self._wake.set()  # the loop's next look must be at this row's retry time
                 return

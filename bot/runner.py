@@ -7,6 +7,7 @@ import logging
 import sys
 
 from bot.config import Config
+from bot.failures import traceback_without_messages
 
 log = logging.getLogger(__name__)
 # Networks whose adapters this version ships. Each adapter's issue adds its name.
@@ -40,6 +41,6 @@ def run(config: Config) -> int:
     try:
         return asyncio.run(main())
     except Exception as exc:  # a start-up failure: say what, not a traceback
-        log.debug("start-up failed", exc_info=True)
+        log.debug("start-up failed\n%s", traceback_without_messages(exc))
         print(f"caucus-bot run: could not start: {exc}", file=sys.stderr)
         return 1

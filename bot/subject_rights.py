@@ -47,8 +47,7 @@ def erase_user(config: Config, user_id: str, *, yes: bool, out: TextIO | None = 
         if answer.strip().lower() != "yes":
             print("Nothing was erased.", file=out)
             return 1
-    database = Database(config.bot.database_url)
-    database.upgrade()
+    database = open_database(config)
     replacement = placeholder()
     try:
         with database.session() as db:
@@ -72,13 +71,22 @@ def erase_user(config: Config, user_id: str, *, yes: bool, out: TextIO | None = 
     return 0
 
 
+def open_database(config: Config) -> Database:
+    """The database with the data keys set: records may be encrypted at rest."""
+    from bot.startup import use_data_keys
+
+    use_data_keys(config)
+    database = Database(config.bot.database_url)
+    database.upgrade()
+    return database
+
+
 def export_user(config: Config, user_id: str, output: Path | None, *,
                 out: TextIO | None = None) -> int:
     """Write the access-request export as JSON, to ``output`` or to standard output."""
     user_id = checked_id(user_id)
     out = out or sys.stdout
-    database = Database(config.bot.database_url)
-    database.upgrade()
+    database = open_database(config)
     try:
         with database.session() as db:
             now = utcnow()

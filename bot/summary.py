@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import make_url
 
 from bot.config import Config
+from storage.crypto import UNENCRYPTED_WARNING, parse_keys
 
 
 def summarise(config: Config) -> str:
@@ -43,4 +44,15 @@ def summarise(config: Config) -> str:
     out.append(f"  reminders: sessions {list(r.session_offsets_days)} days before, deadlines "
                f"{list(r.deadline_offsets_days)} days before, at {r.send_time:%H:%M}, grace "
                f"{r.grace_hours:g} h")
+    out.append(_data_key(config))
     return "\n".join(out)
+
+
+def _data_key(config: Config) -> str:
+    privacy = config.privacy
+    if privacy.data_key is None:
+        return f"  WARNING: {UNENCRYPTED_WARNING}"
+    source = "from CAUCUS_DATA_KEY" if privacy.key_from_env else f"from {privacy.key_file}"
+    count = len(parse_keys(privacy.data_key))
+    also = f"; {count - 1} older key{'s' if count > 2 else ''} to read with" if count > 1 else ""
+    return f"  data key: set ({source}); confidential text is encrypted at rest{also}"

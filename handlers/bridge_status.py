@@ -1,4 +1,5 @@
-"""/bridge status: is every paired room's traffic flowing, and if not, why."""
+"""/bridge status: is every paired room's traffic flowing, and if not, why; and whether
+what it keeps is encrypted at rest."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sqlmodel import col, func, select
 from bot.commands import Args, Command, Role
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
+from storage.crypto import UNENCRYPTED_WARNING, has_data_key
 from storage.outbox import FAILED, PENDING, OutboxMessage
 
 
@@ -20,9 +22,12 @@ def _age(seconds: float) -> str:
 
 async def bridge_status(ctx: Context, args: Args) -> Reply:
     pairs = [r for r in ctx.config.rooms if r.bridged]
+    # What the bridge keeps of its messages is readable in a copy of the database.
+    warning = [] if has_data_key() else [
+        line(b("Warning: "), UNENCRYPTED_WARNING.replace("no data key: ", "", 1))]
     if not pairs:
-        return Reply.text("No bridged pairs: a [[rooms]] entry with both telegram_chat_id and "
-                          "matrix_room_id makes one.")
+        return Reply((line("No bridged pairs: a [[rooms]] entry with both telegram_chat_id and "
+                           "matrix_room_id makes one."), *warning))
     lines: list[Line] = [line(b(f"{len(pairs)} bridged pair{'s' if len(pairs) != 1 else ''}:"))]
     for room in pairs:
         ids = list(room.ids)
@@ -43,7 +48,7 @@ async def bridge_status(ctx: Context, args: Args) -> Reply:
         lines.append(line(f"    pending {pending}{waiting}; failed {failed}"))
         if last_error is not None:
             lines.append(line("    last error: ", i(f"{last_error[1]}: {last_error[0][:200]}")))
-    return Reply(tuple(lines))
+    return Reply((*lines, *warning))
 
 
 COMMANDS = [

@@ -3,17 +3,18 @@
 A case row holds the current state; ``CaseEvent`` rows are its timeline
 (notes, status changes, escalations, public reactions, consent), so nothing
 said about a case is ever overwritten. Whether a reader may see a case is
-decided in ``handlers.cases``, not here.
+decided in ``handlers.cases``, not here. Summaries, details and timeline texts
+are encrypted at rest (``EncryptedText``): no query here may look at them.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, Text
+from sqlalchemy import Column, Date, ForeignKey, Integer
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
-from storage.types import UTCDateTime
+from storage.types import EncryptedText, UTCDateTime
 
 STATUSES = ("new", "verifying", "verified", "escalated", "public", "closed")
 CLOSE_REASONS = ("resolved", "no-consent", "duplicate", "other")
@@ -26,7 +27,7 @@ UN_BODIES = ("hrc", "upr", "special-procedures", "treaty-body", "ohchr-field")
 class Case(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     country: str = Field(max_length=2, index=True)  # ISO 3166 alpha-2 (XK for Kosovo)
-    summary: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(sa_column=Column(EncryptedText(), nullable=False))
     status: str = Field(default="new", max_length=16, index=True)
     close_reason: str | None = Field(default=None, max_length=16)
     confidential: bool = False
@@ -35,7 +36,7 @@ class Case(SQLModel, table=True):
     assignee_id: str | None = Field(default=None, max_length=255)
     pseudonym: str | None = Field(default=None, max_length=255)
     # Real names, contacts: shown only where confidential details may be.
-    details: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    details: str | None = Field(default=None, sa_column=Column(EncryptedText(), nullable=True))
     consent: str = Field(default="", max_length=64)  # comma-separated CONSENT_SCOPES
     un_body: str | None = Field(default=None, max_length=32)
     un_reference: str | None = Field(default=None, max_length=255)
@@ -64,7 +65,7 @@ class CaseEvent(SQLModel, table=True):
     actor_id: str = Field(max_length=255)
     kind: str = Field(max_length=16)
     value: str = Field(default="", max_length=255)  # the new status, the channel, ...
-    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    text: str = Field(default="", sa_column=Column(EncryptedText(), nullable=False))
 
 
 def add_case(db: Session, case: Case, tags: list[str]) -> Case:

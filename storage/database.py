@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -27,11 +28,22 @@ HEAD = "0009"
 ON_CONFLICT = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 
 
+def _without_rows(record: logging.LogRecord) -> bool:
+    """Drops SQLAlchemy's DEBUG line for each row read: rows hold message text and names,
+    and ``hide_parameters`` withholds only what is written."""
+    return record.msg != "Row %r"
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_without_rows)
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url
         parsed = make_url(url)
-        kwargs: dict[str, Any] = {}
+        # A database error's message (and SQLAlchemy's own log, when turned on) would
+        # otherwise repeat the statement's values: a case summary, a phone number.
+        kwargs: dict[str, Any] = {"hide_parameters": True}
         if parsed.get_backend_name() == "sqlite":
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if parsed.database and parsed.database != ":memory:":

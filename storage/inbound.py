@@ -2,7 +2,9 @@
 
 The Telegram update offset and the Matrix sync token are stored here, so a
 restart resumes where it stopped; inbound messages are remembered by their ids,
-so a message delivered twice by the network is handled once.
+so a message delivered twice by the network is handled once. A secret kept
+here (the Matrix access token of a password login) is sealed with the data key;
+the offsets and sync tokens are not, since they are written for every message.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Column, Table, Text
 from sqlmodel import Field, Session, SQLModel
 
+from storage.crypto import seal, unseal
 from storage.database import insert_ignoring, upsert
 from storage.types import UTCDateTime
 
@@ -32,6 +35,9 @@ class InboundSeen(SQLModel, table=True):
 
 
 RESUME: Table = ResumePoint.__table__  # type: ignore[attr-defined]
+# The resume points that hold a secret: written with set_secret, sealed by `keys rotate`.
+MATRIX_ACCESS_TOKEN = "matrix.access_token"
+SECRETS = (MATRIX_ACCESS_TOKEN,)
 SEEN: Table = InboundSeen.__table__  # type: ignore[attr-defined]
 
 
@@ -43,6 +49,16 @@ def get_resume(db: Session, name: str) -> str | None:
 def set_resume(db: Session, name: str, value: str) -> None:
     """One statement: the Telegram offset is stored with every update."""
     upsert(db, RESUME, "name", {"name": name, "value": value})
+
+
+def get_secret(db: Session, name: str) -> str | None:
+    stored = get_resume(db, name)
+    return None if stored is None else unseal(stored)
+
+
+def set_secret(db: Session, name: str, value: str) -> None:
+    """Stored sealed with the data key, when there is one."""
+    set_resume(db, name, seal(value))
 
 
 def first_sighting(db: Session, room_id: str, message_id: str, version: str,

@@ -15,7 +15,7 @@ from sqlalchemy import Column, Row, Table, Text, bindparam, func, insert, select
 from sqlmodel import Field, Session, SQLModel, col
 
 from storage.database import insert_ignoring
-from storage.types import UTCDateTime
+from storage.types import EncryptedText, UTCDateTime
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
@@ -24,7 +24,8 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     room_id: str = Field(max_length=255, index=True)
     kind: str = Field(default="reply", max_length=16)
-    payload: str = Field(sa_column=Column(Text, nullable=False))
+    # Relayed text and answers: encrypted at rest, never queried.
+    payload: str = Field(sa_column=Column(EncryptedText(), nullable=False))
     # Set when a message must never go twice (a reminder to a room): unique.
     dedupe_key: str | None = Field(default=None, max_length=255, unique=True)
     reply_to: str | None = Field(default=None, max_length=255)  # network message id answered

@@ -5,7 +5,16 @@ from pathlib import Path
 
 import pytest
 
+from storage.crypto import clear_data_keys
 from tests.harness import FakeBot, Network
+
+
+@pytest.fixture(autouse=True)
+def no_data_key() -> Iterator[None]:
+    """The data keys are process-wide: a test that sets them leaves none behind."""
+    clear_data_keys()
+    yield
+    clear_data_keys()
 
 
 @pytest.fixture(params=["telegram", "matrix"])

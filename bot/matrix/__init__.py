@@ -41,6 +41,7 @@ from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, MatrixConfig
 from bot.deliveries import BotReply, Delete, Edit, Media, Redact, Relay, Text
 from bot.dispatcher import Clock, Dispatcher
+from bot.failures import traceback_without_messages
 from bot.inbound import Inbound
 from bot.matrix.store import KeyStore
 from bot.matrix.translate import (
@@ -60,7 +61,7 @@ log = logging.getLogger(__name__)
 SINCE = "matrix.since"
 SINCE_EVERY_SECONDS = 5.0
 DEVICE = "matrix.device_id"
-TOKEN = "matrix.access_token"
+TOKEN = inbound.MATRIX_ACCESS_TOKEN
 # A sync after a gap hands over only a room's newest events and says "limited"; a larger
 # page means fewer gaps to fill with /messages (see _missed).
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
@@ -130,7 +131,7 @@ class MatrixAdapter(Adapter):
     async def _login(self) -> None:
         with self.database.session() as db:
             device = inbound.get_resume(db, DEVICE) or self.settings.device_id
-            token = inbound.get_resume(db, TOKEN)
+            token = inbound.get_secret(db, TOKEN)
         if self.settings.access_token:
             self.client.access_token = self.settings.access_token
             who = check(await self.client.whoami(), "checking the access token")
@@ -151,7 +152,7 @@ class MatrixAdapter(Adapter):
             assert isinstance(response, LoginResponse)
             with self.database.session() as db:
                 inbound.set_resume(db, DEVICE, response.device_id)
-                inbound.set_resume(db, TOKEN, response.access_token)
+                inbound.set_secret(db, TOKEN, response.access_token)
                 db.commit()
 
     # ---- receiving ----------------------------------------------------------------------
@@ -257,8 +258,9 @@ class MatrixAdapter(Adapter):
                     await self.inbound.receive(translated)
                 except SQLAlchemyError:
                     raise  # not recorded: the sync loop reads it again
-                except Exception:  # a bug in this one event: skipped, so it cannot stop the chat
-                    log.exception("matrix: event %s could not be handled", event.event_id)
+                except Exception as exc:  # a bug in this one event: skipped, not a stop
+                    log.error("matrix: event %s could not be handled\n%s", event.event_id,
+                              traceback_without_messages(exc))
         self._save_since(response.next_batch, eager=False)
 
     async def _keys(self) -> None:

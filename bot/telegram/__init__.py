@@ -51,6 +51,7 @@ from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, TelegramConfig
 from bot.deliveries import BotReply, Delete, Edit, Media, Redact, Relay, Text
 from bot.dispatcher import Clock, Dispatcher
+from bot.failures import traceback_without_messages
 from bot.inbound import Inbound
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from bot.replies import Reply
@@ -178,8 +179,9 @@ class TelegramAdapter(Adapter):
             stored = await self.process(update, resume=resume)
         except SQLAlchemyError:
             raise
-        except Exception:
-            log.exception("telegram: update %s could not be handled", update.update_id)
+        except Exception as exc:
+            log.error("telegram: update %s could not be handled\n%s", update.update_id,
+                      traceback_without_messages(exc))
             stored = False
         if not stored:  # stored with the message when there was one to record
             with self.database.session() as db:
@@ -284,8 +286,9 @@ class TelegramAdapter(Adapter):
             log.error("telegram: could not record webhook update %s (%s); Telegram will send "
                       "it again", update.update_id, type(exc).__name__)
             return web.Response(status=503, text="could not record the update; try again")
-        except Exception:  # a bug in this one update: skipped, so it cannot stop the chat
-            log.exception("telegram: webhook update %s could not be handled", update.update_id)
+        except Exception as exc:  # a bug in this one update: skipped, so it cannot stop the chat
+            log.error("telegram: webhook update %s could not be handled\n%s", update.update_id,
+                      traceback_without_messages(exc))
         return web.Response(text="ok")
 
     # ---- sending ----------------------------------------------------------------------
