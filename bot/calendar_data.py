@@ -141,7 +141,7 @@ def _deadline(db: Session, source: str, where: str, code: str, raw: dict[str, An
     if row is None:
         if not label and not template:
             raise _fail(source, where, "needs a label (or the template it overrides)")
-        row = Deadline(session_code=code, label=label or template, due_at=due_at,
+        row = Deadline(session_code=code, label=str(label or template), due_at=due_at,
                        template_key=template)
     row.due_at, row.overridden, row.removed = due_at, True, False
     row.label = label or row.label

@@ -12,7 +12,7 @@ import itertools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlmodel import col, func, select
 
@@ -166,7 +166,7 @@ def setup_history() -> None:
     atexit.register(_save_history, readline)
 
 
-def _save_history(readline) -> None:  # type: ignore[no-untyped-def]
+def _save_history(readline: Any) -> None:
     try:
         readline.write_history_file(HISTORY)
     except OSError:

@@ -22,7 +22,7 @@ then drop the old key. Texts stored before there was a key are encrypted by the 
 command."""
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = sub.add_parser("keys", help="the data key that encrypts confidential text at rest")
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     new = keys_sub.add_parser("new", help="print a fresh data key and how to use it")

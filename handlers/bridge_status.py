@@ -47,7 +47,8 @@ async def bridge_status(ctx: Context, args: Args) -> Reply:
         waiting = f", oldest {_age((ctx.now - oldest).total_seconds())}" if oldest else ""
         lines.append(line(f"    pending {pending}{waiting}; failed {failed}"))
         if last_error is not None:
-            lines.append(line("    last error: ", i(f"{last_error[1]}: {last_error[0][:200]}")))
+            error, where = last_error
+            lines.append(line("    last error: ", i(f"{where}: {(error or '')[:200]}")))
     return Reply((*lines, *warning))
 
 

@@ -131,7 +131,7 @@ async def show_case(ctx: Context, args: Args) -> Reply:
         lines.append(line("Person: ", case.pseudonym, i(" (pseudonym)")))
     shows_details = bool(case.details) and private_reader(ctx)
     if shows_details:
-        lines.append(line("Confidential details: ", case.details))
+        lines.append(line("Confidential details: ", case.details or ""))
     if case.confidential or shows_details:
         ctx.audit("case.view", f"#{case.id}")  # who read confidential content: never what
     when = f"{ctx.local(case.created_at):%Y-%m-%d %H:%M}"

@@ -79,7 +79,7 @@ def parse_when(text: str, ctx: Context) -> tuple[datetime, str]:
                 "RELATIVE_BASE": ctx.local(ctx.now).replace(tzinfo=None)}
     for n in range(min(MAX_WHEN_WORDS, len(words) - 1), 0, -1):
         phrase = " ".join(words[:n])
-        when = dateparser.parse(phrase, languages=["en"], settings=settings)  # type: ignore[arg-type]
+        when = dateparser.parse(phrase, languages=["en"], settings=settings)
         if when is None:
             continue
         if when.time() == time(0) and ":" not in phrase and "midnight" not in phrase.lower():

@@ -124,12 +124,14 @@ def upsert(db: Session | Connection, table: Table, key: str, values: dict[str, A
 # more than SQLite takes to run it.
 @cache
 def _ignoring(dialect: str, table: Table) -> Executable:
-    return ON_CONFLICT[dialect](table).on_conflict_do_nothing()
+    statement: Any = ON_CONFLICT[dialect](table)  # the dialect's Insert, with ON CONFLICT
+    ignoring: Executable = statement.on_conflict_do_nothing()
+    return ignoring
 
 
 @cache
 def _upsert(dialect: str, table: Table, key: str, columns: tuple[str, ...]) -> Executable:
-    statement = ON_CONFLICT[dialect](table)
+    statement: Any = ON_CONFLICT[dialect](table)
     return statement.on_conflict_do_update(
         index_elements=[key], set_={c: statement.excluded[c] for c in columns if c != key})
 

@@ -73,7 +73,9 @@ def add(db: Session, room_id: str, *, kind: str, payload: str, now: datetime,
     values = {"room_id": room_id, "kind": kind, "payload": payload, "created_at": now,
               "next_attempt_at": now, "status": PENDING, "attempts": 0, **fields}
     if dedupe_key is None:
-        return int(db.connection().execute(_ADD, values).inserted_primary_key[0])
+        key = db.connection().execute(_ADD, values).inserted_primary_key
+        assert key is not None
+        return int(key[0])
     if not insert_ignoring(db, OUTBOX, {**values, "dedupe_key": dedupe_key}):
         return None
     return db.connection().execute(select(OUTBOX.c.id).where(

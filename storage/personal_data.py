@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, update
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, SQLModel, col, or_, select
 
 from storage.cases import Case, CaseEvent, tags_of, timeline
 from storage.inbound import InboundSeen
@@ -40,7 +40,8 @@ def is_erased(user_id: str | None) -> bool:
 
 
 def _table(model: Any) -> Table:
-    return model.__table__  # type: ignore[no-any-return]
+    table: Table = model.__table__
+    return table
 
 
 def erase_person(db: Session, user_id: str, *, replacement: str) -> dict[str, int]:
@@ -87,8 +88,9 @@ def erase_person(db: Session, user_id: str, *, replacement: str) -> dict[str, in
     for column in ("actor_id", "room_id", "target", "detail"):
         swap(AuditEntry, column)
     count("reminder", _erase_from_reminders(db, user_id, names, replacement))
-    for model in (OutboxMessage, InboundSeen, RoomSetting):
-        table = _table(model)
+    rooms: tuple[type[SQLModel], ...] = (OutboxMessage, InboundSeen, RoomSetting)
+    for room_model in rooms:
+        table = _table(room_model)
         count(table.name, run(delete(table).where(table.c.room_id == user_id)).rowcount)
     db.expire_all()
     return {table: n for table, n in counts.items() if n}

@@ -16,8 +16,10 @@ a message that says what to do, not at the first command that reads a case.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import Column, Connection, Table, bindparam, column, select, table, update
+from sqlalchemy.sql.expression import ColumnClause
 from sqlmodel import SQLModel
 
 import storage.all_models  # noqa: F401  (registers every table on the metadata)
@@ -42,7 +44,7 @@ def check_keys(database: Database) -> None:
     with database.engine.connect() as connection:
         for model_table, columns in encrypted_columns():
             for model_column in columns:
-                stored = column(model_column.name)  # untyped: the stored form
+                stored: ColumnClause[Any] = column(model_column.name)  # the stored form
                 value = connection.execute(
                     select(stored).select_from(table(model_table.name))
                     .where(stored.startswith(SEALED)).limit(1)).scalar()

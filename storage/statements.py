@@ -140,7 +140,7 @@ def sign(db: Session, signature: Signature) -> tuple[Signature, bool]:
 def counts(db: Session, statement_id: int) -> tuple[int, int]:
     """(organisations, countries) among active signatures, counted by the database."""
     total, countries = db.exec(
-        select(func.count(), func.count(distinct(Signature.country)))
+        select(func.count(), func.count(distinct(col(Signature.country))))
         .where(Signature.statement_id == statement_id)
         .where(col(Signature.withdrawn_at).is_(None))).one()
     return int(total), int(countries)

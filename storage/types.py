@@ -49,7 +49,7 @@ class EncryptedText(TypeDecorator[str]):
     impl = Text
     cache_ok = True
 
-    class comparator_factory(TypeDecorator.Comparator, Text.Comparator):  # type: ignore[type-arg]
+    class comparator_factory(TypeDecorator.Comparator, Text.Comparator):
         def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
             if op not in NULL_TESTS:
                 raise TypeError(_refusal(self.expr, op))

@@ -19,7 +19,7 @@ from nio import (
     RoomMessageText,
 )
 
-from bot.events import Attachment, Event
+from bot.events import Attachment, AttachmentKind, Event
 
 
 class MatrixError(Exception):
@@ -62,7 +62,8 @@ def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
     if isinstance(event, RoomMessageImage | RoomMessageFile | RoomEncryptedImage |
                   RoomEncryptedFile):
         info = content.get("info") or {}
-        kind = "image" if isinstance(event, RoomMessageImage | RoomEncryptedImage) else "file"
+        kind: AttachmentKind = ("image" if isinstance(event, RoomMessageImage | RoomEncryptedImage)
+                                else "file")
         ref = json.dumps(content["file"]) if "file" in content else content.get("url", "")
         attachments = (Attachment(kind, content.get("body", "file"),
                                   info.get("mimetype", "application/octet-stream"),
