@@ -14,7 +14,18 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.config import Config
-from bot.deliveries import Content, Edit, FileRef, Media, Redact, Relay, Text, enqueue, queue
+from bot.deliveries import (
+    Content,
+    Edit,
+    FileRef,
+    Media,
+    Redact,
+    Relay,
+    SharedLocation,
+    Text,
+    enqueue,
+    queue,
+)
 from bot.events import Attachment, Event
 from bot.formatting import convert, escape
 from bot.replies import Reply
@@ -73,6 +84,18 @@ class Bridge:
         head_plain, head_html = self._head(event, name)
         text = Text(f"{head_plain}{plain}", f"{head_html}{html}") if plain else Text(
             head_plain.rstrip(": "), head_html.removesuffix(": "))
+        if not plain and not event.attachments and event.location is None \
+                and event.unbridged is None:
+            return []  # a service message (someone joined, a pin): nothing a person said
+        if event.unbridged is not None:
+            words = f"{event.sender_name} sent {event.unbridged} (not bridged: see the other side)"
+            return [Relay(Text(words, f"<i>{escape(words, network)}</i>"))]
+        if event.location is not None:
+            where = event.location
+            title = f" {where.title}" if where.title else ""
+            caption = Text(f"{event.sender_name} shared a location:{title}",
+                           f"<b>{name}</b> shared a location:{escape(title, network)}")
+            return [SharedLocation(caption, where.latitude, where.longitude, where.title)]
         if not event.attachments:
             quote = None
             if event.reply_quote:
@@ -102,7 +125,9 @@ class Bridge:
                      " — too large to relay; see the other side.")
             return Relay(Text(words, escape(words, network)))
         return Media(caption, FileRef(event.platform, attachment.ref, attachment.name,
-                                      attachment.mime, attachment.size))
+                                      attachment.mime, attachment.size, attachment.kind,
+                                      attachment.duration, attachment.width,
+                                      attachment.height))
 
     def mirror(self, db: Session, event: Event, reply: Reply, now: datetime, *,
                subject: str | None = None) -> None:

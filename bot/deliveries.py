@@ -13,12 +13,13 @@ here, then in each adapter's ``match``: mypy names every place that must follow.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, cast, get_args
 
 from sqlmodel import Session
 
+from bot.events import AttachmentKind
 from bot.replies import Reply
 from storage import outbox
 
@@ -32,13 +33,21 @@ class Text(NamedTuple):
 
 @dataclass(frozen=True)
 class FileRef:
-    """A file on the network it came from: downloaded by that network's adapter at send."""
+    """A file on the network it came from: downloaded by that network's adapter at send.
+
+    ``kind`` says how a person should get it (a voice note plays, a sticker shows);
+    ``duration`` is in seconds.
+    """
 
     platform: str
     ref: str  # the adapter's handle: a Telegram file_id, an mxc:// URI or encrypted file
     name: str
     mime: str = "application/octet-stream"
     size: int | None = None
+    kind: AttachmentKind = "file"
+    duration: int | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,10 +89,24 @@ class Media:
     source: FileRef
 
     def payload(self) -> str:
-        s = self.source
         return json.dumps({"plain": self.caption.plain, "html": self.caption.html,
-                           "file": {"platform": s.platform, "ref": s.ref, "name": s.name,
-                                    "mime": s.mime, "size": s.size}}, ensure_ascii=False)
+                           "file": asdict(self.source)}, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class SharedLocation:
+    """A place shared on the other side; ``caption`` names the sender (and the place)."""
+
+    KIND: ClassVar[str] = "location"
+    caption: Text
+    latitude: float
+    longitude: float
+    title: str = ""
+
+    def payload(self) -> str:
+        return json.dumps({"plain": self.caption.plain, "html": self.caption.html,
+                           "lat": self.latitude, "lon": self.longitude, "title": self.title},
+                          ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -118,9 +141,9 @@ class Delete:
         return "{}"
 
 
-Content = BotReply | Relay | Media | Edit | Redact | Delete
-KINDS: dict[str, type[Content]] = {c.KIND: c for c in (BotReply, Relay, Media, Edit, Redact,
-                                                       Delete)}
+Content = BotReply | Relay | Media | SharedLocation | Edit | Redact | Delete
+KINDS: dict[str, type[Content]] = {c.KIND: c for c in (BotReply, Relay, Media, SharedLocation,
+                                                       Edit, Redact, Delete)}
 
 
 class UnknownDelivery(ValueError):
@@ -143,9 +166,19 @@ def parse(kind: str, payload: str) -> Content:
             return Relay(text, Text(*quote) if quote else None)
         if kind == "edit":
             return Edit(text)
+        if kind == "location":
+            return SharedLocation(text, float(data["lat"]), float(data["lon"]),
+                                  data.get("title", ""))
         f = data["file"]
-        return Media(text, FileRef(f["platform"], f["ref"], f["name"],
-                                   f.get("mime") or "application/octet-stream", f.get("size")))
+        mime = f.get("mime") or "application/octet-stream"
+        # Rows queued before files had a kind: an image went as one, anything else as a file.
+        kind_of = f.get("kind")
+        if kind_of not in get_args(AttachmentKind):
+            kind_of = "image" if mime.startswith("image/") else "file"
+        return Media(text, FileRef(f["platform"], f["ref"], f["name"], mime, f.get("size"),
+                                   cast(AttachmentKind, kind_of), f.get("duration"),
+                                   f.get("width"),
+                                   f.get("height")))
     except (ValueError, KeyError, TypeError) as exc:
         raise UnknownDelivery(f"a {kind} row whose payload cannot be read: "
                               f"{type(exc).__name__}") from None

@@ -12,18 +12,32 @@ from datetime import UTC, datetime
 from typing import Literal
 
 Platform = Literal["telegram", "matrix", "console"]
-AttachmentKind = Literal["image", "file", "audio", "video"]
+# What a file is to a person: each network shows (and plays) these differently.
+AttachmentKind = Literal["image", "file", "audio", "voice", "video", "animation", "sticker"]
 
 
 @dataclass(frozen=True)
 class Attachment:
-    """A photo or file on a message. ``ref`` is the adapter's handle (file_id, mxc URI)."""
+    """A photo, file, recording or sticker on a message. ``ref`` is the adapter's handle
+    (a Telegram file_id, an mxc URI); ``duration`` is in seconds."""
 
     kind: AttachmentKind
     name: str
     mime: str = "application/octet-stream"
     size: int | None = None
     ref: str = ""
+    duration: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    """A shared place: coordinates, and a name for it when the sender gave one (a venue)."""
+
+    latitude: float
+    longitude: float
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,10 @@ class Event:
     # who does so, and names no one person.
     anonymous: bool = False
     attachments: tuple[Attachment, ...] = ()
+    location: Location | None = None
+    # What the message was when it is of a kind the other network cannot show ("a contact
+    # card", "a dice roll"): announced there, never dropped without a word.
+    unbridged: str | None = None
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

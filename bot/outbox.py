@@ -22,7 +22,7 @@ from sqlalchemy import Row
 from sqlmodel import Session
 
 from bot import deliveries
-from bot.deliveries import Content, Delete, Edit, Media, Redact, Relay, Text
+from bot.deliveries import Content, Delete, Edit, Media, Redact, Relay, SharedLocation, Text
 from bot.failures import traceback_without_messages
 from storage import links, outbox
 from storage.database import Database
@@ -267,6 +267,6 @@ def _prepare(db: Session, row: Row[Any]) -> Delivery | str:
 
 def _sent(db: Session, row: Row[Any], message_id: str, now: datetime) -> None:
     outbox.mark_sent(db, row.id, message_id, now)
-    if row.kind in (Relay.KIND, Media.KIND) and row.source_room and row.source_message \
-            and message_id:
+    linked = row.kind in (Relay.KIND, Media.KIND, SharedLocation.KIND)
+    if linked and row.source_room and row.source_message and message_id:
         links.record(db, row.source_room, row.source_message, row.room_id, message_id, now)

@@ -88,6 +88,8 @@ class Sent:
     reply_to: int | None = None
     document: tuple[str, bytes] | None = None
     photo: bytes | None = None
+    media: tuple[str, bytes] | None = None  # sendVoice, sendVideo ...: (file name, bytes)
+    place: dict[str, Any] | None = None  # sendVenue, sendLocation: what was sent
     deleted: bool = False
     edits: list[str] = field(default_factory=list)
     at: float = field(default_factory=time.perf_counter)  # when the double received it
@@ -186,8 +188,13 @@ class BotApiDouble:
                            reply_to: int | None = None, photo: bytes | None = None,
                            document: tuple[str, bytes, str] | None = None,
                            entities: list[dict[str, Any]] | None = None,
-                           forward_from: dict[str, Any] | None = None) -> dict[str, Any]:
-        """A person posts in a chat; returns the Message as the bot will see it."""
+                           forward_from: dict[str, Any] | None = None,
+                           extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A person posts in a chat; returns the Message as the bot will see it.
+
+        ``extra``: more fields of the Message (a voice note from :meth:`stored_file`, a
+        location, a poll, a contact ...), as Telegram sends them.
+        """
         message: dict[str, Any] = {"message_id": self._next_message_id(chat_id), "from": user,
                                    "chat": self.chat(chat_id), "date": int(time.time())}
         body_key = "caption" if photo is not None or document is not None else "text"
@@ -209,6 +216,7 @@ class BotApiDouble:
         if document is not None:
             name, data, mime = document
             message["document"] = self._store_document(name, data, mime)
+        message.update(extra or {})
         if forward_from is not None:
             message["forward_origin"] = {"type": "user", "date": int(time.time()) - 60,
                                          "sender_user": forward_from}
@@ -458,6 +466,61 @@ class BotApiDouble:
     async def _m_sendchataction(self, p: dict[str, Any]) -> bool:
         self._target(p)
         return True
+
+    def stored_file(self, data: bytes, **fields: Any) -> dict[str, Any]:
+        """A file the double serves for getFile, as a Voice, Video, Sticker ... object."""
+        file_id = f"media{len(self.files) + 1}"
+        self.files[file_id] = (f"media/file_{len(self.files) + 1}", data,
+                               fields.get("file_name", file_id))
+        return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": len(data),
+                **fields}
+
+    async def _send_media(self, method: str, field_name: str, p: dict[str, Any],
+                          **shape: Any) -> dict[str, Any]:
+        chat_id = self._target(p)
+        caption = self._checked_text(p, "caption", MAX_CAPTION)
+        upload = p.get(field_name)
+        if not isinstance(upload, tuple):
+            raise ApiError(400, f"Bad Request: there is no {field_name} in the request")
+        message = self._record(method, chat_id, caption, p, media=upload)
+        message[field_name] = self.stored_file(upload[1], **shape)
+        return message
+
+    async def _m_sendvoice(self, p: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_media("sendVoice", "voice", p,
+                                      duration=int(p.get("duration") or 0))
+
+    async def _m_sendaudio(self, p: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_media("sendAudio", "audio", p,
+                                      duration=int(p.get("duration") or 0))
+
+    async def _m_sendvideo(self, p: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_media("sendVideo", "video", p, width=int(p.get("width") or 0),
+                                      height=int(p.get("height") or 0),
+                                      duration=int(p.get("duration") or 0))
+
+    async def _m_sendanimation(self, p: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_media("sendAnimation", "animation", p,
+                                      width=int(p.get("width") or 0),
+                                      height=int(p.get("height") or 0),
+                                      duration=int(p.get("duration") or 0))
+
+    async def _m_sendsticker(self, p: dict[str, Any]) -> dict[str, Any]:
+        if p.get("caption"):
+            raise ApiError(400, "Bad Request: stickers take no caption")
+        return await self._send_media("sendSticker", "sticker", p, type="regular", width=512,
+                                      height=512, is_animated=False, is_video=False)
+
+    async def _m_sendvenue(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._target(p)
+        place = {"location": {"latitude": float(p["latitude"]),
+                              "longitude": float(p["longitude"])},
+                 "title": str(p.get("title") or ""), "address": str(p.get("address") or "")}
+        if not place["title"] or not place["address"]:
+            raise ApiError(400, "Bad Request: venue title and address must be non-empty")
+        message = self._record("sendVenue", chat_id, "", p, place=place)
+        message.update(venue=place, location=place["location"])
+        return message
 
     def _store_document(self, name: str, data: bytes, mime: str) -> dict[str, Any]:
         file_id = f"doc{len(self.files) + 1}"

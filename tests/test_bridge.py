@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from bot.bridge import Bridge
 from bot.config import parse_config
-from bot.events import Attachment, Event
+from bot.deliveries import Media, Relay, SharedLocation, Text
+from bot.events import Attachment, Event, Location
 from storage.database import Database
 from storage.outbox import OutboxMessage
 from tests.harness import FakeBot, Network
@@ -126,3 +127,33 @@ async def test_bridge_status_shows_pending_failures_and_last_error(bridged_bot: 
     assert "last error: telegram:-5: 403 Forbidden: bot was kicked" in answer
     assert "Secretariat" not in answer  # a secure room is never bridged
     assert "needs the admin role" in await bot.say("/bridge status")
+
+
+def contents(**kw: object) -> list[object]:
+    return list(Bridge(CONFIG).contents(tg(**kw), "matrix"))
+
+
+def test_a_service_message_becomes_nothing():
+    """Someone joined, a message was pinned: Telegram sends a message with no words."""
+    assert contents(text="") == []
+
+
+def test_a_place_becomes_a_shared_location_naming_the_sender():
+    [place] = contents(text="", location=Location(46.2267, 6.1404, "Palais des Nations"))
+    assert place == SharedLocation(Text("Ana <3 shared a location: Palais des Nations",
+                                        "<b>Ana &lt;3</b> shared a location: Palais des Nations"),
+                                   46.2267, 6.1404, "Palais des Nations")
+
+
+def test_what_the_bridge_cannot_carry_is_announced_not_dropped():
+    [notice] = contents(text="", unbridged="a contact card")
+    assert isinstance(notice, Relay)
+    assert notice.text.plain == "Ana <3 sent a contact card (not bridged: see the other side)"
+
+
+def test_a_voice_note_keeps_its_kind_and_duration():
+    voice = Attachment("voice", "voice.ogg", "audio/ogg", 1200, "AwAD", duration=7)
+    [media] = contents(text="", attachments=(voice,))
+    assert isinstance(media, Media)
+    assert (media.source.kind, media.source.duration, media.source.mime) == (
+        "voice", 7, "audio/ogg")

@@ -169,7 +169,18 @@ async def test_a_row_of_an_unknown_kind_is_kept_as_failed_never_sent(database: D
     deliveries.Edit(deliveries.Text("Ana: hi!", "<b>Ana</b>: hi!")),
     deliveries.Media(deliveries.Text("Ana", "<b>Ana</b>"),
                      deliveries.FileRef("telegram", "AgAD", "photo.jpg", "image/jpeg", 1234)),
+    deliveries.Media(deliveries.Text("Ana", "<b>Ana</b>"), deliveries.FileRef(
+        "telegram", "AwAD", "voice.ogg", "audio/ogg", 1200, "voice", duration=7)),
+    deliveries.SharedLocation(deliveries.Text("Ana shared a location", "<b>Ana</b> shared a "
+                                              "location"), 46.2267, 6.1404, "Palais"),
     deliveries.Redact(), deliveries.Delete(),
 ])
 def test_every_kind_reads_back_as_it_was_written(content: deliveries.Content):
     assert deliveries.parse(content.KIND, content.payload()) == content
+
+
+def test_a_file_row_queued_before_files_had_kinds_reads_as_image_or_file():
+    old = '{"plain": "Ana", "html": "<b>Ana</b>", "file": {"platform": "telegram", ' \
+          '"ref": "AgAD", "name": "photo.jpg", "mime": "image/jpeg", "size": 10}}'
+    media = deliveries.parse("file", old)
+    assert isinstance(media, deliveries.Media) and media.source.kind == "image"

@@ -39,7 +39,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, MatrixConfig
-from bot.deliveries import BotReply, Delete, Edit, Media, Redact, Relay, Text
+from bot.deliveries import (
+    BotReply,
+    Delete,
+    Edit,
+    FileRef,
+    Media,
+    Redact,
+    Relay,
+    SharedLocation,
+    Text,
+)
 from bot.dispatcher import Clock, Dispatcher
 from bot.failures import traceback_without_messages
 from bot.inbound import Inbound
@@ -49,6 +59,8 @@ from bot.matrix.translate import (
     check,
     content_of,
     error_response,
+    file_content,
+    location_content,
     retry_after_of,
     to_event,
 )
@@ -354,6 +366,9 @@ class MatrixAdapter(Adapter):
                         return await self._send_reply(room_id, reply, delivery.reply_to, tx)
                     case Relay(text=text) | Media(caption=text):
                         return await self._send_relay(room_id, delivery, text, tx)
+                    case SharedLocation() as place:
+                        return await self._send(room_id, location_content(
+                            place, delivery.reply_to), tx)
                     case unknown:
                         assert_never(unknown)
         except MatrixError as exc:
@@ -384,8 +399,9 @@ class MatrixAdapter(Adapter):
             content = {**content_of(plain, html, delivery.reply_to), "msgtype": "m.text"}
             first = await self._send(room_id, content, f"{tx}-text")
         if delivery.file is not None:
+            source = delivery.content.source if isinstance(delivery.content, Media) else None
             sent = await self._send_file(room_id, delivery.file.name, delivery.file.data,
-                                         delivery.file.mime, f"{tx}-file")
+                                         delivery.file.mime, f"{tx}-file", source)
             first = first or sent
         return first
 
@@ -398,28 +414,27 @@ class MatrixAdapter(Adapter):
                 "m.new_content": new,
                 "m.relates_to": {"rel_type": "m.replace", "event_id": delivery.target_id}}
 
-    async def _send(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
+    async def _send(self, room_id: str, content: dict[str, Any], tx_id: str,
+                    event_type: str = "m.room.message") -> str:
         if room_id not in self.client.rooms:
             # Joined but not synced yet, or invited and joining: wait, do not give up.
             raise RetryLater(f"{room_id} is not in the bot's synced rooms yet", after=2.0)
         response = check(await self.client.room_send(
-            room_id, "m.room.message", content, tx_id=tx_id,
+            room_id, event_type, content, tx_id=tx_id,
             ignore_unverified_devices=not self.settings.verify_devices), "sending a message")
         return str(response.event_id)
 
     async def _send_file(self, room_id: str, name: str, data: bytes, mime: str,
-                         tx_id: str) -> str:
+                         tx_id: str, source: FileRef | None = None) -> str:
         room = self.client.rooms.get(room_id)
         encrypted = bool(room and room.encrypted)
         upload, keys = await self.client.upload(io.BytesIO(data), content_type=mime,
                                                 filename=name, encrypt=encrypted,
                                                 filesize=len(data))
         check(upload, "uploading a file")
-        kind = "m.image" if mime.startswith("image/") else "m.file"
-        content: dict[str, Any] = {"msgtype": kind, "body": name,
-                                   "info": {"mimetype": mime, "size": len(data)}}
+        event_type, content = file_content(name, mime, len(data), source)
         if encrypted and keys is not None:
             content["file"] = {**keys, "url": upload.content_uri}
         else:
             content["url"] = upload.content_uri
-        return await self._send(room_id, content, tx_id)
+        return await self._send(room_id, content, tx_id, event_type)

@@ -6,20 +6,10 @@ import json
 import re
 from typing import Any
 
-from nio import (
-    ErrorResponse,
-    MatrixRoom,
-    RedactionEvent,
-    RoomEncryptedFile,
-    RoomEncryptedImage,
-    RoomMessageEmote,
-    RoomMessageFile,
-    RoomMessageImage,
-    RoomMessageNotice,
-    RoomMessageText,
-)
+from nio import ErrorResponse, MatrixRoom, RedactionEvent
 
-from bot.events import Attachment, AttachmentKind, Event
+from bot.deliveries import FileRef, SharedLocation
+from bot.events import Attachment, AttachmentKind, Event, Location
 
 
 class MatrixError(Exception):
@@ -58,21 +48,24 @@ def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
     if edit_of:
         content = content.get("m.new_content", content)
     reply_to = (relates.get("m.in_reply_to") or {}).get("event_id")
+    event_type, msgtype = event.source.get("type"), content.get("msgtype")
     attachments: tuple[Attachment, ...] = ()
-    if isinstance(event, RoomMessageImage | RoomMessageFile | RoomEncryptedImage |
-                  RoomEncryptedFile):
-        info = content.get("info") or {}
-        kind: AttachmentKind = ("image" if isinstance(event, RoomMessageImage | RoomEncryptedImage)
-                                else "file")
-        ref = json.dumps(content["file"]) if "file" in content else content.get("url", "")
-        attachments = (Attachment(kind, content.get("body", "file"),
-                                  info.get("mimetype", "application/octet-stream"),
-                                  info.get("size"), ref),)
-        text = ""
-    elif isinstance(event, RoomMessageText | RoomMessageNotice | RoomMessageEmote):
+    text, location, unbridged = "", None, None
+    if event_type in POLL_STARTS:
+        text = poll_text(content)
+    elif event_type not in ("m.room.message", "m.sticker"):
+        return None  # state, reactions, calls: not messages
+    elif event_type == "m.sticker" or msgtype in FILE_KINDS:
+        attachments = (_attachment(content, "sticker" if event_type == "m.sticker" else
+                                   FILE_KINDS[msgtype]),)
+    elif msgtype == "m.location":
+        location = _location(content)
+        if location is None:
+            unbridged = "a location that could not be read"
+    elif msgtype in ("m.text", "m.notice", "m.emote"):
         text = content.get("body", "")
     else:
-        return None
+        unbridged = f"a message of a kind the bridge does not carry ({msgtype})"
     html = content.get("formatted_body") if content.get("format") == \
         "org.matrix.custom.html" else None
     quote = None
@@ -82,8 +75,87 @@ def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
         if html:
             html = re.sub(r"<mx-reply>.*?</mx-reply>", "", html, flags=re.DOTALL)
     return Event(**base, text=text, html=html, reply_to=reply_to, reply_quote=quote,
-                 edit_of=edit_of, emote=isinstance(event, RoomMessageEmote),
-                 attachments=attachments)
+                 edit_of=edit_of, emote=msgtype == "m.emote", attachments=attachments,
+                 location=location, unbridged=unbridged)
+
+
+# Matrix message types that carry a file, and what each is to a person.
+FILE_KINDS: dict[str, AttachmentKind] = {"m.image": "image", "m.file": "file",
+                                         "m.audio": "audio", "m.video": "video"}
+POLL_STARTS = ("m.poll.start", "org.matrix.msc3381.poll.start")
+VOICE = "org.matrix.msc3245.voice"
+
+
+def _attachment(content: dict[str, Any], kind: AttachmentKind) -> Attachment:
+    info = content.get("info") or {}
+    if kind == "audio" and VOICE in content:
+        kind = "voice"
+    duration = info.get("duration")  # milliseconds on Matrix
+    ref = json.dumps(content["file"]) if "file" in content else content.get("url", "")
+    return Attachment(kind, content.get("body") or "file",
+                      info.get("mimetype") or "application/octet-stream", info.get("size"),
+                      ref, duration=round(duration / 1000) if isinstance(duration, int | float)
+                      else None, width=info.get("w"), height=info.get("h"))
+
+
+def _location(content: dict[str, Any]) -> Location | None:
+    uri = content.get("geo_uri") or (content.get("org.matrix.msc3488.location") or {}).get("uri")
+    match = re.match(r"geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)", uri or "")
+    if match is None:
+        return None
+    title = content.get("body", "")
+    return Location(float(match[1]), float(match[2]), "" if title.startswith("geo:") else title)
+
+
+def poll_text(content: dict[str, Any]) -> str:
+    """A poll as words: its question and numbered answers (stable or MSC3381 form)."""
+    start = content.get("m.poll") or content.get("org.matrix.msc3381.poll.start") or {}
+
+    def words(node: Any) -> str:
+        if not isinstance(node, dict):
+            return str(node or "")
+        text = node.get("m.text") or node.get("org.matrix.msc1767.text") or node.get("body")
+        if isinstance(text, list):
+            return str(text[0].get("body", "")) if text and isinstance(text[0], dict) else ""
+        return str(text or "")
+
+    question = words(start.get("question")) or content.get("body", "") or "a poll"
+    answers = [words(a) for a in start.get("answers") or [] if isinstance(a, dict)]
+    lines = [f"📊 Poll: {question}"] + [f"{n}. {a}" for n, a in enumerate(answers, 1)]
+    return "\n".join(lines) + "\n(vote on the other side)"
+
+
+def file_content(name: str, mime: str, size: int,
+                 source: FileRef | None) -> tuple[str, dict[str, Any]]:
+    """The event type and content (without its url) that shows a file as its kind."""
+    kind = source.kind if source is not None else ("image" if mime.startswith("image/")
+                                                   else "file")
+    info: dict[str, Any] = {"mimetype": mime, "size": size}
+    if source is not None:
+        if source.duration is not None:
+            info["duration"] = source.duration * 1000
+        if source.width and source.height:
+            info["w"], info["h"] = source.width, source.height
+    if kind == "sticker":
+        return "m.sticker", {"body": name, "info": info}
+    msgtype = {"image": "m.image", "audio": "m.audio", "voice": "m.audio", "video": "m.video",
+               "animation": "m.video"}.get(kind, "m.file")
+    if kind == "animation" and mime == "image/gif":
+        msgtype = "m.image"
+    content: dict[str, Any] = {"msgtype": msgtype, "body": name, "info": info}
+    if kind == "voice":  # Element shows a voice message (MSC3245, MSC1767)
+        content[VOICE] = {}
+        content["org.matrix.msc1767.audio"] = {"duration": info.get("duration", 0)}
+    return "m.room.message", content
+
+
+def location_content(place: SharedLocation, reply_to: str | None) -> dict[str, Any]:
+    geo = f"geo:{place.latitude},{place.longitude}"
+    content: dict[str, Any] = {"msgtype": "m.location", "body": place.caption.plain,
+                               "geo_uri": geo, "org.matrix.msc3488.location": {"uri": geo}}
+    if reply_to and reply_to.startswith("$"):
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+    return content
 
 
 def _reply_quote(body: str) -> str | None:

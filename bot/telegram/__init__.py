@@ -49,12 +49,13 @@ from telegram.request import HTTPXRequest
 
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, TelegramConfig
-from bot.deliveries import BotReply, Delete, Edit, Media, Redact, Relay, Text
+from bot.deliveries import BotReply, Delete, Edit, Media, Redact, Relay, SharedLocation, Text
 from bot.dispatcher import Clock, Dispatcher
 from bot.failures import traceback_without_messages
 from bot.inbound import Inbound
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from bot.replies import Reply
+from bot.telegram.media import send_media, takes_caption
 from bot.telegram.translate import (
     MAX_CAPTION,
     MAX_TEXT,
@@ -307,6 +308,8 @@ class TelegramAdapter(Adapter):
                     return await self._send_reply(chat_id, reply, delivery.reply_to)
                 case Relay(text=text) | Media(caption=text):
                     return await self._relayed(self._send_relay, chat_id, delivery, text)
+                case SharedLocation() as place:
+                    return await self._send_location(chat_id, place, delivery.reply_to)
                 case unknown:
                     assert_never(unknown)
         except RetryAfter as exc:
@@ -375,19 +378,24 @@ class TelegramAdapter(Adapter):
         if delivery.file is None:
             return str((await self._send_texts(chat_id, self._relay_chunks(text),
                                                delivery.reply_to))[0])
-        caption = text.html if utf16_len(text.html) <= MAX_CAPTION else None
+        assert isinstance(delivery.content, Media)
+        fits = utf16_len(text.html) <= MAX_CAPTION and takes_caption(delivery.content.source)
+        caption = text.html if fits else None
         sent = [] if caption is not None else await self._send_texts(
             chat_id, self._relay_chunks(text), delivery.reply_to)
-        upload = InputFile(io.BytesIO(delivery.file.data), filename=delivery.file.name)
         params = None if sent else self._reply_params(delivery.reply_to)
-        if delivery.file.mime.startswith("image/") and len(delivery.file.data) <= 10 * 2**20:
-            message = await self.bot.send_photo(chat_id, upload, caption=caption,
-                                                parse_mode=ParseMode.HTML,
-                                                reply_parameters=params)
-        else:
-            message = await self.bot.send_document(chat_id, upload, caption=caption,
-                                                   parse_mode=ParseMode.HTML,
-                                                   reply_parameters=params)
+        message = await send_media(self.bot, chat_id, delivery.content.source, delivery.file,
+                                   caption, params)
+        return str(message.message_id)
+
+    async def _send_location(self, chat_id: int, place: SharedLocation,
+                             reply_to: str | None) -> str:
+        """A venue: Telegram shows its title, which names the sender (a bare location
+        has no words at all)."""
+        message = await self.bot.send_venue(
+            chat_id, place.latitude, place.longitude, title=place.caption.plain[:256],
+            address=place.title or f"{place.latitude:.5f}, {place.longitude:.5f}",
+            reply_parameters=self._reply_params(reply_to))
         return str(message.message_id)
 
     async def _edit(self, chat_id: int, delivery: Delivery, text: Text) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import BotCommand, Message
+from telegram import BotCommand, Message, Poll
 from telegram.error import RetryAfter
 
 from bot.commands import Registry, Role
 from bot.dispatcher import permitted
-from bot.events import Attachment, Event
+from bot.events import Attachment, Event, Location
 from bot.replies import Reply
 
 MAX_TEXT = 4096
@@ -57,17 +57,12 @@ def retry_seconds(exc: RetryAfter) -> float:
 def to_event(message: Message, *, edited: bool) -> Event:
     chat = message.chat
     sender = message.from_user
-    attachments: list[Attachment] = []
-    if message.photo:
-        biggest = message.photo[-1]
-        attachments.append(Attachment("image", "photo.jpg", "image/jpeg", biggest.file_size,
-                                      biggest.file_id))
-    if message.document:
-        doc = message.document
-        attachments.append(Attachment("file", doc.file_name or "file",
-                                      doc.mime_type or "application/octet-stream",
-                                      doc.file_size, doc.file_id))
+    attachments = attachments_of(message)
+    location = location_of(message)
+    unbridged = None if attachments or location else unbridged_kind(message)
     text = message.text or message.caption or ""
+    if message.poll is not None:
+        text = poll_text(message.poll)
     html = (message.text_html if message.text else message.caption_html) if text else None
     anonymous = message.sender_chat is not None or sender is None or \
         sender.id in SHARED_SENDERS
@@ -85,7 +80,96 @@ def to_event(message: Message, *, edited: bool) -> Event:
         reply_quote=_quote(message.reply_to_message),
         edit_of=str(message.message_id) if edited else None,
         is_direct=chat.type == "private", forwarded_from=_forwarded_from(message),
-        attachments=tuple(attachments), timestamp=message.edit_date or message.date)
+        attachments=attachments, location=location, unbridged=unbridged,
+        timestamp=message.edit_date or message.date)
+
+
+def attachments_of(message: Message) -> tuple[Attachment, ...]:
+    """The files of a message, each as what it is to a person (a voice note plays)."""
+    m = message
+    if m.photo:
+        biggest = m.photo[-1]
+        return (Attachment("image", "photo.jpg", "image/jpeg", biggest.file_size,
+                           biggest.file_id, width=biggest.width, height=biggest.height),)
+    if m.voice:
+        return (Attachment("voice", "voice.ogg", m.voice.mime_type or "audio/ogg",
+                           m.voice.file_size, m.voice.file_id, duration=_seconds(m.voice)),)
+    if m.audio:
+        return (Attachment("audio", m.audio.file_name or "audio.mp3",
+                           m.audio.mime_type or "audio/mpeg", m.audio.file_size,
+                           m.audio.file_id, duration=_seconds(m.audio)),)
+    if m.video:
+        return (Attachment("video", m.video.file_name or "video.mp4",
+                           m.video.mime_type or "video/mp4", m.video.file_size, m.video.file_id,
+                           duration=_seconds(m.video), width=m.video.width,
+                           height=m.video.height),)
+    if m.video_note:
+        note = m.video_note
+        return (Attachment("video", "video-note.mp4", "video/mp4", note.file_size, note.file_id,
+                           duration=_seconds(note), width=note.length, height=note.length),)
+    if m.animation:  # a GIF, which Telegram keeps as MP4; it also fills ``document``
+        gif = m.animation
+        return (Attachment("animation", gif.file_name or "animation.mp4",
+                           gif.mime_type or "video/mp4", gif.file_size, gif.file_id,
+                           duration=_seconds(gif), width=gif.width, height=gif.height),)
+    if m.sticker:
+        sticker = m.sticker
+        if not sticker.is_animated and not sticker.is_video:
+            return (Attachment("sticker", f"sticker {sticker.emoji or ''}".strip() + ".webp",
+                               "image/webp", sticker.file_size, sticker.file_id,
+                               width=sticker.width, height=sticker.height),)
+        if sticker.thumbnail is not None:  # an animated one: its still picture
+            thumb = sticker.thumbnail
+            return (Attachment("sticker", f"sticker {sticker.emoji or ''}".strip() + ".webp",
+                               "image/webp", thumb.file_size, thumb.file_id,
+                               width=thumb.width, height=thumb.height),)
+        return ()
+    if m.document:
+        doc = m.document
+        return (Attachment("file", doc.file_name or "file",
+                           doc.mime_type or "application/octet-stream", doc.file_size,
+                           doc.file_id),)
+    return ()
+
+
+def location_of(message: Message) -> Location | None:
+    if message.venue is not None:
+        venue = message.venue
+        return Location(venue.location.latitude, venue.location.longitude,
+                        ", ".join(x for x in (venue.title, venue.address) if x))
+    if message.location is not None:
+        return Location(message.location.latitude, message.location.longitude)
+    return None
+
+
+# What else a message may be, in words for the notice on the other side; checked in order.
+UNBRIDGED = (("contact", "a contact card"), ("dice", "a dice roll"), ("game", "a game"),
+             ("story", "a story"), ("paid_media", "paid media"), ("invoice", "an invoice"),
+             ("sticker", "an animated sticker"), ("giveaway", "a giveaway"),
+             ("checklist", "a checklist"))
+
+
+def unbridged_kind(message: Message) -> str | None:
+    """What a message is when the bridge cannot carry it; None for text and known kinds."""
+    if message.text or message.caption or message.poll is not None:
+        return None
+    for attribute, words in UNBRIDGED:
+        if getattr(message, attribute, None):
+            return words
+    return None
+
+
+def poll_text(poll: Poll) -> str:
+    lines = [f"📊 Poll: {poll.question}"]
+    lines += [f"{n}. {option.text}" for n, option in enumerate(poll.options, 1)]
+    return "\n".join(lines) + "\n(vote on the other side)"
+
+
+def _seconds(media: object) -> int | None:
+    value = getattr(media, "duration", None)
+    if value is None:
+        return None
+    return int(value.total_seconds()) if isinstance(value, timedelta) else int(value)
 
 
 def _quote(original: Message | None) -> str | None:

@@ -63,6 +63,20 @@ async def stop(service: Service) -> None:
     await service.stop()
 
 
+@pytest.fixture
+async def pair(synapse: Any, api: BotApiDouble, tmp_path: Path) -> AsyncIterator[Any]:
+    """A bridged pair with the bot running (see tests/integration/bridge_pair.py)."""
+    from tests.integration.bridge_pair import Pair
+
+    p = Pair(synapse, api, tmp_path)
+    await p.start()
+    yield p
+    for service in p.services:
+        if not service.stopped.is_set():
+            await stop(service)
+    await p.alice.close()
+
+
 # ---- Matrix: one Synapse for the whole session -------------------------------------------
 
 @pytest.fixture(scope="session")
