@@ -8,12 +8,15 @@ deliveries to ``send`` and downloads to ``fetch_file`` by ``platform``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from bot.config import Config
 from bot.dispatcher import Clock, Dispatcher
 from bot.inbound import Inbound
 from storage.database import Database
+
+log = logging.getLogger(__name__)
 
 
 def poll_backoff(failures: int) -> float:
@@ -33,6 +36,16 @@ class Adapter:
         self.clock = clock
         self.on_fatal: Callable[[str], None] = lambda reason: None  # stop the service
         self.on_recovered: Callable[[], None] = lambda: None  # the network answers again
+
+    def set_problem(self, key: str, problem: str | None) -> None:
+        """Record (or, with None, clear) a set-up problem: logged once, and listed by
+        /bridge status until it is fixed."""
+        key = f"{self.platform}.{key}"
+        if problem is None:
+            self.dispatcher.setup_problems.pop(key, None)
+        elif self.dispatcher.setup_problems.get(key) != problem:
+            self.dispatcher.setup_problems[key] = problem
+            log.warning("%s: %s", self.platform, problem)
 
     def can_delete(self, room_id: str) -> bool:
         """Whether the bot may delete other people's messages in the room."""

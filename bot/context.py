@@ -64,6 +64,9 @@ class Context:
     # The record this command's words are about ("case:12"): its answer, its relay and
     # its notices carry it, so that erasing the record erases them too.
     subject: str | None = None
+    # What the adapters found wrong with how the bot is set up on each network (privacy
+    # mode, missing admin rights), as one line each with what to do: /bridge status.
+    setup_problems: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -78,6 +78,9 @@ class Dispatcher:
         # Whether the bot may delete other people's messages in a room (set by the service
         # from the adapters): a command that should not have been typed there is removed.
         self.can_delete: Callable[[str], bool] = lambda room_id: False
+        # Set-up problems the adapters found, by a key of their own (a problem fixed later
+        # is removed under the same key); /bridge status shows them.
+        self.setup_problems: dict[str, str] = {}
         # Called after each committed command with what it changed ("outbox", "schedule").
         self.after_commit: list[Callable[[frozenset[str]], None]] = []
 
@@ -126,7 +129,8 @@ class Dispatcher:
                             self._role(db, event.sender_id, place, event.anonymous),
                             anonymous=event.anonymous)
             ctx = Context(caller=caller, room=place, db=db, now=self.clock(),
-                          config=self.config, registry=self.registry, prefix=line.prefix)
+                          config=self.config, registry=self.registry, prefix=line.prefix,
+                          setup_problems=tuple(self.setup_problems.values()))
             # Decided before it runs, so that a command that fails keeps its words here too.
             private = self.registry.private(db, line.name, line.rest)
             try:

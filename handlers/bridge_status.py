@@ -25,6 +25,7 @@ async def bridge_status(ctx: Context, args: Args) -> Reply:
     # What the bridge keeps of its messages is readable in a copy of the database.
     warning = [] if has_data_key() else [
         line(b("Warning: "), UNENCRYPTED_WARNING.replace("no data key: ", "", 1))]
+    warning += [line(b("Set-up: "), problem) for problem in ctx.setup_problems]
     if not pairs:
         return Reply((line("No bridged pairs: a [[rooms]] entry with both telegram_chat_id and "
                            "matrix_room_id makes one."), *warning))

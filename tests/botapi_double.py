@@ -118,6 +118,7 @@ class BotApiDouble:
         # Chats where the bot is an admin that may delete messages (getChatMember), and
         # the people's messages it deleted there.
         self.may_delete: set[int] = set()
+        self.privacy_mode = False  # BotFather's /setprivacy: on, groups show only commands
         self.deleted_user_messages: list[tuple[int, int]] = []
         self.webhook: str | None = None
         self._changed = asyncio.Condition()
@@ -302,7 +303,8 @@ class BotApiDouble:
 
     async def _m_getme(self, p: dict[str, Any]) -> dict[str, Any]:
         return {**self.bot_user(), "can_join_groups": True,
-                "can_read_all_group_messages": True, "supports_inline_queries": False}
+                "can_read_all_group_messages": not self.privacy_mode,
+                "supports_inline_queries": False}
 
     async def _m_getupdates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(p.get("offset", 0) or 0)

@@ -30,6 +30,7 @@ from nio import (
     MatrixRoom,
     MegolmEvent,
     MessageDirection,
+    PowerLevelsEvent,
     RoomMemberEvent,
     SyncResponse,
     WhoamiResponse,
@@ -106,6 +107,7 @@ class MatrixAdapter(Adapter):
         # The first sync of a process asks for the rooms' full state: without it, a restarted
         # bot knows no member's display name and relays "@ana:srv" instead of "Ana".
         self._full_state = True
+        self._rights_known = False  # the configured rooms' power levels, checked once synced
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -248,6 +250,11 @@ class MatrixAdapter(Adapter):
                           missed: dict[str, list[Any]] | None = None) -> None:
         await self._keys()
         await self._handle_invites(response)
+        changed = {room_id for room_id, joined in response.rooms.join.items()
+                   if any(isinstance(e, PowerLevelsEvent)
+                          for e in (*joined.state, *joined.timeline.events))}
+        if changed or not self._rights_known:
+            self._check_rights(changed)
         for room_id, joined in response.rooms.join.items():
             room = self.client.rooms.get(room_id)
             if room is None:
@@ -286,6 +293,24 @@ class MatrixAdapter(Adapter):
                       "claiming keys")
         except MatrixError as exc:
             log.warning("matrix: key maintenance failed: %s", exc)
+
+    def _check_rights(self, changed: set[str]) -> None:
+        """Say, in the log and /bridge status, where the bot cannot redact what should not
+        have been typed (its power level), or is not in a configured room at all."""
+        self._rights_known = True
+        for room in self.config.rooms:
+            if room.matrix_room_id is None or (changed and room.matrix_room_id not in changed):
+                continue
+            if room.matrix_room_id not in self.client.rooms:
+                problem: str | None = (f"the bot is not in the Matrix room {room.name}: invite "
+                                       f"{self.client.user_id} there.")
+            elif not self.can_delete(f"matrix:{room.matrix_room_id}"):
+                problem = (f"the bot cannot redact messages in the Matrix room {room.name}: "
+                           "give it a power level that may redact (Moderator), so that it can "
+                           "remove confidential details typed there.")
+            else:
+                problem = None
+            self.set_problem(f"rights:{room.matrix_room_id}", problem)
 
     def can_delete(self, room_id: str) -> bool:
         """Whether the bot's power level in the room lets it redact others' messages."""

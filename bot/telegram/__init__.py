@@ -71,6 +71,10 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
+PRIVACY_MODE_ON = (
+    "Telegram privacy mode is on, so the bot sees only commands in groups and bridges "
+    "nothing else. In @BotFather: /setprivacy, pick the bot, Disable; then remove the bot "
+    "from each group and add it again (Telegram applies it on joining).")
 OFFSET = "telegram.offset"
 
 
@@ -101,6 +105,8 @@ class TelegramAdapter(Adapter):
         await self.bot.initialize()  # getMe: fails fast on a bad token
         self.username = self.bot.username or ""
         self.dispatcher.bot_usernames.add(self.username.lower())
+        if not self.bot.bot.can_read_all_group_messages:
+            self.set_problem("privacy", PRIVACY_MODE_ON)
         try:
             await self.bot.set_my_commands(menu(self.dispatcher.registry))
         except TelegramError as exc:  # the menu is a convenience; serving is not
@@ -223,14 +229,17 @@ class TelegramAdapter(Adapter):
                             room.name, exc)
                 continue
             self._note_rights(room.telegram_chat_id, member)
-            if not self._may_delete[room.telegram_chat_id]:
-                log.warning("telegram: the bot cannot delete messages in %s; make it an admin "
-                            "with the right to delete messages, so that it can remove "
-                            "confidential details typed there", room.name)
 
     def _note_rights(self, chat_id: int, member: ChatMember) -> None:
-        self._may_delete[chat_id] = member.status == "creator" or bool(
-            getattr(member, "can_delete_messages", False))
+        may = member.status == "creator" or bool(getattr(member, "can_delete_messages", False))
+        self._may_delete[chat_id] = may
+        room = self.config.room_for(f"telegram:{chat_id}")
+        if room is not None:
+            self.set_problem(f"rights:{chat_id}", None if may else (
+                f"the bot cannot delete messages in the Telegram group {room.name}: make it an "
+                "admin with the right to delete messages, so that it can remove confidential "
+                "details typed there."))
+
 
     async def _membership(self, update: Update) -> None:
         change = update.my_chat_member

@@ -205,3 +205,24 @@ async def test_without_the_right_the_bot_asks_for_the_deletion(pair: Pair):
     [answer] = await pair.api.wait_for(pair.on_telegram)
     assert "Please delete your message here" in answer.plain
     assert pair.api.deleted_user_messages == []
+
+
+async def test_bridge_status_says_what_is_wrong_with_the_set_up_and_what_to_do(
+        synapse: Synapse, api: BotApiDouble, tmp_path: Path):
+    """Privacy mode on in BotFather, no right to delete on Telegram, no power to redact
+    on Matrix: each is one line in /bridge status, with what to do."""
+    api.privacy_mode = True
+    p = Pair(synapse, api, tmp_path)
+    try:
+        await p.start()
+        await p.api.wait_for(lambda: any(m == "getChatMember" for m, _ in p.api.calls))
+        await p.alice.say(p.room, "!bridge status")
+        [answer] = await p.alice.wait_for(lambda: p.on_matrix(RoomMessageNotice))
+        assert "Set-up: Telegram privacy mode is on" in answer.body
+        assert "/setprivacy" in answer.body
+        assert "cannot delete messages in the Telegram group Caucus" in answer.body
+        assert "cannot redact messages in the Matrix room Caucus" in answer.body
+    finally:
+        for service in p.services:
+            await stop(service)
+        await p.alice.close()
