@@ -19,6 +19,7 @@ from bot.deliveries import (
     Edit,
     FileRef,
     Media,
+    React,
     Redact,
     Relay,
     SharedLocation,
@@ -70,13 +71,15 @@ class Bridge:
         for n, content in enumerate(rows):
             queue(db, target, content, now=now, source_room=event.room_id, subject=subject,
                   source_message=source if n == 0 else f"{source}#{n}",
-                  **({} if isinstance(content, Edit | Redact) else reply))
+                  **({} if isinstance(content, Edit | Redact | React) else reply))
         return len(rows)
 
     def contents(self, event: Event, network: str) -> list[Content]:
         """What the event becomes in a room of ``network``: one delivery per row."""
         if event.redacts is not None:
             return [Redact()]
+        if event.reaction is not None:
+            return [React(event.reaction.key, event.reaction.of_message)]
         name = escape(event.sender_name, network)
         plain, html = convert(event.html, event.text, network)
         if event.edit_of is not None:

@@ -110,6 +110,22 @@ class SharedLocation:
 
 
 @dataclass(frozen=True)
+class React:
+    """Put ``key`` (an emoji) on the counterpart, in this room, of ``of_message``.
+
+    The row's own source message is the reaction's id, so that taking the reaction
+    back (a Redact of that id) finds what this row sent.
+    """
+
+    KIND: ClassVar[str] = "reaction"
+    key: str
+    of_message: str
+
+    def payload(self) -> str:
+        return json.dumps({"key": self.key, "of": self.of_message}, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
 class Edit:
     """New words for the copy of a relayed message (the row names its original)."""
 
@@ -141,9 +157,9 @@ class Delete:
         return "{}"
 
 
-Content = BotReply | Relay | Media | SharedLocation | Edit | Redact | Delete
+Content = BotReply | Relay | Media | SharedLocation | React | Edit | Redact | Delete
 KINDS: dict[str, type[Content]] = {c.KIND: c for c in (BotReply, Relay, Media, SharedLocation,
-                                                       Edit, Redact, Delete)}
+                                                       React, Edit, Redact, Delete)}
 
 
 class UnknownDelivery(ValueError):
@@ -166,6 +182,8 @@ def parse(kind: str, payload: str) -> Content:
             return Relay(text, Text(*quote) if quote else None)
         if kind == "edit":
             return Edit(text)
+        if kind == "reaction":
+            return React(str(data["key"]), str(data["of"]))
         if kind == "location":
             return SharedLocation(text, float(data["lat"]), float(data["lon"]),
                                   data.get("title", ""))

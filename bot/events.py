@@ -41,6 +41,14 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Reaction:
+    """An emoji put on a message (``of_message``, in the same room)."""
+
+    key: str
+    of_message: str
+
+
+@dataclass(frozen=True)
 class Event:
     """A message (or edit, or redaction) seen in a room the bot is in."""
 
@@ -63,6 +71,8 @@ class Event:
     anonymous: bool = False
     attachments: tuple[Attachment, ...] = ()
     location: Location | None = None
+    # A reaction: its own id is ``message_id``; taking it back is a ``redacts`` of that id.
+    reaction: Reaction | None = None
     # What the message was when it is of a kind the other network cannot show ("a contact
     # card", "a dice roll"): announced there, never dropped without a word.
     unbridged: str | None = None

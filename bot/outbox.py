@@ -22,7 +22,17 @@ from sqlalchemy import Row
 from sqlmodel import Session
 
 from bot import deliveries
-from bot.deliveries import Content, Delete, Edit, Media, Redact, Relay, SharedLocation, Text
+from bot.deliveries import (
+    Content,
+    Delete,
+    Edit,
+    Media,
+    React,
+    Redact,
+    Relay,
+    SharedLocation,
+    Text,
+)
 from bot.failures import traceback_without_messages
 from storage import links, outbox
 from storage.database import Database
@@ -262,11 +272,18 @@ def _prepare(db: Session, row: Row[Any]) -> Delivery | str:
             return replace(base, target_id=target)
         case Delete():  # a message of this room itself: the command it names
             return replace(base, target_id=row.reply_to, reply_to=None)
+        case React(of_message=of_message):
+            # The message reacted to may be an original here or a copy of one from here.
+            target = links.counterpart(db, row.source_room or "", of_message, row.room_id)
+            if target is None:
+                return "the message reacted to was never relayed here"
+            return replace(base, target_id=target)
     return base
 
 
 def _sent(db: Session, row: Row[Any], message_id: str, now: datetime) -> None:
     outbox.mark_sent(db, row.id, message_id, now)
-    linked = row.kind in (Relay.KIND, Media.KIND, SharedLocation.KIND)
+    linked = row.kind in (Relay.KIND, Media.KIND, SharedLocation.KIND, React.KIND)
     if linked and row.source_room and row.source_message and message_id:
-        links.record(db, row.source_room, row.source_message, row.room_id, message_id, now)
+        link = links.replace if row.kind == React.KIND else links.record
+        link(db, row.source_room, row.source_message, row.room_id, message_id, now)

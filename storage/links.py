@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Table, UniqueConstraint, insert
+from sqlalchemy import Column, Index, Table, UniqueConstraint, delete, insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from storage.types import UTCDateTime
@@ -39,6 +39,16 @@ def record(db: Session, source_room: str, source_message: str, target_room: str,
     db.connection().execute(_RECORD, {
         "source_room": source_room, "source_message": source_message,
         "target_room": target_room, "target_message": target_message, "at": now})
+
+
+def replace(db: Session, source_room: str, source_message: str, target_room: str,
+            target_message: str, now: datetime) -> None:
+    """Record a link that may have been recorded before under the same source (a
+    reaction taken back and put on again): the newest copy is the one that counts."""
+    db.connection().execute(delete(LINKS).where(LINKS.c.source_room == source_room)
+                            .where(LINKS.c.source_message == source_message)
+                            .where(LINKS.c.target_room == target_room))
+    record(db, source_room, source_message, target_room, target_message, now)
 
 
 def copy_in(db: Session, source_room: str, source_message: str, target_room: str) -> str | None:

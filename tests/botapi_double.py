@@ -22,11 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from telegram.constants import ReactionEmoji
 
 TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
                  "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"}
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+# The emoji Telegram lets bots react with (as python-telegram-bot documents Bot API's list).
+BOT_REACTIONS = frozenset(e.value for e in ReactionEmoji)
 
 
 class HtmlCheck(html.parser.HTMLParser):
@@ -119,6 +122,7 @@ class BotApiDouble:
         # the people's messages it deleted there.
         self.may_delete: set[int] = set()
         self.privacy_mode = False  # BotFather's /setprivacy: on, groups show only commands
+        self.bot_reactions: dict[tuple[int, int], list[str]] = {}  # setMessageReaction
         self.deleted_user_messages: list[tuple[int, int]] = []
         self.webhook: str | None = None
         self._changed = asyncio.Condition()
@@ -224,6 +228,19 @@ class BotApiDouble:
         self.user_messages[(chat_id, message["message_id"])] = message
         await self._push({"message": message})
         return message
+
+    async def user_reaction(self, chat_id: int, user: dict[str, Any], message_id: int,
+                            old: list[str], new: list[str]) -> bool:
+        """A person changes their reactions on a message. Telegram tells only a bot that is
+        an admin of the group (here: one that may delete messages); False if not told."""
+        if chat_id not in self.may_delete:
+            return False
+        await self._push({"message_reaction": {
+            "chat": self.chat(chat_id), "message_id": message_id, "user": user,
+            "date": int(time.time()),
+            "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
+            "new_reaction": [{"type": "emoji", "emoji": e} for e in new]}})
+        return True
 
     async def user_edit(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
         message = dict(self.user_messages[(chat_id, message_id)])
@@ -414,6 +431,17 @@ class BotApiDouble:
         self._find_sent(p, "delete").deleted = True
         return True
 
+    async def _m_setmessagereaction(self, p: dict[str, Any]) -> bool:
+        chat_id, message_id = self._target(p), int(p.get("message_id", 0))
+        reactions = p.get("reaction") or []
+        emoji = [r.get("emoji", "") for r in reactions if isinstance(r, dict)]
+        if any(e not in BOT_REACTIONS for e in emoji):
+            raise ApiError(400, "Bad Request: REACTION_INVALID")
+        if len(emoji) > 1:
+            raise ApiError(400, "Bad Request: REACTIONS_TOO_MANY")
+        self.bot_reactions[(chat_id, message_id)] = emoji
+        return True
+
     async def _m_getchatmember(self, p: dict[str, Any]) -> dict[str, Any]:
         chat_id, user_id = int(p.get("chat_id", 0)), int(p.get("user_id", 0))
         if user_id != self.bot_id or chat_id not in self.may_delete:
@@ -583,7 +611,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
                     params[key] = (value.filename, value.file.read())
                 else:
                     params[key] = value
-    for key in ("reply_parameters", "allowed_updates", "entities"):
+    for key in ("reply_parameters", "allowed_updates", "entities", "reaction"):
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     for key, value in list(params.items()):  # attach://name references to uploaded parts

@@ -147,7 +147,7 @@ async def test_a_row_of_an_unknown_kind_is_kept_as_failed_never_sent(database: D
         return "m"
 
     with database.session() as db:
-        outbox.add(db, "telegram:-5", kind="reaction", payload='{"key": "+1"}', now=now())
+        outbox.add(db, "telegram:-5", kind="poll-vote", payload='{"key": "+1"}', now=now())
         outbox.add(db, "telegram:-5", kind="relay", payload="not json", now=now())
         deliveries.enqueue(db, "telegram:-5", Reply.text("after"), now=now())
         db.commit()
@@ -156,7 +156,7 @@ async def test_a_row_of_an_unknown_kind_is_kept_as_failed_never_sent(database: D
     with database.session() as db:
         rows = outbox.pending(db) + list(db.exec(select(outbox.OutboxMessage)))
     failed = {r.kind: r.last_error for r in rows if r.status == outbox.FAILED}
-    assert failed == {"reaction": "unknown delivery kind 'reaction'",
+    assert failed == {"poll-vote": "unknown delivery kind 'poll-vote'",
                       "relay": "a relay row whose payload cannot be read: JSONDecodeError"}
     assert sent == ["after"]
 

@@ -46,6 +46,7 @@ from bot.deliveries import (
     Edit,
     FileRef,
     Media,
+    React,
     Redact,
     Relay,
     SharedLocation,
@@ -394,6 +395,10 @@ class MatrixAdapter(Adapter):
                     case SharedLocation() as place:
                         return await self._send(room_id, location_content(
                             place, delivery.reply_to), tx)
+                    case React(key=key):
+                        return await self._send(room_id, {"m.relates_to": {
+                            "rel_type": "m.annotation", "event_id": delivery.target_id,
+                            "key": key}}, tx, "m.reaction")
                     case unknown:
                         assert_never(unknown)
         except MatrixError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 from nio import ErrorResponse, MatrixRoom, RedactionEvent
 
 from bot.deliveries import FileRef, SharedLocation
-from bot.events import Attachment, AttachmentKind, Event, Location
+from bot.events import Attachment, AttachmentKind, Event, Location, Reaction
 
 
 class MatrixError(Exception):
@@ -51,6 +51,12 @@ def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
     event_type, msgtype = event.source.get("type"), content.get("msgtype")
     attachments: tuple[Attachment, ...] = ()
     text, location, unbridged = "", None, None
+    if event_type == "m.reaction":
+        annotated = relates.get("event_id") if relates.get("rel_type") == "m.annotation" \
+            else None
+        if not annotated or not relates.get("key"):
+            return None
+        return Event(**base, reaction=Reaction(str(relates["key"]), str(annotated)))
     if event_type in POLL_STARTS:
         text = poll_text(content)
     elif event_type not in ("m.room.message", "m.sticker"):

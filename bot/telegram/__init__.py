@@ -49,7 +49,17 @@ from telegram.request import HTTPXRequest
 
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, TelegramConfig
-from bot.deliveries import BotReply, Delete, Edit, Media, Redact, Relay, SharedLocation, Text
+from bot.deliveries import (
+    BotReply,
+    Delete,
+    Edit,
+    Media,
+    React,
+    Redact,
+    Relay,
+    SharedLocation,
+    Text,
+)
 from bot.dispatcher import Clock, Dispatcher
 from bot.failures import traceback_without_messages
 from bot.inbound import Inbound
@@ -59,7 +69,9 @@ from bot.telegram.media import send_media, takes_caption
 from bot.telegram.translate import (
     MAX_CAPTION,
     MAX_TEXT,
+    bot_reaction,
     menu,
+    reaction_events,
     retry_seconds,
     split_html,
     to_event,
@@ -70,7 +82,10 @@ from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
+# message_reaction: Telegram sends it only to a bot that is an admin in the group.
+ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member", "message_reaction"]
+# What a reaction the bot set is called in the message links (it has no message id).
+REACTION = "reaction:"
 PRIVACY_MODE_ON = (
     "Telegram privacy mode is on, so the bot sees only commands in groups and bridges "
     "nothing else. In @BotFather: /setprivacy, pick the bot, Disable; then remove the bot "
@@ -200,6 +215,13 @@ class TelegramAdapter(Adapter):
         if update.my_chat_member is not None:
             await self._membership(update)
             return False
+        if update.message_reaction is not None:
+            change = update.message_reaction
+            if self.config.room_for(f"telegram:{change.chat.id}") is None:
+                return False
+            for event in reaction_events(change):
+                await self.inbound.receive(event, version=str(int(change.date.timestamp())))
+            return False
         message = update.message or update.edited_message
         if message is None:
             return False
@@ -308,9 +330,16 @@ class TelegramAdapter(Adapter):
         chat_id = int(delivery.room_id.split(":", 1)[1])
         try:
             match delivery.content:
+                case Redact() if (delivery.target_id or "").startswith(REACTION):
+                    # Taking back a reaction: the bot's own reaction on that message goes.
+                    target = (delivery.target_id or "").removeprefix(REACTION).split(":")[0]
+                    await self.bot.set_message_reaction(chat_id, int(target), None)
+                    return ""
                 case Redact() | Delete():
                     await self.bot.delete_message(chat_id, int(delivery.target_id or 0))
                     return ""
+                case React(key=key):
+                    return await self._react(chat_id, int(delivery.target_id or 0), key)
                 case Edit(text=text):
                     return await self._relayed(self._edit, chat_id, delivery, text)
                 case BotReply(reply=reply):
@@ -396,6 +425,14 @@ class TelegramAdapter(Adapter):
         message = await send_media(self.bot, chat_id, delivery.content.source, delivery.file,
                                    caption, params)
         return str(message.message_id)
+
+    async def _react(self, chat_id: int, message_id: int, key: str) -> str:
+        """Telegram lets a bot react with its own short list of emoji, one at a time."""
+        emoji = bot_reaction(key)
+        if emoji is None:
+            raise DeliveryFailed(f"Telegram does not let bots react with {key}")
+        await self.bot.set_message_reaction(chat_id, message_id, emoji)
+        return f"{REACTION}{message_id}:{emoji}"
 
     async def _send_location(self, chat_id: int, place: SharedLocation,
                              reply_to: str | None) -> str:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
-from telegram import BotCommand, Message, Poll
+from telegram import (
+    BotCommand,
+    Message,
+    MessageReactionUpdated,
+    Poll,
+    ReactionType,
+    ReactionTypeEmoji,
+)
+from telegram.constants import ReactionEmoji
 from telegram.error import RetryAfter
 
 from bot.commands import Registry, Role
 from bot.dispatcher import permitted
-from bot.events import Attachment, Event, Location
+from bot.events import Attachment, Event, Location, Reaction
 from bot.replies import Reply
 
 MAX_TEXT = 4096
@@ -163,6 +173,44 @@ def poll_text(poll: Poll) -> str:
     lines = [f"📊 Poll: {poll.question}"]
     lines += [f"{n}. {option.text}" for n, option in enumerate(poll.options, 1)]
     return "\n".join(lines) + "\n(vote on the other side)"
+
+
+def reaction_events(change: MessageReactionUpdated) -> list[Event]:
+    """A person's reactions on a message changed: one Event per emoji added (its id names
+    the person, the message and the emoji) and one redaction per emoji taken back."""
+    who = change.user
+    sender = f"telegram:{who.id}" if who else f"telegram:{change.chat.id}"
+    name = who.full_name if who else (change.actor_chat.title if change.actor_chat else "")
+
+    def emoji(reactions: Sequence[ReactionType]) -> set[str]:
+        return {r.emoji for r in reactions if isinstance(r, ReactionTypeEmoji)}
+
+    old, new = emoji(change.old_reaction), emoji(change.new_reaction)
+    of = str(change.message_id)
+    event = partial(Event, platform="telegram", room_id=f"telegram:{change.chat.id}",
+                    sender_id=sender, sender_name=name or "someone", anonymous=who is None,
+                    timestamp=change.date)
+
+    def own_id(key: str) -> str:
+        return f"reaction:{sender}:{of}:{key}"
+
+    return ([event(message_id=own_id(key), reaction=Reaction(key, of))
+             for key in sorted(new - old)]
+            + [event(message_id=f"{own_id(key)}:undone", redacts=own_id(key))
+               for key in sorted(old - new)])
+
+
+def bot_reaction(key: str) -> str | None:
+    """The emoji as Telegram lets a bot react with it, or None (Matrix sends ❤️ where
+    Telegram's list has ❤, without the variation selector)."""
+    bare = key.replace("\ufe0f", "")
+    for candidate in (key, bare):
+        if candidate in BOT_REACTIONS:
+            return candidate
+    return None
+
+
+BOT_REACTIONS = frozenset(e.value for e in ReactionEmoji)
 
 
 def _seconds(media: object) -> int | None:

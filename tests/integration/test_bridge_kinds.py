@@ -33,6 +33,10 @@ def with_content(p: Pair, **wanted: Any) -> list[dict[str, Any]]:
             if all(e.source.get("content", {}).get(k) == v for k, v in wanted.items())]
 
 
+def statuses(p: Pair) -> list[str]:
+    return [c["body"] for c in with_content(p, msgtype="m.notice") if "bridged pair" in c["body"]]
+
+
 async def downloaded(p: Pair, content: dict[str, Any]) -> bytes:
     response = await p.alice.client.download(content["url"])
     assert isinstance(response, DownloadResponse), response
@@ -146,3 +150,53 @@ async def test_matrix_voice_audio_video_sticker_place_and_poll_reach_telegram(pa
                              "(vote on the other side)")
     assert sent[6].plain == ("alice sent a message of a kind the bridge does not carry "
                              "(org.example.custom) (not bridged: see the other side)")
+
+
+async def test_reactions_cross_both_ways_and_are_taken_back(pair: Pair):
+    """Telegram tells a bot of reactions only when it is an admin of the group."""
+    api, alice, room = pair.api, pair.alice, pair.room
+    api.may_delete.add(CAUCUS)
+    said = await api.user_message(CAUCUS, pair.ana, "We filed the communication")
+    [copy] = await alice.wait_for(lambda: with_content(pair, msgtype="m.text"))
+    relayed = next(e for e in bot_events(pair) if e.source["content"] is copy)
+    # Telegram -> Matrix: on the copy; taken back, the Matrix reaction is redacted.
+    assert await api.user_reaction(CAUCUS, pair.ana, said["message_id"], [], ["👍"])
+
+    def reactions() -> list[Any]:
+        return [e for e in bot_events(pair) if e.source["type"] == "m.reaction"]
+
+    [reaction] = await alice.wait_for(reactions)
+    assert reaction.source["content"]["m.relates_to"] == {
+        "rel_type": "m.annotation", "event_id": relayed.event_id, "key": "👍"}
+    await api.user_reaction(CAUCUS, pair.ana, said["message_id"], ["👍"], [])
+
+    async def redacted(event_id: str) -> bool:
+        event = await alice.client.room_get_event(room, event_id)
+        return "redacted_because" in event.event.source.get("unsigned", {})
+
+    for _ in range(40):
+        if await redacted(reaction.event_id):
+            break
+        await alice.sync(timeout_ms=250)
+    assert await redacted(reaction.event_id)
+    # Matrix -> Telegram: ❤️ (with its variation selector) is Telegram's ❤.
+    mine = await alice.client.room_send(room, "m.reaction", {"m.relates_to": {
+        "rel_type": "m.annotation", "event_id": relayed.event_id, "key": "❤️"}},
+        ignore_unverified_devices=True)
+    key = (CAUCUS, said["message_id"])
+    await api.wait_for(lambda: api.bot_reactions.get(key))
+    assert api.bot_reactions[key] == ["❤"]
+    await alice.client.room_redact(room, mine.event_id)
+    await api.wait_for(lambda: api.bot_reactions.get(key) == [])
+    # An emoji Telegram does not let bots use: nothing is set, and /bridge status counts it.
+    await alice.client.room_send(room, "m.reaction", {"m.relates_to": {
+        "rel_type": "m.annotation", "event_id": relayed.event_id, "key": "🦜"}},
+        ignore_unverified_devices=True)
+    for asked in range(1, 6):  # the refusal is recorded as the row is tried
+        await alice.say(room, "!bridge status")
+        status = await alice.wait_for(lambda n=asked: len(statuses(pair)) == n and
+                                      statuses(pair))
+        if "failed 1" in status[-1]:
+            break
+    assert "failed 1" in status[-1] and "Telegram does not let bots react with 🦜" in status[-1]
+    assert api.bot_reactions[key] == []
