@@ -14,6 +14,7 @@ from bench.stats import percentile
 from bot.config import parse_config
 from bot.dispatcher import utcnow
 from bot.scheduler import ReminderScheduler
+from handlers import features
 from storage.database import Database
 from storage.reminders import Reminder
 
@@ -34,7 +35,7 @@ async def _run(folder: Path, jobs: int, firing: int) -> dict:
              "due_at": now + timedelta(hours=1, seconds=15 * n),
              "targets": "telegram:-5", "text": f"reminder {n}", "status": "pending"}
             for n in range(jobs)])
-    first = ReminderScheduler(database, config)
+    first = ReminderScheduler(database, config, features())
     t0 = time.perf_counter()
     await first.start()  # creates 10,000 jobs in the job store
     first_start = time.perf_counter() - t0
@@ -57,7 +58,7 @@ async def _run(folder: Path, jobs: int, firing: int) -> dict:
         if done == firing:
             break
     first.stop()
-    again = ReminderScheduler(database, config)
+    again = ReminderScheduler(database, config, features())
     t0 = time.perf_counter()
     await again.start()  # a restart: jobs are loaded from the store and checked
     restart = time.perf_counter() - t0

@@ -146,7 +146,7 @@ def _calendar_import(args: argparse.Namespace) -> int:
     from bot.calendar_data import CalendarFileError, import_file
     from bot.dispatcher import utcnow
     from bot.startup import use_data_keys
-    from handlers.reminder_plan import replan
+    from handlers import features
     from storage.database import Database
 
     config = _config(args)
@@ -156,7 +156,7 @@ def _calendar_import(args: argparse.Namespace) -> int:
     try:
         with database.session() as db:
             result = import_file(db, args.file, config.bot.tz)
-            replan(db, config, utcnow())
+            features().replan(db, config, utcnow())
             db.commit()
     except CalendarFileError as exc:
         print(f"caucus-bot calendar import: {exc}", file=sys.stderr)

@@ -12,11 +12,11 @@ import difflib
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.parsing import QuoteError, Token, tokenize
 from bot.replies import Reply
+from storage.roles import Role
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -28,19 +28,6 @@ ParamKind = Literal["word", "int", "text", "words", "tags", "sep"]
 
 NAME_RULE = re.compile(r"[a-z0-9_]{1,32}")
 SUB_RULE = re.compile(r"[a-z][a-z0-9-]*")
-
-
-class Role(IntEnum):
-    """Ordered: a higher role may do everything a lower one may."""
-
-    GUEST = 0  # a direct message from someone never seen in an allowed room
-    MEMBER = 1
-    SECRETARIAT = 2
-    ADMIN = 3
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
 
 
 class CommandError(Exception):

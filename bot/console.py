@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from sqlmodel import col, func, select
 
+import handlers
 from bot.commands import Role
 from bot.config import Config
 from bot.context import Place
@@ -23,7 +24,6 @@ from bot.dispatcher import Dispatcher
 from bot.events import Event
 from bot.replies import OutFile, Reply
 from bot.startup import prepare
-from handlers import build_registry
 from storage.database import Database
 from storage.outbox import OutboxMessage
 
@@ -52,7 +52,8 @@ class ConsoleRoom:
 def open_console(config: Config, *, role: Role, user: str, direct: bool,
                  room_name: str | None) -> tuple[ConsoleRoom, Database]:
     """Build the dispatcher over the configured database; raises ValueError on a bad room."""
-    database = prepare(config)
+    features = handlers.features()
+    database = prepare(config, features)
     extra: dict[str, Place] = {}
     if direct:
         room_id = f"console:dm-{user}"
@@ -65,7 +66,7 @@ def open_console(config: Config, *, role: Role, user: str, direct: bool,
     else:
         room_id = CONSOLE_ROOM
         extra[CONSOLE_ROOM] = Place(CONSOLE_ROOM, "console", "console")
-    dispatcher = Dispatcher(config=config, registry=build_registry(), database=database,
+    dispatcher = Dispatcher(config=config, registry=features.registry, database=database,
                             extra_rooms=extra, role_overrides={f"console:{user}": role})
     return ConsoleRoom(dispatcher, user=user, room_id=room_id, direct=direct), database
 

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import deliveries
-from bot.commands import Role
 from bot.replies import Reply
 from storage import audit
+from storage.roles import Role
 
 if TYPE_CHECKING:
     from bot.commands import Registry

@@ -23,9 +23,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import deliveries
 from bot.config import Config
 from bot.dispatcher import Clock, utcnow
+from bot.features import Features
 from bot.jobstore import JobStore
-from handlers.case_reports import stale_digest
-from handlers.reminder_plan import render, replan
 from storage import reminders
 from storage.database import Database
 from storage.reminders import Reminder
@@ -68,10 +67,11 @@ async def run_retention() -> None:
 
 
 class ReminderScheduler:
-    def __init__(self, database: Database, config: Config, *, clock: Clock = utcnow,
-                 wake_outbox: Callable[[], None] | None = None):
+    def __init__(self, database: Database, config: Config, features: Features, *,
+                 clock: Clock = utcnow, wake_outbox: Callable[[], None] | None = None):
         self.database = database
         self.config = config
+        self.features = features
         self.clock = clock
         self.wake_outbox = wake_outbox or (lambda: None)
         self.grace = reminders.grace_window(config.reminders.grace_hours)
@@ -90,7 +90,7 @@ class ReminderScheduler:
         _current = self
         now = self.clock()
         with self.database.session() as db:
-            replan(db, self.config, now)
+            self.features.replan(db, self.config, now)
             db.commit()
         self.catch_up(now)
         self.scheduler.start()
@@ -158,7 +158,7 @@ class ReminderScheduler:
             row = db.get(Reminder, key)
             if row is None or row.status != reminders.PENDING:
                 return 0
-            reply = render(db, row, self.config, now)
+            reply = self.features.render_reminder(db, row, self.config, now)
             queued = 0
             if reply is not None:
                 for room_id in row.rooms:
@@ -181,7 +181,7 @@ class ReminderScheduler:
         with self.database.session() as db:
             if db.get(Reminder, key) is not None or not secure:
                 return 0
-            digest = stale_digest(db, now=now, stale_days=self.config.cases.stale_days)
+            digest = self.features.stale_digest(db, now, self.config.cases.stale_days)
             db.add(Reminder(key=key, kind="digest", due_at=now, targets=" ".join(secure),
                             status=reminders.SENT, fired_at=now))
             queued = 0

@@ -12,13 +12,13 @@ import logging
 import signal
 from typing import Any
 
+import handlers
 from bot.config import Config
 from bot.dispatcher import Clock, Dispatcher, utcnow
 from bot.inbound import Inbound
 from bot.outbox import OutboxWorker
 from bot.scheduler import ReminderScheduler
 from bot.startup import prepare
-from handlers import build_registry
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +28,14 @@ class Service:
                  outbox_poll_seconds: float = 5.0):
         self.config = config
         self.clock = clock
-        self.database = prepare(config)
-        self.dispatcher = Dispatcher(config=config, registry=build_registry(),
+        features = handlers.features()
+        self.database = prepare(config, features)
+        self.dispatcher = Dispatcher(config=config, registry=features.registry,
                                      database=self.database, clock=clock)
         self.adapters: list[Any] = []
         self.outbox = OutboxWorker(self.database, {}, clock, poll_seconds=outbox_poll_seconds)
         self.inbound = Inbound(self.dispatcher, self.database, clock, self.outbox.wake)
-        self.scheduler = ReminderScheduler(self.database, config, clock=clock,
+        self.scheduler = ReminderScheduler(self.database, config, features, clock=clock,
                                            wake_outbox=self.outbox.wake)
         self.dispatcher.after_commit += [lambda changes: self.outbox.wake(),
                                          self.scheduler.after_commit]

@@ -7,7 +7,7 @@ import logging
 from bot.calendar_data import load_shipped_if_empty
 from bot.config import Config
 from bot.dispatcher import utcnow
-from handlers.reminder_plan import replan
+from bot.features import Features
 from storage.crypto import UNENCRYPTED_WARNING, DataKeyError, has_data_key, set_data_keys
 from storage.database import Database
 from storage.sealed_columns import check_keys
@@ -15,7 +15,7 @@ from storage.sealed_columns import check_keys
 log = logging.getLogger(__name__)
 
 
-def prepare(config: Config) -> Database:
+def prepare(config: Config, features: Features) -> Database:
     use_data_keys(config)
     database = Database(config.bot.database_url)
     database.upgrade()
@@ -28,7 +28,7 @@ def prepare(config: Config) -> Database:
         loaded = load_shipped_if_empty(db, config.bot.tz)
         if loaded is not None:
             log.info("loaded the shipped HRC calendar: %s", loaded)
-        replan(db, config, utcnow())
+        features.replan(db, config, utcnow())
         db.commit()
     return database
 

@@ -8,6 +8,7 @@ async function of (context, arguments) returning a Reply; nothing here imports
 from __future__ import annotations
 
 from bot.commands import Command, Registry
+from bot.features import Features
 
 
 def all_commands() -> list[Command]:
@@ -21,3 +22,13 @@ def all_commands() -> list[Command]:
 
 def build_registry() -> Registry:
     return Registry(all_commands())
+
+
+def features() -> Features:
+    """The commands and the hooks the runtime calls: its one way into the features."""
+    from handlers.case_reports import stale_digest
+    from handlers.reminder_plan import render, replan
+
+    return Features(
+        registry=build_registry(), replan=replan, render_reminder=render,
+        stale_digest=lambda db, now, days: stale_digest(db, now=now, stale_days=days))

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import IntEnum
 
 from sqlmodel import Session, select
 
-from bot.commands import Role
 from storage.models import Identity, RoleGrant
 from storage.personal_data import ERASED_NAME, is_erased
+
+
+class Role(IntEnum):
+    """Ordered: a higher role may do everything a lower one may. (Here, at the bottom, so
+    that storage needs nothing from the layers above it.)"""
+
+    GUEST = 0  # a direct message from someone never seen in an allowed room
+    MEMBER = 1
+    SECRETARIAT = 2
+    ADMIN = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
 
 GRANTABLE = {Role.SECRETARIAT}
 

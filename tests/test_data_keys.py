@@ -11,14 +11,19 @@ import pytest
 
 from bot.cli import main
 from bot.config import ConfigError, parse_config
-from bot.startup import prepare
+from bot.startup import prepare as prepare_with
 from bot.summary import summarise
+from handlers import features
 from storage import inbound
 from storage.cases import Case
 from storage.crypto import DataKeyError, has_data_key, new_key, parse_keys, set_data_keys
 from tests.harness import START, FakeBot, Network
 
 NETWORK = {"telegram": {"token": "123456:ABCdefGhIJKlmnoPQRstu"}}
+
+
+def prepare(config):  # type: ignore[no-untyped-def]
+    return prepare_with(config, features())
 
 
 def config_file(tmp_path: Path, privacy: str = "") -> Path:

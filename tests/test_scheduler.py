@@ -15,6 +15,7 @@ from bot import deliveries
 from bot.dispatcher import utcnow
 from bot.replies import Reply
 from bot.scheduler import DIGEST_JOB, REFILL_JOB, RETENTION_JOB, ReminderScheduler, run_retention
+from handlers import features
 from storage import outbox
 from storage.calendar import HrcSession
 from storage.models import AuditEntry
@@ -52,7 +53,7 @@ def status(bot: FakeBot, key: str) -> str:
 
 
 def scheduler(bot: FakeBot) -> ReminderScheduler:
-    return ReminderScheduler(bot.database, bot.config, clock=utcnow)
+    return ReminderScheduler(bot.database, bot.config, features(), clock=utcnow)
 
 
 async def wait_until(moment: datetime) -> None:
