@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from bot.config import Config
 from bot.dispatcher import Clock, Dispatcher
 from bot.inbound import Inbound
+from bot.outbox import Delivery
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,28 @@ def poll_backoff(failures: int) -> float:
     return min(30.0, 0.5 * 2 ** failures)
 
 
+class NetworkAdapter(Protocol):
+    """What the service needs of a network: its lifecycle, sending an outbox row (the
+    network's id of what it sent), fetching a file for the bridge, and what it may do."""
+
+    platform: str
+    on_fatal: Callable[[str], None]
+    on_recovered: Callable[[], None]
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, delivery: Delivery) -> str: ...
+
+    async def fetch_file(self, ref: str) -> bytes: ...
+
+    def can_delete(self, room_id: str) -> bool: ...
+
+
 class Adapter:
+    """The wiring every adapter shares; each subclass is a :class:`NetworkAdapter`."""
+
     platform = ""
 
     def __init__(self, config: Config, *, database: Database, dispatcher: Dispatcher,

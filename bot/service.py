@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Any
+from functools import partial
 
 import handlers
+from bot.adapter import NetworkAdapter
 from bot.config import Config
 from bot.dispatcher import Clock, Dispatcher, utcnow
 from bot.inbound import Inbound
@@ -32,7 +33,7 @@ class Service:
         self.database = prepare(config, features)
         self.dispatcher = Dispatcher(config=config, registry=features.registry,
                                      database=self.database, clock=clock)
-        self.adapters: list[Any] = []
+        self.adapters: list[NetworkAdapter] = []
         self.outbox = OutboxWorker(self.database, {}, clock, poll_seconds=outbox_poll_seconds)
         self.inbound = Inbound(self.dispatcher, self.database, clock, self.outbox.wake)
         self.scheduler = ReminderScheduler(self.database, config, features, clock=clock,
@@ -61,7 +62,7 @@ class Service:
             self.outbox.senders[adapter.platform] = adapter.send
             self.outbox.fetchers[adapter.platform] = adapter.fetch_file
             adapter.on_fatal = self._fatal
-            adapter.on_recovered = lambda p=adapter.platform: self.outbox.retry_now(p)
+            adapter.on_recovered = partial(self.outbox.retry_now, adapter.platform)
 
     def _fatal(self, reason: str) -> None:
         self.fatal = reason

@@ -13,12 +13,10 @@ turned into an exception here, so no failure passes silently.
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, assert_never
+from typing import Any
 
 import aiohttp
 from nio import (
@@ -35,39 +33,23 @@ from nio import (
     SyncResponse,
     WhoamiResponse,
 )
-from nio.crypto.attachments import decrypt_attachment
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, MatrixConfig
-from bot.deliveries import (
-    BotReply,
-    Delete,
-    Edit,
-    FileRef,
-    Media,
-    React,
-    Redact,
-    Relay,
-    SharedLocation,
-    Text,
-)
 from bot.dispatcher import Clock, Dispatcher
 from bot.failures import traceback_without_messages
 from bot.inbound import Inbound
+from bot.matrix.send import MatrixSender
 from bot.matrix.store import KeyStore
 from bot.matrix.translate import (
     MatrixError,
     check,
-    content_of,
     error_response,
-    file_content,
-    location_content,
     retry_after_of,
     to_event,
 )
-from bot.outbox import Delivery, DeliveryFailed, RetryLater
-from bot.replies import Reply
+from bot.outbox import Delivery
 from storage import inbound
 from storage.database import Database
 
@@ -100,7 +82,7 @@ class MatrixAdapter(Adapter):
                                      max_limit_exceeded=0, max_timeouts=2,
                                      request_timeout=60))
         self._task: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()  # one encrypting send at a time
+        self.sender = MatrixSender(self.client, verify_devices=settings.verify_devices)
         # Rooms we just joined: what was said before our join is history, not ours to answer.
         self._joining: set[str] = set()
         self._since = ""
@@ -319,14 +301,7 @@ class MatrixAdapter(Adapter):
         return room is not None and bool(room.power_levels.can_user_redact(self.client.user_id))
 
     async def fetch_file(self, ref: str) -> bytes:
-        """Download (and, in encrypted rooms, decrypt) a file, for the bridge."""
-        encrypted = json.loads(ref) if ref.startswith("{") else None
-        url = encrypted["url"] if encrypted else ref
-        response = check(await self.client.download(url), "downloading a file")
-        if encrypted is None:
-            return bytes(response.body)
-        return bytes(decrypt_attachment(response.body, encrypted["key"]["k"],
-                                        encrypted["hashes"]["sha256"], encrypted["iv"]))
+        return await self.sender.fetch_file(ref)
 
     def _is_direct(self, room: MatrixRoom) -> bool:
         return (self.config.room_for(f"matrix:{room.room_id}") is None
@@ -369,102 +344,7 @@ class MatrixAdapter(Adapter):
             db.commit()
         self._since_saved_at = now
 
-    # ---- sending ----------------------------------------------------------------------
+    # ---- sending (bot/matrix/send.py) ---------------------------------------------------
 
     async def send(self, delivery: Delivery) -> str:
-        """Send one outbox row; the transaction id comes from the row, so a retry is safe."""
-        room_id = delivery.room_id.split(":", 1)[1]
-        tx = f"caucus-{delivery.key}"
-        try:
-            async with self._lock:
-                match delivery.content:
-                    case Redact() | Delete() as removal:
-                        reason = ("deleted on the other side" if isinstance(removal, Redact)
-                                  else "it should not have been typed in this room")
-                        check(await self.client.room_redact(
-                            room_id, delivery.target_id or "", reason=reason, tx_id=tx),
-                            "redacting")
-                        return ""
-                    case Edit(text=text):
-                        return await self._send(room_id, self._edit(delivery, text),
-                                                f"{tx}-edit")
-                    case BotReply(reply=reply):
-                        return await self._send_reply(room_id, reply, delivery.reply_to, tx)
-                    case Relay(text=text) | Media(caption=text):
-                        return await self._send_relay(room_id, delivery, text, tx)
-                    case SharedLocation() as place:
-                        return await self._send(room_id, location_content(
-                            place, delivery.reply_to), tx)
-                    case React(key=key):
-                        return await self._send(room_id, {"m.relates_to": {
-                            "rel_type": "m.annotation", "event_id": delivery.target_id,
-                            "key": key}}, tx, "m.reaction")
-                    case unknown:
-                        assert_never(unknown)
-        except MatrixError as exc:
-            if exc.status_code == "M_LIMIT_EXCEEDED":
-                raise RetryLater(str(exc), after=(exc.retry_after_ms or 1000) / 1000) from exc
-            if exc.status_code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN", "M_TOO_LARGE"):
-                raise DeliveryFailed(str(exc)) from exc
-            raise RetryLater(str(exc)) from exc
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise RetryLater(f"network: {exc!r}") from exc
-
-    async def _send_reply(self, room_id: str, reply: Reply, reply_to: str | None,
-                          tx: str) -> str:
-        first = ""
-        if reply.lines:
-            first = await self._send(room_id, content_of(
-                reply.plain(), reply.html(html_lists=True), reply_to), f"{tx}-text")
-        if reply.file is not None:
-            sent = await self._send_file(room_id, reply.file.name, reply.file.data,
-                                         reply.file.mime, f"{tx}-file")
-            first = first or sent
-        return first
-
-    async def _send_relay(self, room_id: str, delivery: Delivery, text: Text, tx: str) -> str:
-        plain, html = text
-        first = ""
-        if plain or delivery.file is None:
-            content = {**content_of(plain, html, delivery.reply_to), "msgtype": "m.text"}
-            first = await self._send(room_id, content, f"{tx}-text")
-        if delivery.file is not None:
-            source = delivery.content.source if isinstance(delivery.content, Media) else None
-            sent = await self._send_file(room_id, delivery.file.name, delivery.file.data,
-                                         delivery.file.mime, f"{tx}-file", source)
-            first = first or sent
-        return first
-
-    @staticmethod
-    def _edit(delivery: Delivery, text: Text) -> dict[str, Any]:
-        plain, html = text
-        new = {"msgtype": "m.text", "body": plain, "format": "org.matrix.custom.html",
-               "formatted_body": html}
-        return {**new, "body": f"* {plain}", "formatted_body": f"* {html}",
-                "m.new_content": new,
-                "m.relates_to": {"rel_type": "m.replace", "event_id": delivery.target_id}}
-
-    async def _send(self, room_id: str, content: dict[str, Any], tx_id: str,
-                    event_type: str = "m.room.message") -> str:
-        if room_id not in self.client.rooms:
-            # Joined but not synced yet, or invited and joining: wait, do not give up.
-            raise RetryLater(f"{room_id} is not in the bot's synced rooms yet", after=2.0)
-        response = check(await self.client.room_send(
-            room_id, event_type, content, tx_id=tx_id,
-            ignore_unverified_devices=not self.settings.verify_devices), "sending a message")
-        return str(response.event_id)
-
-    async def _send_file(self, room_id: str, name: str, data: bytes, mime: str,
-                         tx_id: str, source: FileRef | None = None) -> str:
-        room = self.client.rooms.get(room_id)
-        encrypted = bool(room and room.encrypted)
-        upload, keys = await self.client.upload(io.BytesIO(data), content_type=mime,
-                                                filename=name, encrypt=encrypted,
-                                                filesize=len(data))
-        check(upload, "uploading a file")
-        event_type, content = file_content(name, mime, len(data), source)
-        if encrypted and keys is not None:
-            content["file"] = {**keys, "url": upload.content_uri}
-        else:
-            content["url"] = upload.content_uri
-        return await self._send(room_id, content, tx_id, event_type)
+        return await self.sender.send(delivery)

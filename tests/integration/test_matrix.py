@@ -225,12 +225,12 @@ async def test_limit_exceeded_becomes_a_wait_and_retry(world: World):
     adapter = service.adapters[0]
     assert isinstance(adapter, MatrixAdapter)
     real = adapter.client
-    adapter.client = _Limited()  # type: ignore[assignment]
+    adapter.sender.client = _Limited()  # type: ignore[assignment]
     try:
         with pytest.raises(RetryLater) as caught:
             await adapter.send(Delivery(1, "matrix:!r:x", "1-x", BotReply(Reply.text("hello"))))
     finally:
-        adapter.client = real
+        adapter.sender.client = real
     assert caught.value.after == 1.5
 
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.deliveries import Edit, Relay, Text
 from bot.outbox import Delivery
 from bot.replies import Reply
-from bot.telegram import split_html
+from bot.telegram.translate import split_html
 from storage.cases import Case
 from storage.inbound import ResumePoint
 from storage.outbox import OutboxMessage

@@ -1,0 +1,192 @@
+"""Sending to Telegram: each delivery kind by its Bot API method, errors made retries.
+
+Telegram's errors become :class:`RetryLater` (flood control, network) or
+:class:`DeliveryFailed` (the bot was removed, a message Telegram refuses), so the
+outbox worker waits or keeps the row as failed; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+from collections.abc import Awaitable, Callable
+from typing import assert_never
+
+from telegram import Bot, InputFile, LinkPreviewOptions, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+
+from bot.deliveries import (
+    BotReply,
+    Delete,
+    Edit,
+    Media,
+    React,
+    Redact,
+    Relay,
+    SharedLocation,
+    Text,
+)
+from bot.outbox import Delivery, DeliveryFailed, RetryLater
+from bot.replies import Reply
+from bot.telegram.media import send_media, takes_caption
+from bot.telegram.translate import (
+    MAX_CAPTION,
+    MAX_TEXT,
+    bot_reaction,
+    retry_seconds,
+    split_html,
+    utf16_len,
+)
+
+log = logging.getLogger(__name__)
+
+# What a reaction the bot set is called in the message links (it has no message id).
+REACTION = "reaction:"
+
+
+class TelegramSender:
+    def __init__(self, bot: Bot):
+        self.bot = bot
+
+    async def send(self, delivery: Delivery) -> str:
+        """Send one outbox row; Telegram's errors become retries or failures."""
+        chat_id = int(delivery.room_id.split(":", 1)[1])
+        try:
+            match delivery.content:
+                case Redact() if (delivery.target_id or "").startswith(REACTION):
+                    # Taking back a reaction: the bot's own reaction on that message goes.
+                    target = (delivery.target_id or "").removeprefix(REACTION).split(":")[0]
+                    await self.bot.set_message_reaction(chat_id, int(target), None)
+                    return ""
+                case Redact() | Delete():
+                    await self.bot.delete_message(chat_id, int(delivery.target_id or 0))
+                    return ""
+                case React(key=key):
+                    return await self._react(chat_id, int(delivery.target_id or 0), key)
+                case Edit(text=text):
+                    return await self._relayed(self._edit, chat_id, delivery, text)
+                case BotReply(reply=reply):
+                    return await self._send_reply(chat_id, reply, delivery.reply_to)
+                case Relay(text=text) | Media(caption=text):
+                    return await self._relayed(self._send_relay, chat_id, delivery, text)
+                case SharedLocation() as place:
+                    return await self._send_location(chat_id, place, delivery.reply_to)
+                case unknown:
+                    assert_never(unknown)
+        except RetryAfter as exc:
+            raise RetryLater(f"flood control: {exc}", after=retry_seconds(exc)) from exc
+        except (Forbidden, ChatMigrated) as exc:
+            raise DeliveryFailed(f"Telegram refused: {exc}") from exc
+        except BadRequest as exc:
+            raise DeliveryFailed(f"Telegram refused the message: {exc}") from exc
+        except (TimedOut, NetworkError) as exc:
+            raise RetryLater(f"network: {exc}") from exc
+
+    async def _relayed(self, send: Callable[[int, Delivery, Text], Awaitable[str]],
+                       chat_id: int, delivery: Delivery, text: Text) -> str:
+        """Send relayed text; if Telegram cannot parse its HTML, the same words as plain text.
+
+        The converter only writes HTML that Telegram documents, but Telegram's parser is the
+        judge: a message from the other side must arrive, formatted or not.
+        """
+        try:
+            return await send(chat_id, delivery, text)
+        except BadRequest as exc:
+            if "can't parse entities" not in str(exc).lower():
+                raise
+            log.warning("telegram: row %s was refused as HTML (%s); sending it as plain text",
+                        delivery.row_id, exc)
+            return await send(chat_id, delivery,
+                              Text(text.plain, html.escape(text.plain, quote=False)))
+
+    @staticmethod
+    def _reply_params(reply_to: str | None) -> ReplyParameters | None:
+        if reply_to and reply_to.isdigit():
+            return ReplyParameters(message_id=int(reply_to), allow_sending_without_reply=True)
+        return None
+
+    async def _send_texts(self, chat_id: int, chunks: list[str], reply_to: str | None) -> list[int]:
+        params, sent = self._reply_params(reply_to), []
+        for chunk in chunks:
+            message = await self.bot.send_message(
+                chat_id, chunk, parse_mode=ParseMode.HTML, reply_parameters=params,
+                link_preview_options=LinkPreviewOptions(is_disabled=True))
+            sent.append(message.message_id)
+            params = None
+        return sent
+
+    async def _send_reply(self, chat_id: int, reply: Reply, reply_to: str | None) -> str:
+        chunks = split_html(reply) if reply.lines else []
+        caption = None
+        if reply.file is not None and len(chunks) == 1 and utf16_len(chunks[0]) <= MAX_CAPTION:
+            caption, chunks = chunks[0], []
+        sent = await self._send_texts(chat_id, chunks, reply_to)
+        if reply.file is not None:
+            document = InputFile(io.BytesIO(reply.file.data), filename=reply.file.name)
+            message = await self.bot.send_document(
+                chat_id, document, caption=caption, parse_mode=ParseMode.HTML,
+                reply_parameters=None if sent else self._reply_params(reply_to))
+            sent.append(message.message_id)
+        return str(sent[0]) if sent else ""
+
+    @staticmethod
+    def _relay_chunks(text: Text) -> list[str]:
+        if utf16_len(text.html) <= MAX_TEXT:
+            return [text.html] if text.html else []
+        return split_html(Reply.text(text.plain))  # too long: plain text, split between lines
+
+    async def _send_relay(self, chat_id: int, delivery: Delivery, text: Text) -> str:
+        if delivery.file is None:
+            return str((await self._send_texts(chat_id, self._relay_chunks(text),
+                                               delivery.reply_to))[0])
+        assert isinstance(delivery.content, Media)
+        fits = utf16_len(text.html) <= MAX_CAPTION and takes_caption(delivery.content.source)
+        caption = text.html if fits else None
+        sent = [] if caption is not None else await self._send_texts(
+            chat_id, self._relay_chunks(text), delivery.reply_to)
+        params = None if sent else self._reply_params(delivery.reply_to)
+        message = await send_media(self.bot, chat_id, delivery.content.source, delivery.file,
+                                   caption, params)
+        return str(message.message_id)
+
+    async def _react(self, chat_id: int, message_id: int, key: str) -> str:
+        """Telegram lets a bot react with its own short list of emoji, one at a time."""
+        emoji = bot_reaction(key)
+        if emoji is None:
+            raise DeliveryFailed(f"Telegram does not let bots react with {key}")
+        await self.bot.set_message_reaction(chat_id, message_id, emoji)
+        return f"{REACTION}{message_id}:{emoji}"
+
+    async def _send_location(self, chat_id: int, place: SharedLocation,
+                             reply_to: str | None) -> str:
+        """A venue: Telegram shows its title, which names the sender (a bare location
+        has no words at all)."""
+        message = await self.bot.send_venue(
+            chat_id, place.latitude, place.longitude, title=place.caption.plain[:256],
+            address=place.title or f"{place.latitude:.5f}, {place.longitude:.5f}",
+            reply_parameters=self._reply_params(reply_to))
+        return str(message.message_id)
+
+    async def _edit(self, chat_id: int, delivery: Delivery, text: Text) -> str:
+        try:
+            await self.bot.edit_message_text(text.html, chat_id=chat_id,
+                                             message_id=int(delivery.target_id or 0),
+                                             parse_mode=ParseMode.HTML)
+        except BadRequest as exc:
+            if "not modified" not in str(exc):
+                raise
+        return str(delivery.target_id)
+
+    async def fetch_file(self, file_id: str) -> bytes:
+        """Download a photo or document (for the bridge)."""
+        file = await self.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
