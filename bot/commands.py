@@ -28,6 +28,7 @@ ParamKind = Literal["word", "int", "text", "words", "tags", "sep"]
 
 NAME_RULE = re.compile(r"[a-z0-9_]{1,32}")
 SUB_RULE = re.compile(r"[a-z][a-z0-9-]*")
+MAX_INT = 2**31 - 1  # the largest id or count an INTEGER column holds on every database
 
 
 class Role(IntEnum):
@@ -273,10 +274,23 @@ def _option_value(option: Option, value: str, cmd: Command) -> Any:
     if option.choices and value.lower() not in option.choices:
         raise UsageError(f"{option.key}= must be one of: {', '.join(option.choices)}.", cmd)
     if option.kind == "int":
-        if not value.isdigit():
-            raise UsageError(f"{option.key}= must be a whole number, not '{value}'.", cmd)
-        return int(value)
+        return _whole_number(value, f"{option.key}=", cmd)
     return value.lower() if option.choices else value
+
+
+def _whole_number(digits: str, label: str, cmd: Command, *, shown: str | None = None) -> int:
+    """The one check of every number typed: ASCII digits within what the database holds.
+
+    ``str.isdigit`` accepts "²" and "٣", which ``int`` then rejects or misreads, and a
+    number past a 32-bit column (or past Python's 4,300-digit limit) used to crash.
+    """
+    text = shown if shown is not None else digits
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= len(str(MAX_INT))
+            and 1 <= int(digits) <= MAX_INT):
+        quoted = text if len(text) <= 24 else text[:20] + "…"
+        raise UsageError(f"{label} must be a whole number from 1 to {MAX_INT}, not '{quoted}'.",
+                         cmd)
+    return int(digits)
 
 
 def _split_segments(kept: list[Token], wanted: int) -> list[list[Token]]:
@@ -352,10 +366,7 @@ def _match_params(cmd: Command, params: list[Param], tokens: list[Token], text: 
 
 def _word_value(cmd: Command, param: Param, value: str) -> Any:
     if param.kind == "int":
-        digits = value.removeprefix("#")
-        if not digits.isdigit():
-            raise UsageError(f"<{param.name}> must be a number, not '{value}'.", cmd)
-        return int(digits)
+        return _whole_number(value.removeprefix("#"), f"<{param.name}>", cmd, shown=value)
     if param.choices:
         if value.lower() not in param.choices:
             raise UsageError(

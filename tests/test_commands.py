@@ -81,10 +81,18 @@ def test_extra_separators_stay_in_the_last_text():
     (FLAG, "Egypt", "Missing <summary>."),
     (FLAG, "Egypt |", "Missing <summary>."),
     (CASE, "", "Missing <n>."),
-    (CASE, "abc", "<n> must be a number, not 'abc'."),
+    (CASE, "abc", "<n> must be a whole number from 1 to 2147483647, not 'abc'."),
+    (CASE, "99999999999999999999", "<n> must be a whole number from 1 to 2147483647, not "
+                                   "'99999999999999999999'."),
+    (CASE, "\u00b2", "<n> must be a whole number from 1 to 2147483647, not '\u00b2'."),
+    (CASE, "\u0663", "<n> must be a whole number from 1 to 2147483647, not '\u0663'."),
+    (CASE, "0", "<n> must be a whole number from 1 to 2147483647, not '0'."),
     (CASE, "3 4", "Unexpected '4'."),
     (CASE_STATUS, "3 reopened", "<status> must be one of: new, closed (not 'reopened')."),
-    (STATEMENT_NEW, "x page=two", "page= must be a whole number, not 'two'."),
+    (STATEMENT_NEW, "x page=two", "page= must be a whole number from 1 to 2147483647, not "
+                                  "'two'."),
+    (STATEMENT_NEW, "x page=99999999999999999999", "page= must be a whole number from 1 to "
+                                                   "2147483647, not '99999999999999999999'."),
     (STATEMENT_NEW, '"unclosed', 'A double quote (") is not closed.'),
 ])
 def test_bad_input_says_what_was_wrong_and_shows_usage(command: Command, text: str,
@@ -99,6 +107,14 @@ def test_bad_input_says_what_was_wrong_and_shows_usage(command: Command, text: s
 
 def test_case_number_accepts_hash():
     assert CASE.parse("#12")["n"] == 12
+    assert CASE.parse("2147483647")["n"] == 2**31 - 1
+
+
+def test_a_huge_number_is_refused_quickly_and_quoted_short():
+    with pytest.raises(UsageError) as caught:
+        CASE.parse("9" * 100_000)
+    assert str(caught.value).startswith("<n> must be a whole number from 1 to 2147483647, not ")
+    assert len(str(caught.value)) < 200
 
 
 def test_registry_resolves_sub_commands_and_falls_back_to_base():

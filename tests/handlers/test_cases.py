@@ -257,3 +257,12 @@ async def test_stale_digest(bot: FakeBot):
     assert text.startswith("2 cases waiting (new or verifying, no update for 3+ days):")
     assert "#1 Egypt — new — old one · 4 days idle" in text
     assert "#2 Iran" in text and "#3" not in text
+
+
+@pytest.mark.parametrize("command", ["/case 99999999999999999999", "/case \u00b2",
+                                     "/cases page=99999999999999999999", "/case " + "9" * 100_000,
+                                     "/case note 99999999999999999999 x"])
+async def test_numbers_out_of_range_are_refused_with_the_range(bot: FakeBot, command: str):
+    answer = await bot.say(command)
+    assert "must be a whole number from 1 to 2147483647" in answer
+    assert "Something went wrong" not in answer
