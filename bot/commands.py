@@ -169,7 +169,9 @@ class Command:
         for tok in tokens:
             key, eq, value = tok.value.partition("=")
             flag = tok.value.lower().lstrip("-")
-            if eq and not tok.quoted and key.lower() in by_key:
+            # Quotes may hold a value with spaces, around it or around the whole pair:
+            # title="A b" and "title=A b" both name the option.
+            if eq and key.lower() in by_key:
                 options[key.lower()] = _option_value(by_key[key.lower()], value, self)
             elif not tok.quoted and flag in self.flags:
                 flags.add(flag)

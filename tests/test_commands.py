@@ -63,8 +63,15 @@ def test_undeclared_key_value_is_plain_text():
     assert STATEMENT_NEW.parse("Ratio a=b")["title"] == "Ratio a=b"
 
 
-def test_quoted_key_value_is_text():
-    assert STATEMENT_NEW.parse('"deadline=tomorrow"')["title"] == "deadline=tomorrow"
+def test_quoted_key_of_no_option_is_text():
+    assert STATEMENT_NEW.parse('"Ratio a=b c"')["title"] == "Ratio a=b c"
+
+
+@pytest.mark.parametrize("typed", ['session="HRC 62"', '"session=HRC 62"'])
+def test_an_option_value_may_be_quoted(typed: str):
+    args = STATEMENT_NEW.parse(f"Joint {typed} letter")
+    assert args.options == {"session": "HRC 62"}
+    assert args["title"] == "Joint letter"
 
 
 def test_flags_accept_dashes():
