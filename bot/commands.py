@@ -166,19 +166,46 @@ class Command:
         flags: set[str] = set()
         kept: list[Token] = []
         by_key = {o.key: o for o in self.options}
-        for tok in tokens:
+        bare_flags = self._bare_flag_positions(tokens, by_key)
+        for n, tok in enumerate(tokens):
             key, eq, value = tok.value.partition("=")
             flag = tok.value.lower().lstrip("-")
             # Quotes may hold a value with spaces, around it or around the whole pair:
             # title="A b" and "title=A b" both name the option.
             if eq and key.lower() in by_key:
                 options[key.lower()] = _option_value(by_key[key.lower()], value, self)
-            elif not tok.quoted and flag in self.flags:
+            elif not tok.quoted and flag in self.flags and (tok.value.startswith("-")
+                                                            or n in bare_flags):
                 flags.add(flag)
             else:
                 kept.append(tok)
         values = _match_segments(self, text, kept, tokens)
         return Args(values, options, frozenset(flags), text)
+
+    def _bare_flag_positions(self, tokens: list[Token], by_key: dict[str, Option]) -> set[int]:
+        """Where a flag word without dashes counts as the flag: at the end of the line,
+        after the last ``|``, among options and tags only.
+
+        Anywhere else it is a word of a name or summary ("leaking confidential documents",
+        "Voices of the unlisted"), kept as typed. ``--flag`` counts anywhere.
+        """
+        if not self.flags:
+            return set()
+        bars = [n for n, t in enumerate(tokens) if t.value == "|" and not t.quoted]
+        if SEP in self.params and not bars:
+            return set()
+        start = bars[-1] + 1 if bars else 0
+        positions: set[int] = set()
+        for n in range(len(tokens) - 1, start - 1, -1):
+            tok = tokens[n]
+            key, eq, _ = tok.value.partition("=")
+            if tok.quoted:
+                break
+            if tok.value.lower() in self.flags:
+                positions.add(n)
+            elif not ((eq and key.lower() in by_key) or tok.value.startswith(("#", "-"))):
+                break
+        return positions
 
 
 @dataclass(frozen=True)

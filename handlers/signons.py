@@ -60,6 +60,11 @@ async def signon(ctx: Context, args: Args) -> Reply:
     _check_open(ctx, statement)
     profile = ctx.db.get(OrgProfile, ctx.caller.id)
     name = args.get("organisation")
+    if name is not None and name.casefold() == "unlisted":
+        # Only "| unlisted" or "--unlisted" is the flag now; alone it would sign, listed, an
+        # organisation called "unlisted".
+        raise UsageError(f"To sign unlisted, type {ctx.cmd('signon')} {statement.code} "
+                         "--unlisted (or put unlisted after the |).")
     if name is None and profile is None:
         raise UsageError(f"Which organisation? {ctx.cmd('signon')} {statement.code} "
                          f"<organisation>, or save yours once: {ctx.cmd('org set')} <name> | "

@@ -77,6 +77,16 @@ def test_an_option_value_may_be_quoted(typed: str):
 def test_flags_accept_dashes():
     assert FLAG.parse("--confidential Egypt | x").flags == {"confidential"}
     assert FLAG.parse("Egypt | x confidential").flags == {"confidential"}
+    assert FLAG.parse("Egypt | x #detention confidential").flags == {"confidential"}
+
+
+@pytest.mark.parametrize("typed", ["Egypt | Defender arrested after leaking confidential "
+                                   "documents #detention",
+                                   "Confidential Sources Network country | x"])
+def test_a_flag_word_inside_the_text_is_text(typed: str):
+    args = FLAG.parse(typed)
+    assert args.flags == frozenset()
+    assert "onfidential" in args.values["country"] + (args.values.get("summary") or "")
 
 
 def test_extra_separators_stay_in_the_last_text():

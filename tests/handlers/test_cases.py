@@ -266,3 +266,13 @@ async def test_numbers_out_of_range_are_refused_with_the_range(bot: FakeBot, com
     answer = await bot.say(command)
     assert "must be a whole number from 1 to 2147483647" in answer
     assert "Something went wrong" not in answer
+
+
+async def test_a_flag_word_inside_the_summary_stays_and_flags_nothing(bot: FakeBot):
+    answer = await bot.say("/flag Egypt | Defender arrested after leaking confidential "
+                           "documents #detention")
+    assert answer.startswith("Case #1 flagged: Egypt — Defender arrested after leaking "
+                             "confidential documents [detention]")
+    with bot.database.session() as db:
+        case = db.get(Case, 1)
+        assert case is not None and not case.confidential

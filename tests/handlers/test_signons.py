@@ -168,7 +168,7 @@ async def test_unlisted_is_counted_never_named(bot: FakeBot, s1: str, net: Netwo
     answer = await bot.say("/signon S1 Hidden Org | Bahrain unlisted", user=net.user(2))
     assert "unlisted: it counts, the name is never printed" in answer
     assert "Please delete your message here" in answer
-    dm = await bot.say("/signon S1 Hidden Two unlisted", user=net.user(2), dm=True)
+    dm = await bot.say("/signon S1 Hidden Two --unlisted", user=net.user(2), dm=True)
     assert "Please delete" not in dm
     listing = await bot.say("/signatories S1")
     assert "3 organisations from 2 countries (2 unlisted, not named)" in listing
@@ -219,3 +219,26 @@ async def test_org_profile_signs_alone(bot: FakeBot, s1: str):
     with bot.database.session() as db:
         row = db.exec(select(Signature)).one()
     assert (row.country, row.level, row.ecosoc) == ("IE", "international", "special")
+
+
+async def test_the_word_unlisted_inside_a_name_is_the_name(bot: FakeBot, s1: str):
+    answer = await bot.say("/signon S1 Voices of the unlisted | Egypt")
+    assert answer.startswith("Signed S1 for Voices of the unlisted (Egypt).")
+    assert "Voices of the unlisted (Egypt)" in await bot.say("/signatories S1")
+
+
+@pytest.mark.parametrize("typed", ["/signon S1 Hidden Org | Egypt unlisted",
+                                   "/signon S1 Hidden Org --unlisted | Egypt",
+                                   "/signon S1 Hidden Org | Egypt unlisted level=local"])
+async def test_unlisted_as_an_option_still_works(bot: FakeBot, s1: str, typed: str):
+    assert "unlisted: it counts" in await bot.say(typed)
+    with bot.database.session() as db:
+        row = db.exec(select(Signature)).one()
+    assert (row.org_name, row.unlisted) == ("Hidden Org", True)
+
+
+async def test_a_bare_flag_word_is_no_organisation(bot: FakeBot, s1: str):
+    answer = await bot.say("/signon S1 unlisted")
+    assert "--unlisted" in answer and "Signed" not in answer
+    with bot.database.session() as db:
+        assert db.exec(select(Signature)).all() == []
