@@ -14,6 +14,7 @@ from sqlmodel import select
 from bot.commands import Args, Command, CommandError, Option, Param, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, OutFile, Reply, b, i, item, line
+from handlers.date_range import check_date
 from handlers.reminder_plan import rescheduled
 from handlers.when import closes_in, sentence, stamp
 from storage.calendar import (
@@ -38,9 +39,10 @@ def _code(text: str) -> str:
 
 def _date(text: str, what: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise CommandError(f"{what} must be a date like 2027-02-22, not '{text}'.") from None
+    return check_date(day, what)
 
 
 def load_session(ctx: Context, text: str) -> HrcSession:

@@ -1,0 +1,74 @@
+"""Dates out of range are refused with the range, in every command that takes one."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from storage.calendar import Deadline, HrcSession
+from storage.reminders import Reminder
+from storage.statements import Statement
+from tests.harness import FakeBot, Network
+
+YEARS = "between 2000 and 2100"
+
+
+@pytest.fixture
+async def sec(bot: FakeBot, net: Network) -> str:
+    await bot.send(f"/role grant {net.user(9)} secretariat", user=bot.admin)
+    return net.user(9)
+
+
+def rows(bot: FakeBot, model: type) -> list:
+    with bot.database.session() as db:
+        return list(db.exec(select(model)))
+
+
+@pytest.mark.parametrize("command", [
+    "/session add HRC70 0001-01-01 2029-01-01",
+    "/session add HRC70 2029-01-01 9999-12-31",
+    "/session add UPR70 1999-12-31 2029-01-01",
+])
+async def test_session_dates(bot: FakeBot, sec: str, command: str):
+    answer = await bot.say(command, user=sec)
+    assert YEARS in answer and "Something went wrong" not in answer
+    assert rows(bot, HrcSession) == []
+
+
+async def test_session_edit_to_year_9999_is_refused_and_the_calendar_still_works(
+        bot: FakeBot, sec: str):
+    await bot.send("/session add HRC70 2029-01-01 2029-02-01", user=sec)
+    answer = await bot.say("/session edit HRC70 end=9999-12-31", user=sec)
+    assert YEARS in answer and "Something went wrong" not in answer
+    assert "hrc-calendar" not in answer
+    assert "sessions and" in await bot.say("/calendar")
+    assert "Thu 1 Feb 2029" in await bot.say("/session HRC70")
+
+
+async def test_deadline_dates(bot: FakeBot, sec: str):
+    await bot.send("/session add HRC70 2029-01-01 2029-02-01", user=sec)
+    before = len(rows(bot, Deadline))
+    answer = await bot.say("/deadline add HRC70 9999-12-31 23:59 Far away", user=sec)
+    assert YEARS in answer
+    assert len(rows(bot, Deadline)) == before
+
+
+@pytest.mark.parametrize("deadline", ["9999-12-31T23:59-05:00", "9999-12-31T23:59+05:00",
+                                      "0001-01-01T00:00+05:00", "2101-01-01", "9999-12-31"])
+async def test_statement_deadlines(bot: FakeBot, sec: str, deadline: str):
+    answer = await bot.say(f"/statement new Letter deadline={deadline}", user=sec)
+    assert YEARS in answer and "Something went wrong" not in answer
+    assert rows(bot, Statement) == []
+
+
+async def test_case_incident_date(bot: FakeBot):
+    answer = await bot.say("/flag Egypt | Lawyer arrested date=0001-01-01")
+    assert YEARS in answer and "Something went wrong" not in answer
+
+
+@pytest.mark.parametrize("when", ["0001-01-01", "9999-12-31", "2040-01-01"])
+async def test_reminders_from_now_to_five_years(bot: FakeBot, when: str):
+    answer = await bot.say(f"/remind {when} Call the rapporteur")
+    assert "Something went wrong" not in answer
+    assert "within 5 years" in answer or "in the past" in answer
+    assert rows(bot, Reminder) == []
