@@ -69,7 +69,8 @@ async def signon(ctx: Context, args: Args) -> Reply:
         raise UsageError(f"Which organisation? {ctx.cmd('signon')} {statement.code} "
                          f"<organisation>, or save yours once: {ctx.cmd('org set')} <name> | "
                          "<country>")
-    name = _org_name(name or profile.org_name)  # type: ignore[union-attr]
+    # A name typed empty (or invisible) is refused, never read as "the saved one".
+    name = _org_name(name if name is not None else profile.org_name)  # type: ignore[union-attr]
     from_profile = profile is not None and normalise_org_name(profile.org_name) == \
         normalise_org_name(name)
     country = (parse_country(args["country"]).code if args.get("country")

@@ -106,3 +106,7 @@ def test_ten_thousand_characters_of_words():
 def test_ten_thousand_characters_of_one_word():
     line = split_command("/help " + "x" * 10_000, PREFIXES)
     assert line is not None and len(line.rest) == 10_000
+
+
+def test_control_characters_are_dropped_but_line_breaks_stay():
+    assert normalise("a\x00b\x1b[31mc\x7f\x9b\r\nd\re") == "ab[31mc\nd\ne"

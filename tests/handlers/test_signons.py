@@ -242,3 +242,25 @@ async def test_a_bare_flag_word_is_no_organisation(bot: FakeBot, s1: str):
     assert "--unlisted" in answer and "Signed" not in answer
     with bot.database.session() as db:
         assert db.exec(select(Signature)).all() == []
+
+
+@pytest.mark.parametrize("typed", ['/signon S1 "\u200b\u200b"', '/signon S1 "\u2060" | Egypt',
+                                   '/signon S1 "" | Egypt', '/signon S1 "\x00\x1b"'])
+async def test_an_invisible_name_never_signs_for_the_saved_organisation(
+        bot: FakeBot, s1: str, typed: str):
+    await bot.send("/org set Saved Org | Egypt")
+    answer = await bot.say(typed)
+    assert "The organisation's name is empty." in answer
+    with bot.database.session() as db:
+        assert db.exec(select(Signature)).all() == []
+
+
+async def test_an_empty_name_without_a_saved_organisation_is_refused(bot: FakeBot, s1: str):
+    answer = await bot.say('/signon S1 "" | Egypt')
+    assert "The organisation's name is empty." in answer and "went wrong" not in answer
+
+
+async def test_control_characters_never_reach_the_record(bot: FakeBot, s1: str):
+    await bot.send("/signon S1 Org\x00 \x1b[2JName | Egypt")
+    with bot.database.session() as db:
+        assert db.exec(select(Signature.org_name)).one() == "Org [2JName"
