@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot import text_limits  # noqa: F401  (checks every row's text lengths on flush)
 from bot.commands import Role
 from bot.replies import Reply
 from storage import audit, outbox

@@ -157,7 +157,7 @@ async def add_deadline(ctx: Context, args: Args) -> Reply:
     due = datetime.combine(day, at, tzinfo=ctx.tz)
     if due <= ctx.now:
         raise CommandError(f"{stamp(due, ctx.tz)} is in the past.")
-    deadline = Deadline(session_code=s.code, label=label[:255], due_at=due, overridden=True,
+    deadline = Deadline(session_code=s.code, label=label, due_at=due, overridden=True,
                         source=f"added by {ctx.caller.name or ctx.caller.id}")
     ctx.db.add(deadline)
     ctx.db.flush()

@@ -1,4 +1,4 @@
-"""Dates out of range are refused with the range, in every command that takes one."""
+"""Input out of range (dates, text lengths) is refused with the range, and nothing stored."""
 
 from __future__ import annotations
 
@@ -72,3 +72,41 @@ async def test_reminders_from_now_to_five_years(bot: FakeBot, when: str):
     assert "Something went wrong" not in answer
     assert "within 5 years" in answer or "in the past" in answer
     assert rows(bot, Reminder) == []
+
+
+# Length limits live in the schema; SQLite does not enforce them, so the bot does.
+
+LONG = "x" * 300
+
+
+@pytest.mark.parametrize(("command", "problem"), [
+    (f"/deadline add HRC70 2029-01-05 {LONG}", "The deadline label is 300 characters; the "
+                                               "limit is 255."),
+    (f'/session edit HRC70 title="{LONG}"', "The session title is 300 characters; the limit "
+                                            "is 255."),
+    (f'/session edit HRC70 place="{LONG}"', "The place is 300 characters; the limit is 255."),
+    (f'/session add HRC71 2029-03-01 2029-04-01 {LONG}', "The session title is 300 "
+                                                        "characters; the limit is 255."),
+])
+async def test_calendar_text_limits(bot: FakeBot, sec: str, command: str, problem: str):
+    await bot.send("/session add HRC70 2029-01-01 2029-02-01", user=sec)
+    with bot.database.session() as db:
+        before = [(s.title, s.place) for s in db.exec(select(HrcSession))]
+        labels = [d.label for d in db.exec(select(Deadline))]
+    assert problem in await bot.say(command, user=sec)
+    with bot.database.session() as db:
+        assert [(s.title, s.place) for s in db.exec(select(HrcSession))] == before
+        assert [d.label for d in db.exec(select(Deadline))] == labels
+
+
+async def test_case_text_limits(bot: FakeBot):
+    await bot.send("/flag Egypt | Lawyer arrested")
+    assert "The pseudonym is 300 characters; the limit is 255." in await bot.say(
+        f"/case pseudonym 1 {LONG}")
+
+
+async def test_statement_link_limit(bot: FakeBot, sec: str):
+    answer = await bot.say("/statement new Letter url=https://example.org/" + "x" * 2000,
+                           user=sec)
+    assert "The link is 2,020 characters; the limit is 2,000." in answer
+    assert rows(bot, Statement) == []
