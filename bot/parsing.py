@@ -23,8 +23,9 @@ _INVISIBLE = dict.fromkeys(
 # are; only the line break means something in chat, and a carriage return is one.
 _CONTROL = {**dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0)]),
             ord("\n"): "\n", ord("\t"): " ", ord("\r"): "\n"}
+# Guillemets are not among them: «Voices» is how an organisation spells its name.
 _QUOTES = str.maketrans({
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"',
     "\uff02": '"', "\u2033": '"', "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
 })
 # A dash that a phone made of "--" (or "-") in front of a word: "—confidential".

@@ -58,7 +58,12 @@ def test_persian_zero_width_non_joiner_survives():
 def test_smart_quotes_group_words():
     assert values("“Joint letter” deadline=2026-12-01") == ["Joint letter", "deadline=2026-12-01"]
     assert values("„Gemeinsame Erklärung“") == ["Gemeinsame Erklärung"]
-    assert values("«Déclaration commune»") == ["Déclaration commune"]
+
+
+
+def test_guillemets_are_text_not_quotes():
+    """A name printed with guillemets keeps them: «Voices» is the organisation's spelling."""
+    assert values("«Déclaration commune»") == ["«Déclaration", "commune»"]
 
 
 def test_apostrophes_are_text_not_quotes():

@@ -59,6 +59,12 @@ def test_spellings_of_one_name_map_equal(parts: list[str], seps: list[str], uppe
     ("ＡＢＣ Foundation", "ABC foundation"),
     ("Café Collective", "Cafe\u0301 Collective"),
     ("مركز القاهرة لدراسات حقوق الإنسان", "مركز القاهرة  لدراسات حقوق الإنسان"),
+    ("Asociación Pro Derechos Humanos", "Asociacion Pro Derechos Humanos"),
+    ("\u0410mnesty International", "Amnesty International"),  # Cyrillic A
+    ("\u0397uman Rights W\u0430tch", "Human Rights Watch"),  # Greek Eta, Cyrillic a
+    ("Amnes\u00adty International", "Amnesty International"),  # a soft hyphen
+    ("«Voices» Collective", "Voices Collective"),
+    ("ＡＳＯＣＩＡＣＩÓＮ", "asociacion"),
 ])
 def test_known_equal_names(a: str, b: str):
     assert normalise_org_name(a) == normalise_org_name(b)
@@ -264,3 +270,15 @@ async def test_control_characters_never_reach_the_record(bot: FakeBot, s1: str):
     await bot.send("/signon S1 Org\x00 \x1b[2JName | Egypt")
     with bot.database.session() as db:
         assert db.exec(select(Signature.org_name)).one() == "Org [2JName"
+
+
+async def test_an_accent_only_variant_is_the_same_signature(bot: FakeBot, s1: str, net: Network):
+    await bot.send("/signon S1 Asociación Pro Derechos Humanos | Spain")
+    answer = await bot.say("/signon S1 Asociacion Pro Derechos Humanos", user=net.user(2))
+    assert answer.startswith("That organisation's signature on S1 is already recorded.")
+    assert "1 organisation from 1 country" in await bot.say("/signatories S1")
+
+
+async def test_guillemets_stay_in_the_printed_name(bot: FakeBot, s1: str):
+    answer = await bot.say("/signon S1 «Voices» Collective | Egypt")
+    assert answer.startswith("Signed S1 for «Voices» Collective (Egypt).")
