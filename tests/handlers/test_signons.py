@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.database import Database
 from storage.statements import Signature, Statement, normalise_org_name, sign
@@ -282,3 +282,55 @@ async def test_an_accent_only_variant_is_the_same_signature(bot: FakeBot, s1: st
 async def test_guillemets_stay_in_the_printed_name(bot: FakeBot, s1: str):
     answer = await bot.say("/signon S1 «Voices» Collective | Egypt")
     assert answer.startswith("Signed S1 for «Voices» Collective (Egypt).")
+
+
+# -- signing again after the text changed ----------------------------------------------------
+
+def signature_of(bot: FakeBot, name: str) -> Signature:
+    with bot.database.session() as db:
+        return db.exec(select(Signature).where(Signature.org_name == name)
+                       .where(col(Signature.withdrawn_at).is_(None))).one()
+
+
+async def test_signing_again_reconfirms_on_the_new_text(bot: FakeBot, s1: str, net: Network):
+    await bot.send("/signon S1 Org A | Egypt")
+    await bot.send("/statement text S1 Second version", user=s1)
+    answer = await bot.say("/signon S1 Org A")
+    assert answer == "Re-confirmed S1 for Org A on text version 2."
+    assert signature_of(bot, "Org A").text_version == 2
+    assert "†" not in await bot.say("/signatories S1")
+
+
+async def test_signing_again_with_ecosoc_follows_the_export_advice(bot: FakeBot, s1: str):
+    await bot.send("/signon S1 Sponsor Org | Egypt ecosoc=general", user=s1)
+    await bot.send("/signon S1 Org A | Egypt")
+    assert "re-sign with ecosoc=" in await bot.say("/statement export S1 hrc", user=s1)
+    answer = await bot.say("/signon S1 Org A ecosoc=special level=national")
+    assert answer.startswith("Re-confirmed S1 for Org A on text version 1")
+    row = signature_of(bot, "Org A")
+    assert (row.ecosoc, row.level, row.country) == ("special", "national", "EG")
+
+
+async def test_the_secretariat_may_reconfirm(bot: FakeBot, s1: str):
+    await bot.send("/signon S1 Org A | Egypt")
+    await bot.send("/statement text S1 Second version", user=s1)
+    assert (await bot.say("/signon S1 org a", user=s1)).startswith("Re-confirmed S1 for Org A")
+
+
+async def test_someone_else_gets_the_neutral_answer(bot: FakeBot, s1: str, net: Network):
+    await bot.send("/signon S1 Org A | Egypt")
+    await bot.send("/statement text S1 Second version", user=s1)
+    answer = await bot.say("/signon S1 Org A ecosoc=roster", user=net.user(2))
+    assert answer == ("That organisation's signature on S1 is already recorded. Only whoever "
+                      "signed, or the secretariat, can change it.")
+    row = signature_of(bot, "Org A")
+    assert (row.text_version, row.ecosoc) == (1, None)
+
+
+async def test_an_unlisted_name_is_not_printed_when_reconfirmed_in_a_room(bot: FakeBot, s1: str):
+    await bot.send("/signon S1 Hidden Org | Egypt unlisted")
+    await bot.send("/statement text S1 Second version", user=s1)
+    answer = await bot.say("/signon S1 Hidden Org")
+    assert "Hidden" not in answer and "Re-confirmed" in answer
+    assert signature_of(bot, "Hidden Org").text_version == 2
+    assert "Hidden Org" in await bot.say("/signon S1 Hidden Org ecosoc=special", dm=True)
