@@ -110,3 +110,21 @@ async def test_statement_link_limit(bot: FakeBot, sec: str):
                            user=sec)
     assert "The link is 2,020 characters; the limit is 2,000." in answer
     assert rows(bot, Statement) == []
+
+
+async def test_a_statement_id_is_ascii_digits(bot: FakeBot, sec: str):
+    await bot.send("/statement new Letter", user=sec)
+    assert "is not a statement id" in await bot.say("/statement S\u0661")
+
+
+def test_a_case_number_past_the_column_is_not_looked_up(monkeypatch: pytest.MonkeyPatch):
+    """PostgreSQL refuses to compare an INTEGER column with 2**31: no lookup is made."""
+    from bot.commands import MAX_INT
+    from handlers.case_access import _named_case
+
+    class NoLookups:
+        def get(self, *args: object) -> None:
+            raise AssertionError(f"looked up {args}")
+
+    assert _named_case(NoLookups(), f"{MAX_INT + 1} note") is None  # type: ignore[arg-type]
+    assert _named_case(NoLookups(), "99999999999999999 note") is None  # type: ignore[arg-type]
