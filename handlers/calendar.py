@@ -116,9 +116,12 @@ async def edit_session(ctx: Context, args: Args) -> Reply:
     end = _date(args.opt("end"), "end=") if args.opt("end") else s.end
     if end < start:
         raise CommandError(f"The end ({end}) would be before the start ({start}).")
+    for key in ("title", "place"):
+        if key in args.options and not args.opt(key).strip():
+            raise UsageError(f"{key}= is empty; give the session's {key}.")
     s.start, s.end = start, end
-    s.title = args.opt("title", s.title)
-    s.place = args.opt("place", s.place)
+    s.title = args.opt("title", s.title).strip()
+    s.place = args.opt("place", s.place).strip()
     s.confidence = args.opt("confidence", s.confidence)
     ctx.db.add(s)
     derive_deadlines(ctx.db, s, ctx.tz)

@@ -185,3 +185,11 @@ async def test_a_place_with_spaces_and_commas(bot: FakeBot):
     answer = await bot.say('/session edit UPR51 place="Palais des Nations, Geneva"',
                            user=bot.admin)
     assert answer.startswith("UPR51 updated") and "Palais des Nations, Geneva" in answer
+
+
+@pytest.mark.parametrize("option", ['place=""', "title=", 'title="  "'])
+async def test_an_empty_place_or_title_is_refused(bot: FakeBot, option: str):
+    load(bot)
+    answer = await bot.say(f"/session edit UPR51 {option}", user=bot.admin)
+    assert "is empty" in answer
+    assert "Geneva" in await bot.say("/session UPR51")
