@@ -67,10 +67,11 @@ def upgrade() -> None:
                                .values(withdrawn_at=now, withdrawn_by=WITHDRAWN_BY))
         else:
             kept.add((row.statement_id, key))
-    # In two steps, so that no key meets another active row's old key on the way.
+    # In two steps, so that no key meets another active row's old key on the way; "~" is
+    # never in a key, and PostgreSQL text may not hold the NUL a marker might have used.
     for row_id in new_keys:
         connection.execute(sa.update(signature).where(signature.c.id == row_id)
-                           .values(org_key=f"\x00migrating {row_id}"))
+                           .values(org_key=f"~migrating {row_id}"))
     for row_id, key in new_keys.items():
         connection.execute(sa.update(signature).where(signature.c.id == row_id)
                            .values(org_key=key))
