@@ -36,7 +36,7 @@ def test_migration_recomputes_keys_and_withdraws_the_newer_duplicate(tmp_path: P
             connection.execute(text(
                 "INSERT INTO signature (id, statement_id, org_name, org_key, unlisted, "
                 "signed_by, signed_in, text_version, signed_at, withdrawn_at) VALUES "
-                "(:id, 1, :name, :key, 0, 'u', 'r', 1, :at, :withdrawn)"),
+                "(:id, 1, :name, :key, false, 'u', 'r', 1, :at, :withdrawn)"),
                 {"id": id_, "name": name, "key": key, "at": T0 + timedelta(days=days),
                  "withdrawn": withdrawn})
     database.upgrade()
