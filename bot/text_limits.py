@@ -32,8 +32,18 @@ FIELD_WORDS = {
 }
 
 
+# Labels a network hands us (a display name, and "added by <name>" notes), not records
+# typed here: cut to fit rather than refused, or a long display name (Matrix allows
+# thousands of characters) would stop its owner from using the bot at all.
+CUT_TO_FIT = {"identity.display_name", "reminder.created_by", "hrc_session.source",
+              "deadline.source"}
+
+
 def too_long(row: Any) -> str | None:
-    """The refusal for the first string column of ``row`` over its length, if any."""
+    """The refusal for the first string column of ``row`` over its length, if any.
+
+    Columns in ``CUT_TO_FIT`` are cut to their length instead.
+    """
     table = getattr(row, "__table__", None)
     if table is None:
         return None
@@ -41,6 +51,9 @@ def too_long(row: Any) -> str | None:
         limit = getattr(column.type, "length", None)
         value = getattr(row, column.key, None)
         if limit and isinstance(value, str) and len(value) > limit:
+            if f"{table.name}.{column.key}" in CUT_TO_FIT:
+                setattr(row, column.key, value[:limit])
+                continue
             what = FIELD_WORDS.get(f"{table.name}.{column.key}",
                                    f"{table.name} {column.key}".replace("_", " "))
             return f"The {what} is {len(value):,} characters; the limit is {limit:,}."

@@ -128,3 +128,14 @@ def test_a_case_number_past_the_column_is_not_looked_up(monkeypatch: pytest.Monk
 
     assert _named_case(NoLookups(), f"{MAX_INT + 1} note") is None  # type: ignore[arg-type]
     assert _named_case(NoLookups(), "99999999999999999 note") is None  # type: ignore[arg-type]
+
+
+async def test_a_long_display_name_is_cut_to_fit_not_refused(bot: FakeBot, net: Network):
+    """A display name is the network's label, not a record typed here: it is cut."""
+    name = "N" * 300
+    answer = await bot.say("/remind tomorrow 9:00 Call the rapporteur", name=name)
+    assert answer.startswith("I will remind this room")
+    with bot.database.session() as db:
+        from storage.models import Identity
+        assert db.get(Identity, net.user(1)).display_name == "N" * 255  # type: ignore[union-attr]
+        assert db.exec(select(Reminder)).one().created_by == "N" * 255
