@@ -14,11 +14,30 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
-from confusable_homoglyphs.confusables import confusables_data
+from confusable_homoglyphs.utils import load
 
 # Scripts whose accents are optional in practice ("Asociacion" for "Asociación"). Marks on
 # other scripts (Devanagari vowel signs, for one) make different words, and stay.
 _ACCENTED_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+
+
+@cache
+def _ascii_look_alikes() -> dict[str, str]:
+    """Each non-ASCII letter of the TR39 table -> the ASCII letter or digit it looks like.
+
+    Built on first use, so a bot that never signs never reads the table, and kept small:
+    the package's whole table (about 8 MB in memory) is dropped once this is made.
+    """
+    found: dict[str, str] = {}
+    for ch, glyphs in load("confusables.json").items():
+        if len(ch) != 1 or ch.isascii() or not ch.isalpha():
+            continue
+        for glyph in glyphs:
+            target = glyph["c"]
+            if len(target) == 1 and target.isascii() and target.isalnum():
+                found[ch] = target.casefold()
+                break
+    return found
 
 
 @cache
@@ -32,11 +51,10 @@ def _look_alike(ch: str) -> str:
     """
     if ch.isascii() or not ch.isalpha():
         return ch
+    table = _ascii_look_alikes()
     for form in (ch.lower(), ch.upper()):
-        for glyph in confusables_data.get(form, ()) if len(form) == 1 else ():
-            target = glyph["c"]
-            if len(target) == 1 and target.isascii() and target.isalnum():
-                return target.casefold()
+        if form in table:
+            return table[form]
     return ch
 
 
