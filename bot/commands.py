@@ -28,6 +28,7 @@ ParamKind = Literal["word", "int", "text", "words", "tags", "sep"]
 
 NAME_RULE = re.compile(r"[a-z0-9_]{1,32}")
 SUB_RULE = re.compile(r"[a-z][a-z0-9-]*")
+MAX_INT = 2**31 - 1  # the largest id or count an INTEGER column holds on every database
 
 
 class CommandError(Exception):
@@ -152,17 +153,46 @@ class Command:
         flags: set[str] = set()
         kept: list[Token] = []
         by_key = {o.key: o for o in self.options}
-        for tok in tokens:
+        bare_flags = self._bare_flag_positions(tokens, by_key)
+        for n, tok in enumerate(tokens):
             key, eq, value = tok.value.partition("=")
             flag = tok.value.lower().lstrip("-")
-            if eq and not tok.quoted and key.lower() in by_key:
+            # Quotes may hold a value with spaces, around it or around the whole pair:
+            # title="A b" and "title=A b" both name the option.
+            if eq and key.lower() in by_key:
                 options[key.lower()] = _option_value(by_key[key.lower()], value, self)
-            elif not tok.quoted and flag in self.flags:
+            elif not tok.quoted and flag in self.flags and (tok.value.startswith("-")
+                                                            or n in bare_flags):
                 flags.add(flag)
             else:
                 kept.append(tok)
         values = _match_segments(self, text, kept, tokens)
         return Args(values, options, frozenset(flags), text)
+
+    def _bare_flag_positions(self, tokens: list[Token], by_key: dict[str, Option]) -> set[int]:
+        """Where a flag word without dashes counts as the flag: at the end of the line,
+        after the last ``|``, among options and tags only.
+
+        Anywhere else it is a word of a name or summary ("leaking confidential documents",
+        "Voices of the unlisted"), kept as typed. ``--flag`` counts anywhere.
+        """
+        if not self.flags:
+            return set()
+        bars = [n for n, t in enumerate(tokens) if t.value == "|" and not t.quoted]
+        if SEP in self.params and not bars:
+            return set()
+        start = bars[-1] + 1 if bars else 0
+        positions: set[int] = set()
+        for n in range(len(tokens) - 1, start - 1, -1):
+            tok = tokens[n]
+            key, eq, _ = tok.value.partition("=")
+            if tok.quoted:
+                break
+            if tok.value.lower() in self.flags:
+                positions.add(n)
+            elif not ((eq and key.lower() in by_key) or tok.value.startswith(("#", "-"))):
+                break
+        return positions
 
 
 @dataclass(frozen=True)
@@ -260,10 +290,23 @@ def _option_value(option: Option, value: str, cmd: Command) -> Any:
     if option.choices and value.lower() not in option.choices:
         raise UsageError(f"{option.key}= must be one of: {', '.join(option.choices)}.", cmd)
     if option.kind == "int":
-        if not value.isdigit():
-            raise UsageError(f"{option.key}= must be a whole number, not '{value}'.", cmd)
-        return int(value)
+        return _whole_number(value, f"{option.key}=", cmd)
     return value.lower() if option.choices else value
+
+
+def _whole_number(digits: str, label: str, cmd: Command, *, shown: str | None = None) -> int:
+    """The one check of every number typed: ASCII digits within what the database holds.
+
+    ``str.isdigit`` accepts "²" and "٣", which ``int`` then rejects or misreads, and a
+    number past a 32-bit column (or past Python's 4,300-digit limit) used to crash.
+    """
+    text = shown if shown is not None else digits
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= len(str(MAX_INT))
+            and 1 <= int(digits) <= MAX_INT):
+        quoted = text if len(text) <= 24 else text[:20] + "…"
+        raise UsageError(f"{label} must be a whole number from 1 to {MAX_INT}, not '{quoted}'.",
+                         cmd)
+    return int(digits)
 
 
 def _split_segments(kept: list[Token], wanted: int) -> list[list[Token]]:
@@ -339,10 +382,7 @@ def _match_params(cmd: Command, params: list[Param], tokens: list[Token], text: 
 
 def _word_value(cmd: Command, param: Param, value: str) -> Any:
     if param.kind == "int":
-        digits = value.removeprefix("#")
-        if not digits.isdigit():
-            raise UsageError(f"<{param.name}> must be a number, not '{value}'.", cmd)
-        return int(digits)
+        return _whole_number(value.removeprefix("#"), f"<{param.name}>", cmd, shown=value)
     if param.choices:
         if value.lower() not in param.choices:
             raise UsageError(

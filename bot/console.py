@@ -8,7 +8,9 @@ bot's answers on stdout, which is what the tests feed it.
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -132,6 +134,11 @@ async def repl(room: ConsoleRoom, *, stdin: TextIO, stdout: TextIO, interactive:
             return
         if not text.strip():
             continue
+        if _NOT_UTF8.search(text):
+            stdout.write("That line is not valid UTF-8, so nothing was done. Set the terminal "
+                         "(or the file piped in) to UTF-8 and type it again.\n")
+            stdout.flush()
+            continue
         reply = await room.send(text)
         if reply is not None:
             stdout.write(render(reply, save_file) + "\n")
@@ -141,6 +148,11 @@ async def repl(room: ConsoleRoom, *, stdin: TextIO, stdout: TextIO, interactive:
             stdout.flush()
         elif interactive:
             stdout.write("(chat: no command, nothing to answer)\n")
+
+
+# Bytes that are not UTF-8 arrive as lone surrogates (``surrogateescape``, set by
+# run_console) instead of raising in the middle of the loop.
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def _read_line(stdin: TextIO, prompt: str, interactive: bool) -> str:
@@ -183,6 +195,8 @@ def run_console(config: Config, *, role: Role, user: str, direct: bool, room_nam
         print(f"caucus-bot console: {exc}", file=sys.stderr)
         return 2
     interactive = stdin.isatty()
+    if isinstance(stdin, io.TextIOWrapper):
+        stdin.reconfigure(errors="surrogateescape")
     if interactive:
         setup_history()
         where = "a direct message" if direct else f"room {room_name or 'console'}"

@@ -13,7 +13,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import deliveries
+from bot import (
+    deliveries,
+    text_limits,  # noqa: F401  (checks every row's text lengths on flush)
+)
 from bot.replies import Reply
 from storage import audit
 from storage.roles import Role

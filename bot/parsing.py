@@ -19,8 +19,13 @@ _INVISIBLE = dict.fromkeys(
     [0x200B, 0x200E, 0x200F, 0xFEFF, *range(0x2060, 0x2065), *range(0x202A, 0x202F),
      *range(0x2066, 0x206A)]
 )
+# Control characters (NUL, terminal escapes, C1) would be stored and exported as they
+# are; only the line break means something in chat, and a carriage return is one.
+_CONTROL = {**dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0)]),
+            ord("\n"): "\n", ord("\t"): " ", ord("\r"): "\n"}
+# Guillemets are not among them: «Voices» is how an organisation spells its name.
 _QUOTES = str.maketrans({
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"',
     "\uff02": '"', "\u2033": '"', "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
 })
 # A dash that a phone made of "--" (or "-") in front of a word: "—confidential".
@@ -49,8 +54,10 @@ class Token:
 
 
 def normalise(text: str) -> str:
-    """Fold smart quotes and dashes, drop invisible direction/zero-width marks."""
-    text = text.translate(_INVISIBLE).translate(_QUOTES)
+    """Fold smart quotes and dashes, drop invisible direction/zero-width marks and
+    control characters (line breaks stay)."""
+    text = text.replace("\r\n", "\n").translate(_CONTROL).translate(_INVISIBLE)
+    text = text.translate(_QUOTES)
     return _DASH_FLAG.sub("--", text)
 
 

@@ -14,6 +14,7 @@ from sqlmodel import select
 from bot.commands import Args, Command, CommandError, Option, Param, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, OutFile, Reply, b, i, item, line
+from handlers.date_range import check_date
 from handlers.reminder_plan import rescheduled
 from handlers.when import closes_in, sentence, stamp
 from storage.calendar import (
@@ -38,9 +39,10 @@ def _code(text: str) -> str:
 
 def _date(text: str, what: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise CommandError(f"{what} must be a date like 2027-02-22, not '{text}'.") from None
+    return check_date(day, what)
 
 
 def load_session(ctx: Context, text: str) -> HrcSession:
@@ -114,9 +116,12 @@ async def edit_session(ctx: Context, args: Args) -> Reply:
     end = _date(args.opt("end"), "end=") if args.opt("end") else s.end
     if end < start:
         raise CommandError(f"The end ({end}) would be before the start ({start}).")
+    for key in ("title", "place"):
+        if key in args.options and not args.opt(key).strip():
+            raise UsageError(f"{key}= is empty; give the session's {key}.")
     s.start, s.end = start, end
-    s.title = args.opt("title", s.title)
-    s.place = args.opt("place", s.place)
+    s.title = args.opt("title", s.title).strip()
+    s.place = args.opt("place", s.place).strip()
     s.confidence = args.opt("confidence", s.confidence)
     ctx.db.add(s)
     derive_deadlines(ctx.db, s, ctx.tz)
@@ -155,7 +160,7 @@ async def add_deadline(ctx: Context, args: Args) -> Reply:
     due = datetime.combine(day, at, tzinfo=ctx.tz)
     if due <= ctx.now:
         raise CommandError(f"{stamp(due, ctx.tz)} is in the past.")
-    deadline = Deadline(session_code=s.code, label=label[:255], due_at=due, overridden=True,
+    deadline = Deadline(session_code=s.code, label=label, due_at=due, overridden=True,
                         source=f"added by {ctx.caller.name or ctx.caller.id}")
     ctx.db.add(deadline)
     ctx.db.flush()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.commands import CommandError, Role
+from bot.commands import MAX_INT, CommandError, Role
 from bot.context import Context
 from storage.cases import Case
 
@@ -59,7 +59,8 @@ def names_hidden_case(db: Session, arguments: str) -> bool:
 
 def _named_case(db: Session, arguments: str) -> Case | None:
     first = arguments.split(maxsplit=1)[0].removeprefix("#") if arguments.strip() else ""
-    if not first.isascii() or not first.isdigit() or len(first) > 18:
+    # Past an INTEGER column no case exists, and PostgreSQL refuses to look one up.
+    if not first.isascii() or not first.isdigit() or len(first) > 10 or int(first) > MAX_INT:
         return None
     return db.get(Case, int(first))
 

@@ -119,7 +119,7 @@ async def un_details(ctx: Context, args: Args) -> Reply:
 
 async def pseudonym(ctx: Context, args: Args) -> Reply:
     case = load(ctx, args["N"], write=True)
-    case.pseudonym = args["name"][:255]
+    case.pseudonym = args["name"]
     log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="pseudonym",
               text=case.pseudonym)
     ctx.audit("case.pseudonym", f"#{case.id}")

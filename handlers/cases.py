@@ -47,6 +47,7 @@ from handlers.case_followup import (
 )
 from handlers.case_reports import export_cases
 from handlers.countries import name_of, parse_country
+from handlers.date_range import check_date
 from storage import roles
 from storage.cases import (
     CHANNELS,
@@ -111,7 +112,7 @@ def _date(value: str, ctx: Context) -> date:
         raise CommandError(f"date= must be a date like 2026-11-20, not '{value}'.") from None
     if day > ctx.local(ctx.now).date():
         raise CommandError(f"date= {day} is in the future; give the day it happened.")
-    return day
+    return check_date(day, "date=")
 
 
 async def show_case(ctx: Context, args: Args) -> Reply:

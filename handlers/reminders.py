@@ -10,6 +10,7 @@ import dateparser
 from bot.commands import Args, Command, CommandError, Param, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, item, line
+from handlers.date_range import check_reminder_time, unreadable_reminder_time
 from handlers.reminder_plan import render, rescheduled
 from handlers.when import stamp
 from storage import reminders
@@ -79,7 +80,10 @@ def parse_when(text: str, ctx: Context) -> tuple[datetime, str]:
                 "RELATIVE_BASE": ctx.local(ctx.now).replace(tzinfo=None)}
     for n in range(min(MAX_WHEN_WORDS, len(words) - 1), 0, -1):
         phrase = " ".join(words[:n])
-        when = dateparser.parse(phrase, languages=["en"], settings=settings)
+        try:
+            when = dateparser.parse(phrase, languages=["en"], settings=settings)
+        except OverflowError:  # "0001-01-01" in a time zone ahead of UTC
+            raise unreadable_reminder_time(ctx.now, ctx.tz) from None
         if when is None:
             continue
         if when.time() == time(0) and ":" not in phrase and "midnight" not in phrase.lower():
@@ -95,6 +99,7 @@ async def remind(ctx: Context, args: Args) -> Reply:
     when, text = parse_when(args["text"], ctx)
     if when <= ctx.now:
         raise CommandError(f"{stamp(when, ctx.tz)} is in the past; give a time to come.")
+    check_reminder_time(when, ctx.now, ctx.tz)
     if len(text) > 1000:
         raise CommandError("Keep the reminder under 1,000 characters.")
     row = Reminder(key=f"remind:{secrets.token_hex(6)}", kind="remind", due_at=when,

@@ -60,11 +60,17 @@ async def signon(ctx: Context, args: Args) -> Reply:
     _check_open(ctx, statement)
     profile = ctx.db.get(OrgProfile, ctx.caller.id)
     name = args.get("organisation")
+    if name is not None and name.casefold() == "unlisted":
+        # Only "| unlisted" or "--unlisted" is the flag now; alone it would sign, listed, an
+        # organisation called "unlisted".
+        raise UsageError(f"To sign unlisted, type {ctx.cmd('signon')} {statement.code} "
+                         "--unlisted (or put unlisted after the |).")
     if name is None and profile is None:
         raise UsageError(f"Which organisation? {ctx.cmd('signon')} {statement.code} "
                          f"<organisation>, or save yours once: {ctx.cmd('org set')} <name> | "
                          "<country>")
-    name = _org_name(name or profile.org_name)  # type: ignore[union-attr]
+    # A name typed empty (or invisible) is refused, never read as "the saved one".
+    name = _org_name(name if name is not None else profile.org_name)  # type: ignore[union-attr]
     from_profile = profile is not None and normalise_org_name(profile.org_name) == \
         normalise_org_name(name)
     country = (parse_country(args["country"]).code if args.get("country")
@@ -77,6 +83,10 @@ async def signon(ctx: Context, args: Args) -> Reply:
         unlisted="unlisted" in args.flags, signed_by=ctx.caller.id, signed_in=ctx.room.id,
         text_version=statement.text_version, signed_at=ctx.now)
     row, created = sign(ctx.db, signature)
+    if not created and _may_change(ctx, row) and _reconfirm(row, statement, args):
+        ctx.audit("statement.reconfirm", statement.code,
+                  "(unlisted)" if row.unlisted else row.org_name)
+        return Reply.text(_reconfirmed(ctx, row, statement))
     if not created:
         if _may_know(ctx, row):
             return Reply.text(f"{row.org_name} already signed {statement.code} — by "
@@ -115,6 +125,40 @@ async def withdraw(ctx: Context, args: Args) -> Reply:
     if not _may_know(ctx, row):
         return Reply.text(f"The signature is withdrawn from {statement.code}; {remain} remain.")
     return Reply.text(f"{row.org_name} withdrawn from {statement.code}; {remain} remain.")
+
+
+def _may_change(ctx: Context, row: Signature) -> bool:
+    return row.signed_by == ctx.caller.id or ctx.caller.role >= Role.SECRETARIAT
+
+
+def _reconfirm(row: Signature, statement: Statement, args: Args) -> list[str]:
+    """Bring a signature to the current text and the ecosoc=/level= given; what changed.
+
+    After ``/statement text`` a signatory re-confirms by signing again, and the hrc
+    export asks signatories without a status to "re-sign with ecosoc=...".
+    """
+    changed = []
+    if row.text_version != statement.text_version:
+        row.text_version = statement.text_version
+        changed.append("text")
+    for key in ("level", "ecosoc"):
+        if args.opt(key) is not None and getattr(row, key) != args.opt(key):
+            setattr(row, key, args.opt(key))
+            changed.append(f"{key}={args.opt(key)}")
+    return changed
+
+
+def _reconfirmed(ctx: Context, row: Signature, statement: Statement) -> str:
+    extra = ", ".join(f"{key}={getattr(row, key)}" for key in ("level", "ecosoc")
+                      if getattr(row, key))
+    detail = f" ({extra})" if extra else ""
+    if not _may_know(ctx, row):
+        # An unlisted signature where the room reads the answer: neither its name nor
+        # that it is unlisted.
+        return (f"Re-confirmed the signature on {statement.code} on text version "
+                f"{statement.text_version}{detail}.")
+    return (f"Re-confirmed {statement.code} for {row.org_name} on text version "
+            f"{statement.text_version}{detail}.")
 
 
 def _may_know(ctx: Context, row: Signature) -> bool:

@@ -9,7 +9,7 @@ from bot.context import Context
 from handlers.when import closes_in, stamp
 from storage.statements import Statement
 
-ID_RULE = re.compile(r"[Ss]?(\d{1,9})")
+ID_RULE = re.compile(r"[Ss]?([0-9]{1,9})")  # ASCII digits: "S٣" is not S3
 
 
 def load_statement(ctx: Context, ref: str) -> Statement:

@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.commands import CommandError
+from handlers.date_range import check_moment
 
 
 def parse_deadline(value: str, tz: ZoneInfo, *, key: str = "deadline") -> datetime:
@@ -18,6 +19,7 @@ def parse_deadline(value: str, tz: ZoneInfo, *, key: str = "deadline") -> dateti
     except ValueError:
         raise CommandError(f"{key}= must be a date like 2026-12-01 or 2026-12-01T17:00, not "
                            f"'{value}'.") from None
+    check_moment(moment, f"{key}=")
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 

@@ -8,30 +8,17 @@ same moment yield one record. Withdrawn signatures stay, for the history.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, distinct, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
+from storage.org_names import normalise_org_name as normalise_org_name  # re-exported
 from storage.types import UTCDateTime
 
 LEVELS = ("local", "national", "regional", "international")
 ECOSOC = ("general", "special", "roster", "none")
-
-
-def normalise_org_name(name: str) -> str:
-    """The key that says two spellings are one organisation.
-
-    Case-folded, Unicode NFKC, ``&`` read as "and", punctuation and spacing
-    folded: "Human Rights Watch", "HUMAN-RIGHTS  WATCH" and "human rights
-    watch." are one key. Letters, marks and digits of every script are kept.
-    """
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
-    folded = folded.replace("&", " and ")
-    kept = "".join(ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in folded)
-    return " ".join(kept.split())
 
 
 class Statement(SQLModel, table=True):

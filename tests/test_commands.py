@@ -63,13 +63,30 @@ def test_undeclared_key_value_is_plain_text():
     assert STATEMENT_NEW.parse("Ratio a=b")["title"] == "Ratio a=b"
 
 
-def test_quoted_key_value_is_text():
-    assert STATEMENT_NEW.parse('"deadline=tomorrow"')["title"] == "deadline=tomorrow"
+def test_quoted_key_of_no_option_is_text():
+    assert STATEMENT_NEW.parse('"Ratio a=b c"')["title"] == "Ratio a=b c"
+
+
+@pytest.mark.parametrize("typed", ['session="HRC 62"', '"session=HRC 62"'])
+def test_an_option_value_may_be_quoted(typed: str):
+    args = STATEMENT_NEW.parse(f"Joint {typed} letter")
+    assert args.options == {"session": "HRC 62"}
+    assert args["title"] == "Joint letter"
 
 
 def test_flags_accept_dashes():
     assert FLAG.parse("--confidential Egypt | x").flags == {"confidential"}
     assert FLAG.parse("Egypt | x confidential").flags == {"confidential"}
+    assert FLAG.parse("Egypt | x #detention confidential").flags == {"confidential"}
+
+
+@pytest.mark.parametrize("typed", ["Egypt | Defender arrested after leaking confidential "
+                                   "documents #detention",
+                                   "Confidential Sources Network country | x"])
+def test_a_flag_word_inside_the_text_is_text(typed: str):
+    args = FLAG.parse(typed)
+    assert args.flags == frozenset()
+    assert "onfidential" in args.values["country"] + (args.values.get("summary") or "")
 
 
 def test_extra_separators_stay_in_the_last_text():
@@ -81,10 +98,18 @@ def test_extra_separators_stay_in_the_last_text():
     (FLAG, "Egypt", "Missing <summary>."),
     (FLAG, "Egypt |", "Missing <summary>."),
     (CASE, "", "Missing <n>."),
-    (CASE, "abc", "<n> must be a number, not 'abc'."),
+    (CASE, "abc", "<n> must be a whole number from 1 to 2147483647, not 'abc'."),
+    (CASE, "99999999999999999999", "<n> must be a whole number from 1 to 2147483647, not "
+                                   "'99999999999999999999'."),
+    (CASE, "\u00b2", "<n> must be a whole number from 1 to 2147483647, not '\u00b2'."),
+    (CASE, "\u0663", "<n> must be a whole number from 1 to 2147483647, not '\u0663'."),
+    (CASE, "0", "<n> must be a whole number from 1 to 2147483647, not '0'."),
     (CASE, "3 4", "Unexpected '4'."),
     (CASE_STATUS, "3 reopened", "<status> must be one of: new, closed (not 'reopened')."),
-    (STATEMENT_NEW, "x page=two", "page= must be a whole number, not 'two'."),
+    (STATEMENT_NEW, "x page=two", "page= must be a whole number from 1 to 2147483647, not "
+                                  "'two'."),
+    (STATEMENT_NEW, "x page=99999999999999999999", "page= must be a whole number from 1 to "
+                                                   "2147483647, not '99999999999999999999'."),
     (STATEMENT_NEW, '"unclosed', 'A double quote (") is not closed.'),
 ])
 def test_bad_input_says_what_was_wrong_and_shows_usage(command: Command, text: str,
@@ -99,6 +124,14 @@ def test_bad_input_says_what_was_wrong_and_shows_usage(command: Command, text: s
 
 def test_case_number_accepts_hash():
     assert CASE.parse("#12")["n"] == 12
+    assert CASE.parse("2147483647")["n"] == 2**31 - 1
+
+
+def test_a_huge_number_is_refused_quickly_and_quoted_short():
+    with pytest.raises(UsageError) as caught:
+        CASE.parse("9" * 100_000)
+    assert str(caught.value).startswith("<n> must be a whole number from 1 to 2147483647, not ")
+    assert len(str(caught.value)) < 200
 
 
 def test_registry_resolves_sub_commands_and_falls_back_to_base():

@@ -89,3 +89,17 @@ def test_db_upgrade_and_run_say_what_they_do(tmp_path: Path):
     bare.write_text("")
     nothing = caucus("run", "--config", str(bare), cwd=tmp_path)
     assert nothing.returncode == 2 and "configures no network" in nothing.stderr
+
+
+def test_console_refuses_a_line_that_is_not_utf8(tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "console"],
+        input=b"/flag Egypt | Lawyer \xff\xfe arrested\n/cases\n", capture_output=True,
+        cwd=tmp_path, timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+             "LC_ALL": "C.UTF-8"})
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
+    assert "is not valid UTF-8" in out and "nothing was done" in out
+    assert "No cases" in out  # the line was refused, not stored

@@ -58,7 +58,12 @@ def test_persian_zero_width_non_joiner_survives():
 def test_smart_quotes_group_words():
     assert values("“Joint letter” deadline=2026-12-01") == ["Joint letter", "deadline=2026-12-01"]
     assert values("„Gemeinsame Erklärung“") == ["Gemeinsame Erklärung"]
-    assert values("«Déclaration commune»") == ["Déclaration commune"]
+
+
+
+def test_guillemets_are_text_not_quotes():
+    """A name printed with guillemets keeps them: «Voices» is the organisation's spelling."""
+    assert values("«Déclaration commune»") == ["«Déclaration", "commune»"]
 
 
 def test_apostrophes_are_text_not_quotes():
@@ -106,3 +111,7 @@ def test_ten_thousand_characters_of_words():
 def test_ten_thousand_characters_of_one_word():
     line = split_command("/help " + "x" * 10_000, PREFIXES)
     assert line is not None and len(line.rest) == 10_000
+
+
+def test_control_characters_are_dropped_but_line_breaks_stay():
+    assert normalise("a\x00b\x1b[31mc\x7f\x9b\r\nd\re") == "ab[31mc\nd\ne"

@@ -178,3 +178,18 @@ async def test_ics_file_imports_into_calendar_apps(bot: FakeBot, net: Network):
     deadlines = [e for uid, e in events.items() if uid.startswith("deadline-")]
     assert any("NGO written statements due" in str(e["summary"]) for e in deadlines)
     assert all(e.walk("VALARM") for e in deadlines)
+
+
+async def test_a_place_with_spaces_and_commas(bot: FakeBot):
+    load(bot)
+    answer = await bot.say('/session edit UPR51 place="Palais des Nations, Geneva"',
+                           user=bot.admin)
+    assert answer.startswith("UPR51 updated") and "Palais des Nations, Geneva" in answer
+
+
+@pytest.mark.parametrize("option", ['place=""', "title=", 'title="  "'])
+async def test_an_empty_place_or_title_is_refused(bot: FakeBot, option: str):
+    load(bot)
+    answer = await bot.say(f"/session edit UPR51 {option}", user=bot.admin)
+    assert "is empty" in answer
+    assert "Geneva" in await bot.say("/session UPR51")

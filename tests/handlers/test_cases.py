@@ -257,3 +257,22 @@ async def test_stale_digest(bot: FakeBot):
     assert text.startswith("2 cases waiting (new or verifying, no update for 3+ days):")
     assert "#1 Egypt — new — old one · 4 days idle" in text
     assert "#2 Iran" in text and "#3" not in text
+
+
+@pytest.mark.parametrize("command", ["/case 99999999999999999999", "/case \u00b2",
+                                     "/cases page=99999999999999999999", "/case " + "9" * 100_000,
+                                     "/case note 99999999999999999999 x"])
+async def test_numbers_out_of_range_are_refused_with_the_range(bot: FakeBot, command: str):
+    answer = await bot.say(command)
+    assert "must be a whole number from 1 to 2147483647" in answer
+    assert "Something went wrong" not in answer
+
+
+async def test_a_flag_word_inside_the_summary_stays_and_flags_nothing(bot: FakeBot):
+    answer = await bot.say("/flag Egypt | Defender arrested after leaking confidential "
+                           "documents #detention")
+    assert answer.startswith("Case #1 flagged: Egypt — Defender arrested after leaking "
+                             "confidential documents [detention]")
+    with bot.database.session() as db:
+        case = db.get(Case, 1)
+        assert case is not None and not case.confidential

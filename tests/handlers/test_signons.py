@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.database import Database
 from storage.statements import Signature, Statement, normalise_org_name, sign
@@ -59,6 +59,12 @@ def test_spellings_of_one_name_map_equal(parts: list[str], seps: list[str], uppe
     ("ＡＢＣ Foundation", "ABC foundation"),
     ("Café Collective", "Cafe\u0301 Collective"),
     ("مركز القاهرة لدراسات حقوق الإنسان", "مركز القاهرة  لدراسات حقوق الإنسان"),
+    ("Asociación Pro Derechos Humanos", "Asociacion Pro Derechos Humanos"),
+    ("\u0410mnesty International", "Amnesty International"),  # Cyrillic A
+    ("\u0397uman Rights W\u0430tch", "Human Rights Watch"),  # Greek Eta, Cyrillic a
+    ("Amnes\u00adty International", "Amnesty International"),  # a soft hyphen
+    ("«Voices» Collective", "Voices Collective"),
+    ("ＡＳＯＣＩＡＣＩÓＮ", "asociacion"),
 ])
 def test_known_equal_names(a: str, b: str):
     assert normalise_org_name(a) == normalise_org_name(b)
@@ -168,7 +174,7 @@ async def test_unlisted_is_counted_never_named(bot: FakeBot, s1: str, net: Netwo
     answer = await bot.say("/signon S1 Hidden Org | Bahrain unlisted", user=net.user(2))
     assert "unlisted: it counts, the name is never printed" in answer
     assert "Please delete your message here" in answer
-    dm = await bot.say("/signon S1 Hidden Two unlisted", user=net.user(2), dm=True)
+    dm = await bot.say("/signon S1 Hidden Two --unlisted", user=net.user(2), dm=True)
     assert "Please delete" not in dm
     listing = await bot.say("/signatories S1")
     assert "3 organisations from 2 countries (2 unlisted, not named)" in listing
@@ -219,3 +225,112 @@ async def test_org_profile_signs_alone(bot: FakeBot, s1: str):
     with bot.database.session() as db:
         row = db.exec(select(Signature)).one()
     assert (row.country, row.level, row.ecosoc) == ("IE", "international", "special")
+
+
+async def test_the_word_unlisted_inside_a_name_is_the_name(bot: FakeBot, s1: str):
+    answer = await bot.say("/signon S1 Voices of the unlisted | Egypt")
+    assert answer.startswith("Signed S1 for Voices of the unlisted (Egypt).")
+    assert "Voices of the unlisted (Egypt)" in await bot.say("/signatories S1")
+
+
+@pytest.mark.parametrize("typed", ["/signon S1 Hidden Org | Egypt unlisted",
+                                   "/signon S1 Hidden Org --unlisted | Egypt",
+                                   "/signon S1 Hidden Org | Egypt unlisted level=local"])
+async def test_unlisted_as_an_option_still_works(bot: FakeBot, s1: str, typed: str):
+    assert "unlisted: it counts" in await bot.say(typed)
+    with bot.database.session() as db:
+        row = db.exec(select(Signature)).one()
+    assert (row.org_name, row.unlisted) == ("Hidden Org", True)
+
+
+async def test_a_bare_flag_word_is_no_organisation(bot: FakeBot, s1: str):
+    answer = await bot.say("/signon S1 unlisted")
+    assert "--unlisted" in answer and "Signed" not in answer
+    with bot.database.session() as db:
+        assert db.exec(select(Signature)).all() == []
+
+
+@pytest.mark.parametrize("typed", ['/signon S1 "\u200b\u200b"', '/signon S1 "\u2060" | Egypt',
+                                   '/signon S1 "" | Egypt', '/signon S1 "\x00\x1b"'])
+async def test_an_invisible_name_never_signs_for_the_saved_organisation(
+        bot: FakeBot, s1: str, typed: str):
+    await bot.send("/org set Saved Org | Egypt")
+    answer = await bot.say(typed)
+    assert "The organisation's name is empty." in answer
+    with bot.database.session() as db:
+        assert db.exec(select(Signature)).all() == []
+
+
+async def test_an_empty_name_without_a_saved_organisation_is_refused(bot: FakeBot, s1: str):
+    answer = await bot.say('/signon S1 "" | Egypt')
+    assert "The organisation's name is empty." in answer and "went wrong" not in answer
+
+
+async def test_control_characters_never_reach_the_record(bot: FakeBot, s1: str):
+    await bot.send("/signon S1 Org\x00 \x1b[2JName | Egypt")
+    with bot.database.session() as db:
+        assert db.exec(select(Signature.org_name)).one() == "Org [2JName"
+
+
+async def test_an_accent_only_variant_is_the_same_signature(bot: FakeBot, s1: str, net: Network):
+    await bot.send("/signon S1 Asociación Pro Derechos Humanos | Spain")
+    answer = await bot.say("/signon S1 Asociacion Pro Derechos Humanos", user=net.user(2))
+    assert answer.startswith("That organisation's signature on S1 is already recorded.")
+    assert "1 organisation from 1 country" in await bot.say("/signatories S1")
+
+
+async def test_guillemets_stay_in_the_printed_name(bot: FakeBot, s1: str):
+    answer = await bot.say("/signon S1 «Voices» Collective | Egypt")
+    assert answer.startswith("Signed S1 for «Voices» Collective (Egypt).")
+
+
+# -- signing again after the text changed ----------------------------------------------------
+
+def signature_of(bot: FakeBot, name: str) -> Signature:
+    with bot.database.session() as db:
+        return db.exec(select(Signature).where(Signature.org_name == name)
+                       .where(col(Signature.withdrawn_at).is_(None))).one()
+
+
+async def test_signing_again_reconfirms_on_the_new_text(bot: FakeBot, s1: str, net: Network):
+    await bot.send("/signon S1 Org A | Egypt")
+    await bot.send("/statement text S1 Second version", user=s1)
+    answer = await bot.say("/signon S1 Org A")
+    assert answer == "Re-confirmed S1 for Org A on text version 2."
+    assert signature_of(bot, "Org A").text_version == 2
+    assert "†" not in await bot.say("/signatories S1")
+
+
+async def test_signing_again_with_ecosoc_follows_the_export_advice(bot: FakeBot, s1: str):
+    await bot.send("/signon S1 Sponsor Org | Egypt ecosoc=general", user=s1)
+    await bot.send("/signon S1 Org A | Egypt")
+    assert "re-sign with ecosoc=" in await bot.say("/statement export S1 hrc", user=s1)
+    answer = await bot.say("/signon S1 Org A ecosoc=special level=national")
+    assert answer.startswith("Re-confirmed S1 for Org A on text version 1")
+    row = signature_of(bot, "Org A")
+    assert (row.ecosoc, row.level, row.country) == ("special", "national", "EG")
+
+
+async def test_the_secretariat_may_reconfirm(bot: FakeBot, s1: str):
+    await bot.send("/signon S1 Org A | Egypt")
+    await bot.send("/statement text S1 Second version", user=s1)
+    assert (await bot.say("/signon S1 org a", user=s1)).startswith("Re-confirmed S1 for Org A")
+
+
+async def test_someone_else_gets_the_neutral_answer(bot: FakeBot, s1: str, net: Network):
+    await bot.send("/signon S1 Org A | Egypt")
+    await bot.send("/statement text S1 Second version", user=s1)
+    answer = await bot.say("/signon S1 Org A ecosoc=roster", user=net.user(2))
+    assert answer == ("That organisation's signature on S1 is already recorded. Only whoever "
+                      "signed, or the secretariat, can change it.")
+    row = signature_of(bot, "Org A")
+    assert (row.text_version, row.ecosoc) == (1, None)
+
+
+async def test_an_unlisted_name_is_not_printed_when_reconfirmed_in_a_room(bot: FakeBot, s1: str):
+    await bot.send("/signon S1 Hidden Org | Egypt unlisted")
+    await bot.send("/statement text S1 Second version", user=s1)
+    answer = await bot.say("/signon S1 Hidden Org")
+    assert "Hidden" not in answer and "Re-confirmed" in answer
+    assert signature_of(bot, "Hidden Org").text_version == 2
+    assert "Hidden Org" in await bot.say("/signon S1 Hidden Org ecosoc=special", dm=True)

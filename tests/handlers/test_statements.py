@@ -119,3 +119,11 @@ async def test_unknown_statement_ids(bot: FakeBot):
     assert await bot.say("/signon letter Org") == (
         "'letter' is not a statement id; ids look like S3 (/statements lists them).")
     assert await bot.say("/statements") == "No open statements."
+
+
+@pytest.mark.parametrize("typed", ['title="Renamed statement"', '"title=Renamed statement"',
+                                   'title=\u201cRenamed statement\u201d'])
+async def test_an_edited_title_may_have_spaces(bot: FakeBot, sec: str, typed: str):
+    await bot.send("/statement new Letter", user=sec)
+    assert (await bot.say(f"/statement edit S1 {typed}", user=sec)).startswith("S1 updated (title)")
+    assert "S1 Renamed statement — open" in await bot.say("/statement S1")
