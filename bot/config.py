@@ -26,6 +26,20 @@ USER_ID = re.compile(r"telegram:\d{1,20}|matrix:@[^:\s]+:\S+|console:\S+")
 # Room versions before 12 end in ":server"; v12 room ids are a bare hash ("!abc...").
 MATRIX_ROOM_ID = re.compile(r"![^:\s]+(:\S+)?")
 TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{10,}")
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+# Where people write numeric dates month first or year first; everywhere else
+# (Europe, Africa, most of the Americas and Asia) writes 12/01 for 12 January.
+MDY_ZONES = re.compile(r"America/(New_York|Chicago|Denver|Los_Angeles|Phoenix|Anchorage|"
+                       r"Detroit|Boise|Juneau|Indiana/.+|Kentucky/.+|North_Dakota/.+)"
+                       r"|US/.+|Pacific/Honolulu")
+YMD_ZONES = re.compile(r"Asia/(Shanghai|Tokyo|Seoul|Taipei|Pyongyang|Ulaanbaatar)")
+
+
+def default_date_order(timezone: str) -> str:
+    """The numeric date order of the time zone's region: DMY unless it is known otherwise."""
+    if MDY_ZONES.fullmatch(timezone):
+        return "MDY"
+    return "YMD" if YMD_ZONES.fullmatch(timezone) else "DMY"
 
 
 class ConfigError(Exception):
@@ -43,6 +57,8 @@ class BotConfig:
     admins: tuple[str, ...] = ()
     command_prefixes: tuple[str, ...] = ("/", "!")
     display_name: str = "Caucus Bot"
+    # How numbers like 12/01 read: DMY (12 January), MDY (1 December) or YMD.
+    date_order: str = "DMY"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -236,7 +252,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
     return Config(
         bot=_bot(_Section(source, "[bot]", data.get("bot", {}),
                           {"timezone", "database_url", "admins", "command_prefixes",
-                           "display_name"})),
+                           "display_name", "date_order"})),
         telegram=_telegram(source, data["telegram"], env) if "telegram" in data else None,
         matrix=_matrix(source, data["matrix"], env) if "matrix" in data else None,
         rooms=rooms,
@@ -278,9 +294,12 @@ def _bot(s: _Section) -> BotConfig:
                                and not p.isspace() for p in prefixes):
         raise s.fail("command_prefixes", 'must be a list of single punctuation characters, '
                                          'e.g. ["/", "!"]')
+    order = s.text("date_order", default_date_order(tz)).upper()
+    if order not in DATE_ORDERS:
+        raise s.fail("date_order", f"must be DMY, MDY or YMD, not '{order}'")
     return BotConfig(
         timezone=tz, database_url=url, admins=tuple(admins), command_prefixes=tuple(prefixes),
-        display_name=s.text("display_name", "Caucus Bot", required=True),
+        display_name=s.text("display_name", "Caucus Bot", required=True), date_order=order,
     )
 
 

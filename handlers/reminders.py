@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
-from datetime import datetime, time
+from datetime import datetime
 
 import dateparser
 
@@ -11,7 +12,7 @@ from bot.commands import Args, Command, CommandError, Param, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, item, line
 from handlers.reminder_plan import render, rescheduled
-from handlers.when import stamp
+from handlers.when import stamp, zoned_stamp
 from storage import reminders
 from storage.models import RoomSetting
 from storage.reminders import Reminder
@@ -71,21 +72,29 @@ async def switch(ctx: Context, state: str) -> Reply:
                       + (" (both sides of the bridge)." if len(room_ids(ctx)) > 1 else "."))
 
 
+# Words that give a time of day, or a distance in hours: anything else names a day,
+# and a day alone means the reminder hour (09:00), whatever the clock says now.
+TIME_OF_DAY = re.compile(r"\d:\d|\d\s*(am|pm)\b|\b(noon|midnight|hours?|minutes?|mins?|h)\b",
+                         re.IGNORECASE)
+
+
 def parse_when(text: str, ctx: Context) -> tuple[datetime, str]:
     """Split "<when> <text>": the longest leading words that read as a time."""
     words = text.split()
     settings = {"TIMEZONE": str(ctx.tz), "RETURN_AS_TIMEZONE_AWARE": True,
-                "PREFER_DATES_FROM": "future",
+                "PREFER_DATES_FROM": "future", "DATE_ORDER": ctx.config.bot.date_order,
                 "RELATIVE_BASE": ctx.local(ctx.now).replace(tzinfo=None)}
-    for n in range(min(MAX_WHEN_WORDS, len(words) - 1), 0, -1):
+    for n in range(min(MAX_WHEN_WORDS, len(words)), 0, -1):
         phrase = " ".join(words[:n])
         when = dateparser.parse(phrase, languages=["en"], settings=settings)  # type: ignore[arg-type]
         if when is None:
             continue
-        if when.time() == time(0) and ":" not in phrase and "midnight" not in phrase.lower():
-            # "next monday" means the working day, not midnight.
-            when = when.replace(hour=ctx.config.reminders.send_time.hour,
-                                minute=ctx.config.reminders.send_time.minute)
+        if not TIME_OF_DAY.search(phrase):
+            send = ctx.config.reminders.send_time
+            when = when.replace(hour=send.hour, minute=send.minute)
+        if n == len(words):
+            raise UsageError(f"Remind of what? I read {zoned_stamp(when, ctx.tz)}; add the "
+                             f"text: {ctx.cmd('remind')} {phrase} <text>")
         return when.replace(second=0, microsecond=0), " ".join(words[n:])
     raise UsageError("I could not read when. Try 2026-12-01 09:00, in 3 days, tomorrow 9:00 "
                      "or next monday, followed by the text.")
@@ -103,7 +112,7 @@ async def remind(ctx: Context, args: Args) -> Reply:
     ctx.db.add(row)
     ctx.changes.add("schedule")
     ctx.audit("remind.add", row.key)
-    return Reply.of(line("I will remind this room on ", b(stamp(when, ctx.tz)), f": {text}"))
+    return Reply.of(line("I will remind this room on ", b(zoned_stamp(when, ctx.tz)), f": {text}"))
 
 
 COMMANDS = [
@@ -116,6 +125,8 @@ COMMANDS = [
     Command("remind", remind, "Set a one-off reminder for this room",
             params=(Param("text", kind="text"),), usage_text="<when> <text>",
             example="/remind tomorrow 9:00 Call the Special Rapporteur's office",
-            details="<when>: 2026-12-01 09:00, in 3 days, tomorrow 9:00, next monday "
-                    "(in the coalition's time zone)."),
+            details="<when>: 2026-12-01 09:00, 12/01 9:00, in 3 days, tomorrow 9:00, next "
+                    "monday (in the coalition's time zone). A day without a time means "
+                    "09:00; numeric dates follow [bot].date_order (DMY: 12/01 is 12 "
+                    "January)."),
 ]

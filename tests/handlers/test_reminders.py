@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from bot.config import parse_config
+from bot.config import ConfigError, parse_config
 from handlers.reminder_plan import plan, reminder_rooms, render
 from storage.calendar import HrcSession
 from storage.reminders import Reminder
-from tests.harness import FakeBot, Network
+from tests.harness import TEST_CONFIG, FakeBot, Network
 
 
 def add_session(bot: FakeBot, code: str = "HRC64", start: date = date(2027, 2, 22)) -> None:
@@ -79,7 +79,11 @@ async def test_statement_nudges_are_planned_for_rooms_that_have_it(bot: FakeBot,
 
 @pytest.mark.parametrize(("when", "expected"), [
     ("2026-12-01 09:00", "Tue 1 Dec 2026, 09:00"),
-    ("in 3 days", "Thu 26 Nov 2026, 10:00"),
+    ("in 3 days", "Thu 26 Nov 2026, 09:00"),
+    ("tomorrow", "Tue 24 Nov 2026, 09:00"),
+    ("in 2 hours", "Mon 23 Nov 2026, 12:00"),
+    ("12/01 9:00", "Tue 12 Jan 2027, 09:00"),
+    ("12/01", "Tue 12 Jan 2027, 09:00"),
     ("tomorrow 9:00", "Tue 24 Nov 2026, 09:00"),
     ("next monday", "Mon 30 Nov 2026, 09:00"),
     ("friday 14:30", "Fri 27 Nov 2026, 14:30"),
@@ -87,19 +91,48 @@ async def test_statement_nudges_are_planned_for_rooms_that_have_it(bot: FakeBot,
 async def test_remind_reads_when_in_the_configured_timezone(bot: FakeBot, when: str,
                                                             expected: str):
     answer = await bot.say(f"/remind {when} Call the OHCHR desk")
-    assert answer == f"I will remind this room on {expected}: Call the OHCHR desk"
+    assert answer == f"I will remind this room on {expected} Zurich time: Call the OHCHR desk"
+
+
+async def test_remind_reads_numeric_dates_in_the_configured_order(tmp_path, net: Network):
+    config = parse_config({**TEST_CONFIG, "bot": {
+        **TEST_CONFIG["bot"], "timezone": "America/New_York",
+        "database_url": f"sqlite:///{tmp_path / 'us.db'}"}})
+    assert config.bot.date_order == "MDY"
+    us = FakeBot(tmp_path, net, config=config)
+    try:
+        assert await us.say("/remind 12/01 9:00 Call") == (
+            "I will remind this room on Tue 1 Dec 2026, 09:00 New York time: Call")
+    finally:
+        us.close()
+
+
+def test_date_order_defaults_from_the_zone_and_can_be_set():
+    assert parse_config({}).bot.date_order == "DMY"
+    assert parse_config({"bot": {"timezone": "Asia/Tokyo"}}).bot.date_order == "YMD"
+    assert parse_config({"bot": {"timezone": "America/New_York",
+                                 "date_order": "dmy"}}).bot.date_order == "DMY"
+    with pytest.raises(ConfigError, match=r"\[bot\]\.date_order: must be DMY, MDY or YMD"):
+        parse_config({"bot": {"date_order": "DDMM"}})
 
 
 async def test_remind_refuses_the_past_showing_what_it_read(bot: FakeBot):
     assert await bot.say("/remind 2026-11-01 10:00 too late") == (
         "Sun 1 Nov 2026, 10:00 is in the past; give a time to come.")
     assert await bot.say("/remind yesterday x") == (
-        "Sun 22 Nov 2026, 10:00 is in the past; give a time to come.")
+        "Sun 22 Nov 2026, 09:00 is in the past; give a time to come.")
 
 
 async def test_remind_needs_a_when_and_a_text(bot: FakeBot):
     assert (await bot.say("/remind whenever you like")).startswith("I could not read when.")
-    assert (await bot.say("/remind tomorrow")).startswith("I could not read when.")
+    assert await bot.say("/remind tomorrow") == (
+        "Remind of what? I read Tue 24 Nov 2026, 09:00 Zurich time; add the text: "
+        "/remind tomorrow <text>")
+    assert await bot.say("/remind in 3 days") == (
+        "Remind of what? I read Thu 26 Nov 2026, 09:00 Zurich time; add the text: "
+        "/remind in 3 days <text>")
+    with bot.database.session() as db:
+        assert db.exec(select(Reminder).where(Reminder.kind == "remind")).all() == []
     assert (await bot.say("/remind")).startswith("Missing <text>.")
 
 
