@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.replies import OutFile
 
@@ -15,6 +17,11 @@ def csv_file(name: str, header: tuple[str, ...], rows: list[list[str]]) -> OutFi
     writer.writerow(header)
     writer.writerows([[_cell(v) for v in row] for row in rows])
     return OutFile(name, buffer.getvalue().encode("utf-8-sig"), "text/csv")
+
+
+def iso_time(moment: datetime | None, tz: ZoneInfo) -> str:
+    """``2026-11-25T00:57+01:00``: sortable, and it says its zone to whoever opens the file."""
+    return "" if moment is None else moment.astimezone(tz).isoformat(timespec="minutes")
 
 
 def _cell(value: str) -> str:

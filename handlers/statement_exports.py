@@ -16,10 +16,10 @@ from bot.commands import Args, CommandError
 from bot.context import Context
 from bot.replies import OutFile, Reply, b, line
 from handlers.countries import name_of
-from handlers.csv_export import csv_file
+from handlers.csv_export import csv_file, iso_time
 from handlers.signons import totals
 from handlers.statement_lookup import load_statement
-from handlers.when import closes_in, stamp
+from handlers.when import closes_in
 from storage import roles
 from storage.statements import Signature, Statement, active_signatures, counts
 
@@ -62,8 +62,8 @@ def _csv(ctx: Context, statement: Statement) -> Reply:
     data = [[statement.code, s.org_name, name_of(s.country) if s.country else "",
              s.country or "", s.level or "", s.ecosoc or "", "yes" if s.unlisted else "no",
              str(s.text_version), "yes" if _earlier(statement, s) else "no",
-             roles.describe(ctx.db, s.signed_by), s.signed_in, stamp(s.signed_at, ctx.tz),
-             stamp(s.withdrawn_at, ctx.tz) if s.withdrawn_at else "",
+             roles.describe(ctx.db, s.signed_by), s.signed_in, iso_time(s.signed_at, ctx.tz),
+             iso_time(s.withdrawn_at, ctx.tz),
              roles.describe(ctx.db, s.withdrawn_by) if s.withdrawn_by else ""] for s in rows]
     active = sum(1 for s in rows if s.withdrawn_at is None)
     return Reply.of(f"{statement.code}: {len(rows)} rows ({active} active, "

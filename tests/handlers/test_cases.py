@@ -232,6 +232,7 @@ async def test_export_csv_is_spreadsheet_safe(bot: FakeBot, net: Network):
     assert len(rows) == 1
     assert rows[0]["summary"].startswith("'=HYPERLINK")
     assert rows[0]["consent"] == "none" and rows[0]["country"] == "Egypt"
+    assert rows[0]["flagged_at"] == rows[0]["updated_at"] == "2026-11-23T10:00+01:00"
     secure = await bot.send("/case export", user=bot.admin, room=net.secure_room)
     assert secure is not None and secure.file is not None
     assert len(list(csv.DictReader(io.StringIO(secure.file.data.decode("utf-8-sig"))))) == 2

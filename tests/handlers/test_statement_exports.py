@@ -84,7 +84,9 @@ async def test_csv_has_every_field_and_only_in_private(bot: FakeBot, signed: str
     rows = list(csv.DictReader(io.StringIO(reply.file.data.decode("utf-8-sig"))))
     by_name = {r["organisation"]: r for r in rows}
     assert by_name["Unnamed Collective"]["unlisted"] == "yes"
-    assert by_name["Bahrain Local Group"]["withdrawn_at"] == "Mon 23 Nov 2026, 10:00"
+    # ISO 8601 with the offset: spreadsheets sort it, and no reader guesses the zone.
+    assert by_name["Bahrain Local Group"]["withdrawn_at"] == "2026-11-23T10:00+01:00"
+    assert by_name["Bahrain Local Group"]["signed_at"] == "2026-11-23T10:00+01:00"
     assert by_name["Cairo Institute for Human Rights Studies"]["ecosoc"] == "special"
     assert by_name["Cairo Institute for Human Rights Studies"]["country_code"] == "EG"
     assert by_name["Cairo Institute for Human Rights Studies"]["earlier_version"] == "no"
