@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from storage.database import Database
+from storage.models import AuditEntry
 from storage.statements import Signature, Statement, normalise_org_name, sign
 from tests.harness import START, FakeBot, Network
 
@@ -219,3 +220,19 @@ async def test_org_profile_signs_alone(bot: FakeBot, s1: str):
     with bot.database.session() as db:
         row = db.exec(select(Signature)).one()
     assert (row.country, row.level, row.ecosoc) == ("IE", "international", "special")
+
+
+async def test_after_close_only_the_secretariat_withdraws_and_it_is_marked_late(
+        bot: FakeBot, s1: str, net: Network):
+    await bot.send("/signon S1 Org A", user=net.user(1))
+    await bot.send("/statement close S1", user=s1)
+    refusal = "S1 is closed: only the secretariat can withdraw a signature now."
+    assert (await bot.say("/withdraw S1 Org A", user=net.user(1))).startswith(refusal)
+    assert (await bot.say("/withdraw S1 Nobody Signed This", user=net.user(1))).startswith(
+        refusal)
+    assert (await bot.say("/withdraw S1 Org A", user=s1)).startswith(
+        "Org A withdrawn from S1 after it closed (marked late); 0 organisations from 0 "
+        "countries remain.")
+    with bot.database.session() as db:
+        entry = db.exec(select(AuditEntry).where(AuditEntry.action == "statement.withdraw")).one()
+    assert entry.detail == "Org A (late: after the close)"

@@ -22,7 +22,9 @@ async def test_new_statement_is_announced_in_the_room(bot: FakeBot, sec: str, ne
     assert answer == ("New joint statement S1: Joint letter on Egypt\n"
                       "Closes in 2 days (Wed 25 Nov 2026, 23:59) · session HRC61\n"
                       "Text: https://example.org/draft\n"
-                      "Sign on: /signon S1 <organisation>")
+                      "Sign on: /signon S1 <organisation>\n"
+                      "HRC61 is not in the calendar (/sessions lists those that are): kept as "
+                      "written, with no session deadlines.")
     with bot.database.session() as db:
         assert db.exec(select(StatementRoom.room_id)).all() == [net.room]
         statement = db.get(Statement, 1)
@@ -119,3 +121,47 @@ async def test_unknown_statement_ids(bot: FakeBot):
     assert await bot.say("/signon letter Org") == (
         "'letter' is not a statement id; ids look like S3 (/statements lists them).")
     assert await bot.say("/statements") == "No open statements."
+
+
+async def test_a_closed_statement_is_not_announced_for_sign_ons(bot: FakeBot, sec: str,
+                                                                net: Network):
+    await bot.send("/statement new Letter deadline=2027-02-01", user=sec, room=net.secure_room)
+    await bot.send("/statement close S1", user=sec)
+    assert await bot.say("/statement announce S1", user=sec) == (
+        "S1 is closed for sign-ons; reopen it first: /statement reopen S1")
+    with bot.database.session() as db:
+        assert db.exec(select(StatementRoom.room_id)).all() == [net.secure_room]
+
+
+async def test_a_closed_statement_says_closed_not_closes_in(bot: FakeBot, sec: str):
+    await bot.send("/statement new Letter deadline=2027-02-01", user=sec)
+    await bot.send("/statement close S1", user=sec)
+    shown = await bot.say("/statement S1")
+    assert shown.split("\n")[:2] == ["S1 Letter — closed",
+                                     "Closed for sign-ons (the deadline was to be Mon 1 Feb "
+                                     "2027, 23:59)"]
+    assert "Closes in" not in shown and "You have not signed" not in shown
+
+
+async def test_statements_closed_lists_closed_and_past_deadline_ones(bot: FakeBot, sec: str):
+    await bot.send("/statement new Shut", user=sec)
+    await bot.send("/statement close S1", user=sec)
+    await bot.send("/statement new Past deadline=2026-11-24", user=sec)
+    await bot.send("/statement new Open deadline=2026-12-24", user=sec)
+    bot.advance(days=2)
+    assert await bot.say("/statements closed") == (
+        "Closed statements:\n"
+        "• S2 Past — closed on Tue 24 Nov 2026, 23:59 — 0 sign-ons, 0 countries\n"
+        "• S1 Shut — closed for sign-ons — 0 sign-ons, 0 countries")
+    listing = await bot.say("/statements")
+    assert "S3 Open" in listing and "S1 Shut" not in listing and "S2 Past" not in listing
+
+
+async def test_session_not_in_the_calendar_is_kept_as_written_and_said_so(bot: FakeBot,
+                                                                          sec: str):
+    answer = await bot.say("/statement new Letter session=HRC99", user=sec)
+    assert answer.endswith("HRC99 is not in the calendar (/sessions lists those that are): "
+                           "kept as written, with no session deadlines.")
+    await bot.send("/session add HRC64 2027-02-22 2027-04-02", user=bot.admin)
+    answer = await bot.say("/statement edit S1 session=hrc64", user=sec)
+    assert "not in the calendar" not in answer
