@@ -16,8 +16,10 @@ MAX_TEXT = 4000
 
 
 def may_see(ctx: Context, case: Case) -> bool:
-    """The one confidentiality rule for reading a case."""
-    return not case.confidential or private_reader(ctx)
+    """The one confidentiality rule for reading a case: the secretariat in private, and
+    whoever reported it in a direct message (she told us; nobody else reads a DM)."""
+    return (not case.confidential or private_reader(ctx)
+            or (ctx.room.is_direct and ctx.caller.id == case.reporter_id))
 
 
 def private_reader(ctx: Context) -> bool:

@@ -174,7 +174,9 @@ def summary_line(ctx: Context, case: Case) -> Line:
     short = case.summary if len(case.summary) <= 80 else case.summary[:79] + "…"
     tags = tags_of(ctx.db, case.id or 0)
     tag_text = f" [{', '.join(tags)}]" if tags else ""
-    return item(b(f"#{case.id}"), f" {name_of(case.country)} — {case.status} — {short}{tag_text}",
+    mark = " (confidential)" if case.confidential else ""
+    return item(b(f"#{case.id}"), f"{mark} {name_of(case.country)} — {case.status} — "
+                f"{short}{tag_text}",
                 i(f" · {ctx.local(case.updated_at):%d %b}"))
 
 
