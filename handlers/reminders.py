@@ -8,16 +8,18 @@ from datetime import datetime
 
 import dateparser
 
-from bot.commands import Args, Command, CommandError, Param, Role, UsageError
+from bot.commands import Args, Command, CommandError, Option, Param, Role, UsageError
 from bot.context import Context
-from bot.replies import Line, Reply, b, item, line
+from bot.replies import Line, Reply, b, i, item, line
 from handlers.reminder_plan import render, rescheduled
-from handlers.when import stamp, zoned_stamp
-from storage import reminders
+from handlers.when import stamp, zone_name, zoned_stamp
+from storage import audit, reminders
 from storage.models import RoomSetting
 from storage.reminders import Reminder
 
 MAX_WHEN_WORDS = 6
+PAGE_SIZE = 10
+ONE_OFF = "remind:"
 
 
 def room_ids(ctx: Context) -> tuple[str, ...]:
@@ -28,25 +30,42 @@ def room_ids(ctx: Context) -> tuple[str, ...]:
 
 async def show_reminders(ctx: Context, args: Args) -> Reply:
     ids = room_ids(ctx)
-    upcoming = reminders.for_room(ctx.db, ids, status=reminders.PENDING, since=ctx.now, limit=8)
+    # Due but not yet sent stays listed: the row is still pending, and will go out.
+    upcoming = reminders.for_room(ctx.db, ids, status=reminders.PENDING, limit=None)
+    page = args.opt("page", 1)
+    pages = max(1, -(-len(upcoming) // PAGE_SIZE))
+    if not 1 <= page <= pages:
+        raise CommandError(f"Page {page} does not exist; there {'is' if pages == 1 else 'are'} "
+                           f"{pages}.")
     room = ctx.config.room_for(ctx.room.id)
     setting = [ctx.db.get(RoomSetting, i) for i in ids]
     on = next((s.reminders for s in setting if s and s.reminders is not None),
               room.reminders if room else False)
-    lines: list[Line] = [line(b("Reminders here are " + ("on." if on else "off.")))]
-    if upcoming:
-        lines.append(line("Next:"))
-        for row in upcoming:
-            reply = render(ctx.db, row, ctx.config, row.due_at)
-            first = reply.plain().split("\n")[0] if reply else row.key
-            lines.append(item(f"{stamp(row.due_at, ctx.tz)} — {first[:120]}"))
+    if on:
+        lines: list[Line] = [line(b("Reminders here are on.")), line(
+            f"Next ({zone_name(ctx.tz)}):" if upcoming else "Nothing scheduled for this room.")]
+    elif upcoming:
+        lines = [line(b("Session and deadline reminders here are off; these still go out:"))]
     else:
-        lines.append(line("Nothing scheduled for this room."))
+        lines = [line(b("Reminders here are off.")), line("Nothing scheduled for this room.")]
+    for row in upcoming[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
+        lines.append(item(*_reminder_line(ctx, row)))
+    if page < pages:
+        lines.append(line(i(f"More: {ctx.cmd('reminders')} page={page + 1}")))
     missed = reminders.for_room(ctx.db, ids, status=reminders.MISSED, limit=5)
-    if missed:
+    if missed and page == 1:
         lines.append(line(b("Missed while the bot was down:")))
         lines += [item(f"{stamp(r.due_at, ctx.tz)} — {r.kind} {r.ref}") for r in missed]
     return Reply(tuple(lines))
+
+
+def _reminder_line(ctx: Context, row: Reminder) -> tuple[str, ...]:
+    """When, what (its whole first line), and the id that cancels a one-off reminder."""
+    reply = render(ctx.db, row, ctx.config, row.due_at)
+    first = reply.plain().split("\n")[0] if reply else row.key
+    due = " (due, not yet sent)" if row.due_at <= ctx.now else ""
+    ref = f"[{row.key.removeprefix(ONE_OFF)}] " if row.key.startswith(ONE_OFF) else ""
+    return (f"{ref}{stamp(row.due_at, ctx.tz)}{due} — {first}",)
 
 
 async def reminders_on(ctx: Context, args: Args) -> Reply:
@@ -106,7 +125,7 @@ async def remind(ctx: Context, args: Args) -> Reply:
         raise CommandError(f"{stamp(when, ctx.tz)} is in the past; give a time to come.")
     if len(text) > 1000:
         raise CommandError("Keep the reminder under 1,000 characters.")
-    row = Reminder(key=f"remind:{secrets.token_hex(6)}", kind="remind", due_at=when,
+    row = Reminder(key=_new_key(ctx), kind="remind", due_at=when,
                    targets=" ".join(room_ids(ctx)), text=text,
                    created_by=ctx.caller.name or ctx.caller.id)
     ctx.db.add(row)
@@ -115,9 +134,35 @@ async def remind(ctx: Context, args: Args) -> Reply:
     return Reply.of(line("I will remind this room on ", b(zoned_stamp(when, ctx.tz)), f": {text}"))
 
 
+def _new_key(ctx: Context) -> str:
+    """``remind:3fa9c2``: short enough to type in ``/remind cancel``, and never reused."""
+    while True:
+        key = ONE_OFF + secrets.token_hex(3)
+        if ctx.db.get(Reminder, key) is None:
+            return key
+
+
+async def cancel_reminder(ctx: Context, args: Args) -> Reply:
+    ref = args["id"].lower().removeprefix(ONE_OFF)
+    row = ctx.db.get(Reminder, ONE_OFF + ref)
+    if (row is None or row.status != reminders.PENDING
+            or not set(row.rooms) & set(room_ids(ctx))):
+        raise CommandError(f"There is no pending reminder {ref} in this room; "
+                           f"{ctx.cmd('reminders')} shows their ids.")
+    setters = {e.actor_id for e in audit.recent(ctx.db, 1, target=row.key)}
+    if ctx.caller.role < Role.SECRETARIAT and ctx.caller.id not in setters:
+        raise CommandError("Only whoever set a reminder, or the secretariat, can cancel it.")
+    row.status = reminders.CANCELLED
+    ctx.db.add(row)
+    ctx.changes.add("schedule")
+    ctx.audit("remind.cancel", row.key)
+    return Reply.text(f"Cancelled the reminder of {stamp(row.due_at, ctx.tz)}: {row.text}")
+
+
 COMMANDS = [
     Command("reminders", show_reminders, "What this room will be reminded of next, and what "
-            "was missed", read_only=True),
+            "was missed", options=(Option("page", "N", kind="int"),), read_only=True,
+            details="One-off reminders show their id in brackets, for /remind cancel."),
     Command("reminders", reminders_on, "Send scheduled reminders to this room", sub="on",
             role=Role.SECRETARIAT),
     Command("reminders", reminders_off, "Stop scheduled reminders in this room", sub="off",
@@ -129,4 +174,8 @@ COMMANDS = [
                     "monday (in the coalition's time zone). A day without a time means "
                     "09:00; numeric dates follow [bot].date_order (DMY: 12/01 is 12 "
                     "January)."),
+    Command("remind", cancel_reminder, "Cancel a one-off reminder of this room", sub="cancel",
+            params=(Param("id"),), example="/remind cancel 3fa9c2",
+            details="The id is in brackets in /reminders. Whoever set the reminder, or the "
+                    "secretariat, can cancel it."),
 ]

@@ -89,3 +89,36 @@ def test_db_upgrade_and_run_say_what_they_do(tmp_path: Path):
     bare.write_text("")
     nothing = caucus("run", "--config", str(bare), cwd=tmp_path)
     assert nothing.returncode == 2 and "configures no network" in nothing.stderr
+
+
+def test_console_delivers_its_own_reminders_when_due_and_leaves_real_rooms_alone(
+        tmp_path: Path):
+    import asyncio
+    from datetime import timedelta
+
+    from bot.commands import Role
+    from bot.config import parse_config
+    from bot.console import deliver_due, open_console
+    from bot.dispatcher import utcnow
+    from storage.reminders import Reminder
+
+    config = parse_config({"bot": {"database_url": f"sqlite:///{tmp_path / 'c.db'}"}})
+    room, database = open_console(config, role=Role.ADMIN, user="you", direct=False,
+                                  room_name=None)
+    try:
+        answer = asyncio.run(room.send("/remind in 2 hours Call the desk"))
+        assert answer is not None and "Call the desk" in answer.plain()
+        with database.session() as db:
+            db.add(Reminder(key="remind:live", kind="remind", due_at=utcnow(),
+                            targets="telegram:-5", text="for the real bot"))
+            db.commit()
+        later = utcnow() + timedelta(hours=3)
+        assert deliver_due(database, config, room.room_id, now=utcnow()) == []
+        assert deliver_due(database, config, room.room_id, now=later) == [
+            "[reminder] Reminder from you: Call the desk"]
+        assert deliver_due(database, config, room.room_id, now=later) == []  # never twice
+        with database.session() as db:
+            live = db.get(Reminder, "remind:live")
+            assert live is not None and live.status == "pending"  # the real bot's to send
+    finally:
+        database.dispose()

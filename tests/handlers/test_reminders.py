@@ -48,8 +48,9 @@ async def test_reminders_lists_what_comes_next(bot: FakeBot):
     add_session(bot)
     await bot.send("/reminders on", user=bot.admin)
     answer = await bot.say("/reminders")
-    assert answer.startswith("Reminders here are on.\nNext:\n• Sat 23 Jan 2027, 09:00 — HRC64 "
-                             "(Council) opens in 30 days: Mon 22 Feb – Fri 2 Apr 2027, Geneva.")
+    assert answer.startswith("Reminders here are on.\nNext (Zurich time):\n"
+                             "• Sat 23 Jan 2027, 09:00 — HRC64 (Council) opens in 30 days: "
+                             "Mon 22 Feb – Fri 2 Apr 2027, Geneva.")
 
 
 async def test_deadline_reminders_and_their_text(bot: FakeBot):
@@ -154,3 +155,55 @@ def test_reminder_rooms_respect_the_config_default():
     database.upgrade()
     with database.session() as db:
         assert reminder_rooms(db, config) == ("matrix:!b:x",)
+
+
+async def one_offs(bot: FakeBot) -> list[Reminder]:
+    with bot.database.session() as db:
+        return list(db.exec(select(Reminder).where(Reminder.kind == "remind")
+                            .order_by(Reminder.due_at)))
+
+
+async def test_reminders_page_and_show_whole_lines_with_ids(bot: FakeBot):
+    long_text = "Read the draft " + "word " * 40 + "END"
+    for day in range(1, 13):
+        await bot.send(f"/remind 2026-12-{day:02d} 09:00 {long_text}")
+    rows = await one_offs(bot)
+    first = await bot.say("/reminders")
+    assert first.count("END") == 10
+    assert f"[{rows[0].key.removeprefix('remind:')}]" in first
+    assert first.endswith("More: /reminders page=2")
+    second = await bot.say("/reminders page=2")
+    assert second.count("END") == 2 and "More:" not in second
+    assert "Page 3 does not exist" in await bot.say("/reminders page=3")
+
+
+async def test_a_due_reminder_still_pending_stays_listed(bot: FakeBot):
+    await bot.send("/remind tomorrow 9:00 Call the desk")
+    bot.advance(days=2)
+    listing = await bot.say("/reminders")
+    assert "Call the desk" in listing and "due, not yet sent" in listing
+
+
+async def test_reminders_off_does_not_read_as_if_nothing_goes_out(bot: FakeBot):
+    await bot.send("/reminders off", user=bot.admin)
+    await bot.send("/remind tomorrow 9:00 Call the desk")
+    listing = await bot.say("/reminders")
+    assert "Reminders here are off" not in listing
+    assert listing.startswith("Session and deadline reminders here are off; these still go "
+                              "out:")
+
+
+async def test_remind_cancel_by_whoever_set_it_or_the_secretariat(bot: FakeBot, net: Network):
+    await bot.send("/remind tomorrow 9:00 First", user=net.user(1))
+    await bot.send("/remind tomorrow 10:00 Second", user=net.user(1))
+    first, second = (r.key.removeprefix("remind:") for r in await one_offs(bot))
+    assert await bot.say(f"/remind cancel {first}", user=net.user(2)) == (
+        "Only whoever set a reminder, or the secretariat, can cancel it.")
+    assert await bot.say(f"/remind cancel {first}", user=net.user(1)) == (
+        "Cancelled the reminder of Tue 24 Nov 2026, 09:00: First")
+    assert await bot.say(f"/remind cancel {second}", user=bot.admin) == (
+        "Cancelled the reminder of Tue 24 Nov 2026, 10:00: Second")
+    assert await bot.say("/remind cancel zzz") == (
+        "There is no pending reminder zzz in this room; /reminders shows their ids.")
+    assert {r.status for r in await one_offs(bot)} == {"cancelled"}
+    assert "First" not in await bot.say("/reminders")
