@@ -112,7 +112,9 @@ async def un_details(ctx: Context, args: Args) -> Reply:
     case.un_reference = ref or case.un_reference
     log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="un",
               value=case.un_body or "", text=case.un_reference or "")
-    ctx.audit("case.un", f"#{case.id}")
+    # Which fields, never their values: a confidential case's UN file is confidential too.
+    ctx.audit("case.un", f"#{case.id}", ", ".join(
+        name for name, given in (("body", body), ("reference", ref)) if given))
     return Reply.text(f"#{case.id}: UN body {case.un_body or '—'}, reference "
                       f"{case.un_reference or '—'}.")
 

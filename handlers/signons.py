@@ -187,5 +187,9 @@ async def org_set(ctx: Context, args: Args) -> Reply:
     profile.org_name, profile.country = name, country
     profile.level, profile.ecosoc = args.opt("level"), args.opt("ecosoc")
     ctx.db.add(profile)
+    # The fields only: the name may be one its owner signs unlisted with.
+    ctx.audit("org.set", ctx.caller.id, ", ".join(
+        ["name", *(f for f, v in (("country", country), ("level", profile.level),
+                                  ("ecosoc", profile.ecosoc)) if v)]))
     return Reply.text(_profile_text(profile) + ". Now /signon <id> alone signs for it."
                       .replace("/", ctx.prefix))

@@ -67,6 +67,13 @@ def session_note(ctx: Context, statement: Statement, changed: list[str]) -> tupl
                    "lists those that are): kept as written, with no session deadlines.")),)
 
 
+def _shown(ctx: Context, statement: Statement, field: str) -> str:
+    """A changed field's new value, for the audit trail: nothing in a statement is secret."""
+    if field == "deadline" and statement.deadline is not None:
+        return stamp(statement.deadline, ctx.tz)
+    return str(getattr(statement, field))
+
+
 def _title(title: str) -> str:
     if not title.strip():
         raise UsageError("The title is empty.")
@@ -125,7 +132,8 @@ async def edit_statement(ctx: Context, args: Args) -> Reply:
     ctx.db.add(statement)
     ctx.db.flush()
     rescheduled(ctx)
-    ctx.audit("statement.edit", statement.code, ", ".join(changed))
+    ctx.audit("statement.edit", statement.code, "; ".join(
+        f"{field} → {_shown(ctx, statement, field)}" for field in changed))
     return Reply.text(f"{statement.code} updated ({', '.join(changed)}). "
                       f"{sentence(deadline_words(ctx, statement))}.") + Reply(
         session_note(ctx, statement, changed))
