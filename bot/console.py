@@ -133,7 +133,8 @@ def render(reply: Reply, save_file: Callable[[OutFile], Path]) -> str:
     if reply.file is not None:
         path = save_file(reply.file)
         size = len(reply.file.data)
-        text += f"\n[file {reply.file.name} ({size:,} bytes) saved to {path}]"
+        # The path, not the file's name: a second export is saved as name-2.txt.
+        text += f"\n[file saved: {path} ({size:,} bytes)]"
     return text
 
 

@@ -1,4 +1,5 @@
-"""CSV files that open right in spreadsheets and cannot run formulas."""
+"""Files that leave the chat: CSV that opens right in spreadsheets and cannot run
+formulas, and plain text that ends its last line."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ def csv_file(name: str, header: tuple[str, ...], rows: list[list[str]]) -> OutFi
     writer.writerow(header)
     writer.writerows([[_cell(v) for v in row] for row in rows])
     return OutFile(name, buffer.getvalue().encode("utf-8-sig"), "text/csv")
+
+
+def text_file(name: str, text: str) -> OutFile:
+    """UTF-8 text with a final newline: without one, tools drop or glue the last line."""
+    return OutFile(name, (text.rstrip("\n") + "\n").encode("utf-8"), "text/plain")
 
 
 def iso_time(moment: datetime | None, tz: ZoneInfo) -> str:

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from bot.commands import Args, CommandError
 from bot.context import Context
-from bot.replies import OutFile, Reply, b, line
+from bot.replies import Reply, b, line
 from handlers.countries import name_of
-from handlers.csv_export import csv_file, iso_time
+from handlers.csv_export import csv_file, iso_time, text_file
 from handlers.signons import totals
 from handlers.statement_lookup import load_statement
 from handlers.when import closes_in
@@ -82,8 +82,7 @@ def _text(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:
     if any(_earlier(statement, s) for s in listed):
         footer.append(f"{EARLIER} signed an earlier version of the text")
     text = "\n".join([*body, "", *footer])
-    return Reply.text(text) + Reply.of(file=OutFile(f"{statement.code}-signatories.txt",
-                                                    text.encode("utf-8"), "text/plain"))
+    return Reply.text(text) + Reply.of(file=text_file(f"{statement.code}-signatories.txt", text))
 
 
 def _names(rows: list[Signature]) -> str:
@@ -122,8 +121,7 @@ def _hrc(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:
     block = "\n".join(lines)
     return Reply.of(line(b(f"{statement.code} co-sponsor block")), *block.split("\n"),
                     *(line(n) for n in notes),
-                    file=OutFile(f"{statement.code}-hrc-cosponsors.txt", block.encode("utf-8"),
-                                 "text/plain"))
+                    file=text_file(f"{statement.code}-hrc-cosponsors.txt", block))
 
 
 def nudge_times(statement: Statement, *, nudge_days: tuple[int, ...], send_time: time,

@@ -122,3 +122,15 @@ def test_console_delivers_its_own_reminders_when_due_and_leaves_real_rooms_alone
             assert live is not None and live.status == "pending"  # the real bot's to send
     finally:
         database.dispose()
+
+
+def test_console_names_the_file_it_saved(tmp_path: Path):
+    from bot.console import file_saver, render
+    from bot.replies import OutFile, Reply
+
+    reply = Reply.of("Done.", file=OutFile("S1-signatories.txt", b"x\n", "text/plain"))
+    save = file_saver(tmp_path)
+    assert render(reply, save) == (f"Done.\n[file saved: {tmp_path / 'S1-signatories.txt'} "
+                                   "(2 bytes)]")
+    assert render(reply, save) == (f"Done.\n[file saved: {tmp_path / 'S1-signatories-2.txt'} "
+                                   "(2 bytes)]")
