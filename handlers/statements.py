@@ -19,9 +19,11 @@ from handlers.statement_exports import export_statement
 from handlers.statement_lookup import deadline_words, load_statement, sign_ons_closed
 from handlers.when import parse_deadline, sentence, stamp
 from storage.calendar import HrcSession
+from storage.numbering import next_number
 from storage.statements import (
     ECOSOC,
     LEVELS,
+    Signature,
     Statement,
     StatementRoom,
     StatementText,
@@ -31,6 +33,7 @@ from storage.statements import (
     rooms_of,
 )
 
+LAST_STATEMENT_ID = "statement.last_id"  # the highest id ever given (storage.numbering)
 SESSION_RULE = re.compile(r"(HRC|UPR)\d{1,3}", re.IGNORECASE)
 
 def _apply_options(ctx: Context, statement: Statement, options: dict[str, str]) -> list[str]:
@@ -98,6 +101,7 @@ async def new_statement(ctx: Context, args: Args) -> Reply:
     statement = Statement(title=_title(args["title"]), created_by=ctx.caller.id,
                           created_at=ctx.now)
     changed = _apply_options(ctx, statement, args.options)
+    statement.id = next_number(ctx.db, Statement.id, LAST_STATEMENT_ID)
     ctx.db.add(statement)
     ctx.db.flush()
     ctx.db.add(StatementRoom(statement_id=statement.id or 0, room_id=ctx.room.id))
@@ -179,6 +183,23 @@ async def reopen_statement(ctx: Context, args: Args) -> Reply:
     return await set_open(ctx, args, status="open")
 
 
+async def delete_statement(ctx: Context, args: Args) -> Reply:
+    statement = load_statement(ctx, args["id"])
+    signed = ctx.db.exec(select(Signature).where(Signature.statement_id == statement.id)).first()
+    if signed is not None:
+        raise CommandError(f"{statement.code} has sign-ons (withdrawn ones count: they are "
+                           f"history); close it instead: {ctx.cmd('statement close')} "
+                           f"{statement.code}")
+    for model in (StatementRoom, StatementText):
+        for row in ctx.db.exec(select(model).where(model.statement_id == statement.id)):
+            ctx.db.delete(row)
+    ctx.db.delete(statement)
+    ctx.db.flush()
+    rescheduled(ctx)
+    ctx.audit("statement.delete", statement.code, statement.title)
+    return Reply.text(f"{statement.code} \"{statement.title}\" deleted.")
+
+
 async def show_statement(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
     total, countries = counts(ctx.db, statement.id or 0)
@@ -258,6 +279,10 @@ COMMANDS = [
             role=Role.SECRETARIAT),
     Command("statement", reopen_statement, "Reopen sign-ons", sub="reopen", params=(_ID,),
             role=Role.SECRETARIAT),
+    Command("statement", delete_statement, "Delete a statement nobody has signed (a mistake)",
+            sub="delete", params=(_ID,), role=Role.SECRETARIAT, example="/statement delete S3",
+            details="A statement with sign-ons, even withdrawn ones, is closed instead; a "
+                    "deleted statement's id is never given again."),
     Command("statement", export_statement, "Export sign-ons: CSV, a paste-ready list, or the "
             "HRC co-sponsor block", sub="export",
             params=(_ID, Param("format", optional=True, choices=("csv", "text", "hrc"))),

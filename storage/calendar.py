@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Column, Date, ForeignKey, String
-from sqlmodel import Field, Session, SQLModel, col, func, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.inbound import get_resume, set_resume
+from storage.numbering import next_number
 from storage.types import UTCDateTime
 
 CONFIDENCE = ("official", "secondary", "provisional")
-# The highest deadline id ever given, kept with the resume points (where numbering left off).
+# The highest deadline id ever given (storage.numbering).
 LAST_DEADLINE_ID = "deadline.last_id"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -64,11 +64,8 @@ class Deadline(SQLModel, table=True):
 
 def new_deadline_id(db: Session) -> int:
     """An id no deadline ever had: people type them (``/deadline remove 13``) and reminder
-    keys hold them, and SQLite would give a removed top id to the next row."""
-    high = db.exec(select(func.max(Deadline.id))).one() or 0
-    new = max(high, int(get_resume(db, LAST_DEADLINE_ID) or 0)) + 1
-    set_resume(db, LAST_DEADLINE_ID, str(new))
-    return new
+    keys hold them."""
+    return next_number(db, Deadline.id, LAST_DEADLINE_ID)
 
 
 def template_due(template: DeadlineTemplate, session: HrcSession, tz: ZoneInfo) -> datetime:

@@ -15,7 +15,8 @@ SECRETS = ("Bahrain", "Zainab Qx", "Hassan Vy", "Rania Reporter", "Activist Kz",
            "#reprisal-un-secret")
 READS = ["/case {n}", "/cases", "/cases Bahrain", "/cases new", "/cases #secret-tag",
          "/cases page=1", "/case export", "/case export new", "/case export reprisals 2027",
-         "/help case", "/help flag", "/help cases"]
+         "/cases search summoned", "/cases search lawyer", "/help case", "/help flag",
+         "/help cases"]
 WRITES = ["/case note {n} follow-up call", "/case status {n} verifying",
           "/case escalate {n} protection", "/case public {n} statement issued",
           "/case assign {n} me", "/case consent {n} share-un", "/case un {n} body=hrc",

@@ -165,3 +165,20 @@ async def test_session_not_in_the_calendar_is_kept_as_written_and_said_so(bot: F
     await bot.send("/session add HRC64 2027-02-22 2027-04-02", user=bot.admin)
     answer = await bot.say("/statement edit S1 session=hrc64", user=sec)
     assert "not in the calendar" not in answer
+
+
+async def test_delete_a_statement_without_sign_ons(bot: FakeBot, sec: str, net: Network):
+    await bot.send("/statement new Typo", user=sec)
+    await bot.send("/statement new Letter", user=sec)
+    await bot.send("/signon S2 Org A")
+    await bot.send("/withdraw S2 Org A")
+    assert "needs the secretariat role" in await bot.say("/statement delete S1")
+    assert await bot.say("/statement delete S2", user=sec) == (
+        "S2 has sign-ons (withdrawn ones count: they are history); close it instead: "
+        "/statement close S2")
+    assert await bot.say("/statement delete S1", user=sec) == "S1 \"Typo\" deleted."
+    assert await bot.say("/statement S1") == "There is no statement S1."
+    await bot.send("/statement delete S2", user=sec)
+    # A new statement never takes a deleted one's id: "/signon S1" must not sign it.
+    assert (await bot.say("/statement new Again", user=sec)).startswith(
+        "New joint statement S3")
