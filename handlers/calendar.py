@@ -15,7 +15,7 @@ from bot.commands import Args, Command, CommandError, Option, Param, Role, Usage
 from bot.context import Context
 from bot.replies import Line, OutFile, Reply, b, i, item, line
 from handlers.reminder_plan import rescheduled
-from handlers.when import closes_in, sentence, stamp
+from handlers.when import closes_in, sentence, stamp, zone_name, zoned_stamp
 from storage.calendar import (
     CONFIDENCE,
     Deadline,
@@ -81,7 +81,7 @@ async def show_session(ctx: Context, args: Args) -> Reply:
     lines: list[Line] = [line(b(s.code), f" — {s.title}"), line(_span(s))]
     lines.append(line(i(f"Dates {s.confidence}" + (f": {s.source}" if s.source else ""))))
     deadlines = session_deadlines(ctx.db, s.code)
-    lines.append(line(b("Deadlines:") if deadlines else "No deadlines."))
+    lines.append(line(b(f"Deadlines ({zone_name(ctx.tz)}):") if deadlines else "No deadlines."))
     for d in deadlines:
         origin = " (set by hand)" if d.overridden or not d.template_key else ""
         past = " — past" if d.due_at <= ctx.now else ""
@@ -166,7 +166,7 @@ async def add_deadline(ctx: Context, args: Args) -> Reply:
     rescheduled(ctx)
     ctx.audit("deadline.add", f"#{deadline.id}", f"{s.code} {label}")
     return Reply.text(f"Deadline #{deadline.id} added to {s.code}: {label} — "
-                      f"{stamp(due, ctx.tz)}.")
+                      f"{zoned_stamp(due, ctx.tz)}.")
 
 
 async def remove_deadline(ctx: Context, args: Args) -> Reply:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.commands import CommandError
 from bot.context import Context
-from handlers.when import closes_in, stamp
+from handlers.when import closes_in, stamp, zoned_stamp
 from storage.statements import Statement
 
 ID_RULE = re.compile(r"[Ss]?(\d{1,9})")
@@ -30,11 +30,12 @@ def sign_ons_closed(statement: Statement, now: datetime) -> bool:
                                            and now >= statement.deadline)
 
 
-def deadline_words(ctx: Context, statement: Statement) -> str:
-    """"closes in 3 days (Thu 26 Nov 2026, 23:59)", or how it closed."""
+def deadline_words(ctx: Context, statement: Statement, *, zone: bool = False) -> str:
+    """"closes in 3 days (Thu 26 Nov 2026, 23:59)", or how it closed; ``zone`` adds
+    "Zurich time" where the answer stands alone and readers may be elsewhere."""
     if statement.deadline is None:
         return "no deadline" if statement.status == "open" else "closed for sign-ons"
-    when = stamp(statement.deadline, ctx.tz)
+    when = (zoned_stamp if zone else stamp)(statement.deadline, ctx.tz)
     if statement.deadline <= ctx.now:
         return f"closed on {when}"
     if statement.status != "open":

@@ -87,7 +87,7 @@ def _title(title: str) -> str:
 
 def announcement(ctx: Context, statement: Statement) -> Reply:
     lines: list[Line] = [line(b(f"New joint statement {statement.code}"), f": {statement.title}")]
-    details = [sentence(deadline_words(ctx, statement))]
+    details = [sentence(deadline_words(ctx, statement, zone=True))]
     if statement.session:
         details.append(f"session {statement.session}")
     lines.append(line(" · ".join(details)))
@@ -139,7 +139,7 @@ async def edit_statement(ctx: Context, args: Args) -> Reply:
     ctx.audit("statement.edit", statement.code, "; ".join(
         f"{field} → {_shown(ctx, statement, field)}" for field in changed))
     return Reply.text(f"{statement.code} updated ({', '.join(changed)}). "
-                      f"{sentence(deadline_words(ctx, statement))}.") + Reply(
+                      f"{sentence(deadline_words(ctx, statement, zone=True))}.") + Reply(
         session_note(ctx, statement, changed))
 
 
@@ -206,7 +206,7 @@ async def show_statement(ctx: Context, args: Args) -> Reply:
     closed = sign_ons_closed(statement, ctx.now)
     lines: list[Line] = [line(b(f"{statement.code}"), f" {statement.title} — "
                               f"{'closed' if closed else 'open'}")]
-    lines.append(line(sentence(deadline_words(ctx, statement))
+    lines.append(line(sentence(deadline_words(ctx, statement, zone=True))
                       + (f" · session {statement.session}" if statement.session else "")))
     if statement.url:
         lines.append(line("Text: ", statement.url))

@@ -20,7 +20,7 @@ async def test_new_statement_is_announced_in_the_room(bot: FakeBot, sec: str, ne
     answer = await bot.say('/statement new "Joint letter on Egypt" deadline=2026-11-25 '
                            "session=hrc61 url=https://example.org/draft", user=sec)
     assert answer == ("New joint statement S1: Joint letter on Egypt\n"
-                      "Closes in 2 days (Wed 25 Nov 2026, 23:59) · session HRC61\n"
+                      "Closes in 2 days (Wed 25 Nov 2026, 23:59 Zurich time) · session HRC61\n"
                       "Text: https://example.org/draft\n"
                       "Sign on: /signon S1 <organisation>\n"
                       "HRC61 is not in the calendar (/sessions lists those that are): kept as "
@@ -80,7 +80,7 @@ async def test_deadline_edge_in_the_configured_timezone(bot: FakeBot, sec: str):
 async def test_edit_close_and_reopen(bot: FakeBot, sec: str):
     await bot.send("/statement new Letter", user=sec)
     assert await bot.say("/statement edit S1 deadline=2026-12-01T12:00 title=New", user=sec) == (
-        "S1 updated (title, deadline). Closes in 8 days (Tue 1 Dec 2026, 12:00).")
+        "S1 updated (title, deadline). Closes in 8 days (Tue 1 Dec 2026, 12:00 Zurich time).")
     assert "Give at least one of" in await bot.say("/statement edit S1", user=sec)
     assert await bot.say("/statement close S1", user=sec) == (
         "S1 is closed: 0 sign-ons from 0 countries.")
@@ -139,7 +139,7 @@ async def test_a_closed_statement_says_closed_not_closes_in(bot: FakeBot, sec: s
     shown = await bot.say("/statement S1")
     assert shown.split("\n")[:2] == ["S1 Letter — closed",
                                      "Closed for sign-ons (the deadline was to be Mon 1 Feb "
-                                     "2027, 23:59)"]
+                                     "2027, 23:59 Zurich time)"]
     assert "Closes in" not in shown and "You have not signed" not in shown
 
 
