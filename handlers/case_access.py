@@ -1,7 +1,9 @@
 """Who may read or change a case, and from where: the one confidentiality rule.
 
 A confidential case's country, summary, names and notes reach only the
-secretariat and admins, and only in a direct message or a secure room.
+secretariat and admins, and only in a direct message or a secure room; and
+whoever reported it, in a direct message. Its real-name details reach only
+the secretariat and admins.
 """
 
 from __future__ import annotations

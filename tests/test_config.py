@@ -85,7 +85,7 @@ def test_example_config_is_valid_and_documents_every_key():
                   "password", "device_id", "store_path", "verify_devices", "name",
                   "telegram_chat_id", "matrix_room_id", "secure", "reminders",
                   "session_offsets_days", "deadline_offsets_days", "send_time", "grace_hours",
-                  "stale_days", "nudge_days"}
+                  "stale_days", "nudge_days", "date_order"}
     for key in documented:
         assert f"{key} =" in text, f"config.example.toml does not document {key}"
 
