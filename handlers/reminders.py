@@ -130,7 +130,7 @@ async def remind(ctx: Context, args: Args) -> Reply:
                    created_by=ctx.caller.name or ctx.caller.id)
     ctx.db.add(row)
     ctx.changes.add("schedule")
-    ctx.audit("remind.add", row.key)
+    ctx.audit("remind.add", row.key, f"due {stamp(when, ctx.tz)}")
     return Reply.of(line("I will remind this room on ", b(zoned_stamp(when, ctx.tz)), f": {text}"))
 
 

@@ -17,7 +17,7 @@ from handlers.reminder_plan import rescheduled
 from handlers.signons import org, org_set, signatories, signon, withdraw
 from handlers.statement_exports import export_statement
 from handlers.statement_lookup import deadline_words, load_statement, sign_ons_closed
-from handlers.when import parse_deadline, sentence, stamp
+from handlers.when import parse_deadline, sentence, stamp, zone_name
 from storage.calendar import HrcSession
 from storage.numbering import next_number
 from storage.statements import (
@@ -241,7 +241,8 @@ async def list_statements(ctx: Context, args: Args) -> Reply:
         rows = [s for s in open_statements(ctx.db) if not sign_ons_closed(s, ctx.now)]
     if not rows:
         return Reply.text("No closed statements." if closed else "No open statements.")
-    lines: list[Line] = [line(b("Closed statements:" if closed else "Open statements:"))]
+    lines: list[Line] = [line(b("Closed statements:" if closed else "Open statements"),
+                              "" if closed else f" (deadlines in {zone_name(ctx.tz)}):")]
     for statement in rows:
         total, countries = counts(ctx.db, statement.id or 0)
         lines.append(item(b(statement.code), f" {statement.title} — "

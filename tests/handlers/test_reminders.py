@@ -10,6 +10,7 @@ from sqlmodel import select
 from bot.config import ConfigError, parse_config
 from handlers.reminder_plan import plan, reminder_rooms, render
 from storage.calendar import HrcSession
+from storage.models import AuditEntry
 from storage.reminders import Reminder
 from tests.harness import TEST_CONFIG, FakeBot, Network
 
@@ -206,4 +207,8 @@ async def test_remind_cancel_by_whoever_set_it_or_the_secretariat(bot: FakeBot, 
     assert await bot.say("/remind cancel zzz") == (
         "There is no pending reminder zzz in this room; /reminders shows their ids.")
     assert {r.status for r in await one_offs(bot)} == {"cancelled"}
+    with bot.database.session() as db:
+        query = select(AuditEntry).where(AuditEntry.target == f"remind:{first}")
+        trail = [(e.action, e.detail) for e in db.exec(query)]
+    assert trail == [("remind.add", "due Tue 24 Nov 2026, 09:00"), ("remind.cancel", "")]
     assert "First" not in await bot.say("/reminders")

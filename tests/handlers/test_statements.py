@@ -59,6 +59,7 @@ async def test_statements_list_in_the_configured_timezone(bot: FakeBot, sec: str
     await bot.send("/signon S1 Org B | Egypt")
     await bot.send("/signon S1 Org C | Tunisia")
     listing = await bot.say("/statements")
+    assert listing.split("\n")[0] == "Open statements (deadlines in Zurich time):"
     assert listing.split("\n")[1] == (
         "• S2 Sooner — closes tomorrow at 12:00 (Tue 24 Nov 2026, 12:00) — 0 sign-ons, "
         "0 countries")
