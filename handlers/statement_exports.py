@@ -20,12 +20,12 @@ from handlers.csv_export import csv_file, iso_time, text_file
 from handlers.signons import totals
 from handlers.statement_lookup import load_statement
 from handlers.when import closes_in
-from storage import roles
+from storage import audit, roles
 from storage.statements import Signature, Statement, active_signatures, counts
 
 CSV_COLUMNS = ("statement", "organisation", "country", "country_code", "level", "ecosoc",
                "unlisted", "text_version", "earlier_version", "signed_by", "signed_in",
-               "signed_at", "withdrawn_at", "withdrawn_by")
+               "signed_at", "withdrawn_at", "withdrawn_by", "withdrawn_late")
 EARLIER = "†"
 STATUS_PHRASES = {
     "general": ("a non-governmental organization in general consultative status",
@@ -64,11 +64,28 @@ def _csv(ctx: Context, statement: Statement) -> Reply:
              str(s.text_version), "yes" if _earlier(statement, s) else "no",
              roles.describe(ctx.db, s.signed_by), s.signed_in, iso_time(s.signed_at, ctx.tz),
              iso_time(s.withdrawn_at, ctx.tz),
-             roles.describe(ctx.db, s.withdrawn_by) if s.withdrawn_by else ""] for s in rows]
+             roles.describe(ctx.db, s.withdrawn_by) if s.withdrawn_by else "",
+             _yes_no(s.withdrawn_at is not None and closed_at(ctx.db, statement, s.withdrawn_at))]
+            for s in rows]
     active = sum(1 for s in rows if s.withdrawn_at is None)
     return Reply.of(f"{statement.code}: {len(rows)} rows ({active} active, "
                     f"{len(rows) - active} withdrawn).",
                     file=csv_file(f"{statement.code}-signons.csv", CSV_COLUMNS, data))
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def closed_at(db: Session, statement: Statement, moment: datetime) -> bool:
+    """Whether sign-ons were closed at ``moment``: past the deadline, or closed by the
+    secretariat then (the audit trail holds when it closed and reopened)."""
+    if statement.deadline is not None and moment >= statement.deadline:
+        return True
+    switches = [e for e in reversed(audit.recent(
+        db, None, target=statement.code, actions=("statement.close", "statement.reopen")))
+        if e.at <= moment]
+    return bool(switches) and switches[-1].action == "statement.close"
 
 
 def _text(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:

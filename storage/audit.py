@@ -17,11 +17,13 @@ def record(db: Session, *, at: datetime, actor_id: str, room_id: str, action: st
     return entry
 
 
-def recent(db: Session, limit: int = 20, *, target: str | None = None,
-           offset: int = 0) -> list[AuditEntry]:
+def recent(db: Session, limit: int | None = 20, *, target: str | None = None,
+           actions: tuple[str, ...] = (), offset: int = 0) -> list[AuditEntry]:
     query = select(AuditEntry)
     if target is not None:
         query = query.where(AuditEntry.target == target)
+    if actions:
+        query = query.where(col(AuditEntry.action).in_(actions))
     return list(db.exec(query.order_by(col(AuditEntry.id).desc()).offset(offset).limit(limit)))
 
 

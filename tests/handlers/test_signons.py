@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 import unicodedata
 from pathlib import Path
@@ -226,6 +228,7 @@ async def test_after_close_only_the_secretariat_withdraws_and_it_is_marked_late(
         bot: FakeBot, s1: str, net: Network):
     await bot.send("/signon S1 Org A", user=net.user(1))
     await bot.send("/statement close S1", user=s1)
+    bot.advance(minutes=5)
     refusal = "S1 is closed: only the secretariat can withdraw a signature now."
     assert (await bot.say("/withdraw S1 Org A", user=net.user(1))).startswith(refusal)
     assert (await bot.say("/withdraw S1 Nobody Signed This", user=net.user(1))).startswith(
@@ -236,3 +239,12 @@ async def test_after_close_only_the_secretariat_withdraws_and_it_is_marked_late(
     with bot.database.session() as db:
         entry = db.exec(select(AuditEntry).where(AuditEntry.action == "statement.withdraw")).one()
     assert entry.detail == "Org A (late: after the close)"
+    bot.advance(minutes=5)
+    await bot.send("/statement reopen S1", user=s1)
+    await bot.send("/signon S1 Org B", user=net.user(1))
+    await bot.send("/withdraw S1 Org B", user=net.user(1))
+    reply = await bot.send("/statement export S1 csv", user=s1, room=net.secure_room)
+    assert reply is not None and reply.file is not None
+    rows = csv.DictReader(io.StringIO(reply.file.data.decode("utf-8-sig")))
+    assert {r["organisation"]: r["withdrawn_late"] for r in rows} == {"Org A": "yes",
+                                                                      "Org B": "no"}
