@@ -45,11 +45,12 @@ async def show_reminders(ctx: Context, args: Args) -> Reply:
         lines: list[Line] = [line(b("Reminders here are on.")), line(
             f"Next ({zone_name(ctx.tz)}):" if upcoming else "Nothing scheduled for this room.")]
     elif upcoming:
-        lines = [line(b("Session and deadline reminders here are off; these still go out:"))]
+        lines = [line(b("Session and deadline reminders here are off; these still go out "
+                        f"({zone_name(ctx.tz)}):"))]
     else:
         lines = [line(b("Reminders here are off.")), line("Nothing scheduled for this room.")]
     for row in upcoming[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
-        lines.append(item(*_reminder_line(ctx, row)))
+        lines.append(item(_reminder_line(ctx, row)))
     if page < pages:
         lines.append(line(i(f"More: {ctx.cmd('reminders')} page={page + 1}")))
     missed = reminders.for_room(ctx.db, ids, status=reminders.MISSED, limit=5)
@@ -59,13 +60,13 @@ async def show_reminders(ctx: Context, args: Args) -> Reply:
     return Reply(tuple(lines))
 
 
-def _reminder_line(ctx: Context, row: Reminder) -> tuple[str, ...]:
+def _reminder_line(ctx: Context, row: Reminder) -> str:
     """When, what (its whole first line), and the id that cancels a one-off reminder."""
     reply = render(ctx.db, row, ctx.config, row.due_at)
     first = reply.plain().split("\n")[0] if reply else row.key
     due = " (due, not yet sent)" if row.due_at <= ctx.now else ""
     ref = f"[{row.key.removeprefix(ONE_OFF)}] " if row.key.startswith(ONE_OFF) else ""
-    return (f"{ref}{stamp(row.due_at, ctx.tz)}{due} — {first}",)
+    return f"{ref}{stamp(row.due_at, ctx.tz)}{due} — {first}"
 
 
 async def reminders_on(ctx: Context, args: Args) -> Reply:

@@ -191,7 +191,7 @@ async def test_reminders_off_does_not_read_as_if_nothing_goes_out(bot: FakeBot):
     listing = await bot.say("/reminders")
     assert "Reminders here are off" not in listing
     assert listing.startswith("Session and deadline reminders here are off; these still go "
-                              "out:")
+                              "out (Zurich time):")
 
 
 async def test_remind_cancel_by_whoever_set_it_or_the_secretariat(bot: FakeBot, net: Network):
