@@ -1,8 +1,9 @@
 """Configuration: one TOML file read with ``tomllib`` into typed, validated objects.
 
 A bad config stops the program at start with a message naming the file, the
-key and what is wrong. Secrets (tokens, passwords) may come from environment
-variables and are excluded from ``repr`` so they never reach a log line.
+key and what is wrong, for every problem at once (``bot.config_reader``).
+Secrets (tokens, passwords) may come from environment variables and are
+excluded from ``repr`` so they never reach a log line.
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config_reader import ConfigError, ConfigErrors, Problems
+from bot.config_reader import ConfigError, Problems
+from bot.config_reader import ConfigErrors as ConfigErrors  # raised by parse_config
 from bot.config_reader import Section as _Section
-
-__all__ = ["Config", "ConfigError", "ConfigErrors", "load_config", "parse_config"]
 
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 USER_ID = re.compile(r"telegram:\d{1,20}|matrix:@[^:\s]+:\S+|console:\S+")
