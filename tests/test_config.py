@@ -219,6 +219,7 @@ def test_check_config_prints_a_summary_without_secrets(tmp_path: Path,
     assert main(["check-config", str(filled)]) == 0
     out = capsys.readouterr().out
     assert "rooms (2):" in out
+    assert "time zone: Europe/Zurich (numeric dates read DMY)" in out
     assert "Geneva caucus: telegram:-1009876543210 <-> matrix:!real:example.org" in out
     assert "admins: telegram:123456789, matrix:@ana:example.org" in out
     assert TOKEN not in out and "syt_real_token" not in out
