@@ -94,15 +94,33 @@ async def switch(ctx: Context, state: str) -> Reply:
 
 # Words that give a time of day, or a distance in hours: anything else names a day,
 # and a day alone means the reminder hour (09:00), whatever the clock says now.
-TIME_OF_DAY = re.compile(r"\d:\d|\d\s*(am|pm)\b|\b(noon|midnight|hours?|minutes?|mins?|h)\b",
-                         re.IGNORECASE)
+TIME_OF_DAY = re.compile(r"\d:\d|\d\s*(am|pm)\b"
+                         r"|\b(noon|midnight|hours?|minutes?|mins?|h)\b", re.IGNORECASE)
+# 1.12. or 1.12.2026, as Geneva writes a date; dateparser would read "1.12" as 01:12.
+DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})(\.(\d{2,4})?)?")
+
+
+def _slashed(word: str, order: str, *, first: bool) -> str:
+    """A dotted date as slashes, which dateparser reads in ``order``; "9.30" (and any
+    two-part form after the first word) is a time of day, 9:30."""
+    match = DOTTED_DATE.fullmatch(word)
+    if match is None:
+        return word
+    a, b = int(match.group(1)), int(match.group(2))
+    day, month = (b, a) if order == "MDY" else (a, b)
+    if (match.group(3) is None and not first) or not (1 <= day <= 31 and 1 <= month <= 12):
+        two_digit_minutes = len(match.group(2)) == 2 and match.group(3) is None
+        return f"{a}:{match.group(2)}" if two_digit_minutes and a < 24 and b < 60 else word
+    return f"{match.group(1)}/{match.group(2)}" + (f"/{match.group(4)}" if match.group(4)
+                                                    else "")
 
 
 def parse_when(text: str, ctx: Context) -> tuple[datetime, str]:
     """Split "<when> <text>": the longest leading words that read as a time."""
-    words = text.split()
+    order = ctx.config.bot.date_order
+    words = [_slashed(w, order, first=n == 0) for n, w in enumerate(text.split())]
     settings = {"TIMEZONE": str(ctx.tz), "RETURN_AS_TIMEZONE_AWARE": True,
-                "PREFER_DATES_FROM": "future", "DATE_ORDER": ctx.config.bot.date_order,
+                "PREFER_DATES_FROM": "future", "DATE_ORDER": order,
                 "RELATIVE_BASE": ctx.local(ctx.now).replace(tzinfo=None)}
     for n in range(min(MAX_WHEN_WORDS, len(words)), 0, -1):
         phrase = " ".join(words[:n])
