@@ -107,7 +107,7 @@ def _slashed(word: str, order: str, *, first: bool) -> str:
     if match is None:
         return word
     a, b = int(match.group(1)), int(match.group(2))
-    day, month = (b, a) if order == "MDY" else (a, b)
+    day, month = (a, b) if order == "DMY" else (b, a)
     if (match.group(3) is None and not first) or not (1 <= day <= 31 and 1 <= month <= 12):
         two_digit_minutes = len(match.group(2)) == 2 and match.group(3) is None
         return f"{a}:{match.group(2)}" if two_digit_minutes and a < 24 and b < 60 else word
@@ -118,7 +118,8 @@ def _slashed(word: str, order: str, *, first: bool) -> str:
 def parse_when(text: str, ctx: Context) -> tuple[datetime, str]:
     """Split "<when> <text>": the longest leading words that read as a time."""
     order = ctx.config.bot.date_order
-    words = [_slashed(w, order, first=n == 0) for n, w in enumerate(text.split())]
+    typed = text.split()  # the reminder's text is kept as typed
+    words = [_slashed(w, order, first=n == 0) for n, w in enumerate(typed)]
     settings = {"TIMEZONE": str(ctx.tz), "RETURN_AS_TIMEZONE_AWARE": True,
                 "PREFER_DATES_FROM": "future", "DATE_ORDER": order,
                 "RELATIVE_BASE": ctx.local(ctx.now).replace(tzinfo=None)}
@@ -133,7 +134,7 @@ def parse_when(text: str, ctx: Context) -> tuple[datetime, str]:
         if n == len(words):
             raise UsageError(f"Remind of what? I read {zoned_stamp(when, ctx.tz)}; add the "
                              f"text: {ctx.cmd('remind')} {phrase} <text>")
-        return when.replace(second=0, microsecond=0), " ".join(words[n:])
+        return when.replace(second=0, microsecond=0), " ".join(typed[n:])
     raise UsageError("I could not read when. Try 2026-12-01 09:00, in 3 days, tomorrow 9:00 "
                      "or next monday, followed by the text.")
 

@@ -122,6 +122,12 @@ def test_date_order_defaults_from_the_zone_and_can_be_set():
         parse_config({"bot": {"date_order": "DDMM"}})
 
 
+async def test_remind_keeps_its_text_as_typed(bot: FakeBot):
+    assert await bot.say("/remind 1.12. Read chapter 3.4.1 and 2.10. notes") == (
+        "I will remind this room on Tue 1 Dec 2026, 09:00 Zurich time: Read chapter 3.4.1 and "
+        "2.10. notes")
+
+
 async def test_remind_refuses_the_past_showing_what_it_read(bot: FakeBot):
     assert await bot.say("/remind 2026-11-01 10:00 too late") == (
         "Sun 1 Nov 2026, 10:00 is in the past; give a time to come.")
