@@ -23,6 +23,7 @@ from storage.calendar import (
     DeadlineTemplate,
     HrcSession,
     derive_deadlines,
+    new_deadline_id,
 )
 
 SHIPPED = Path(__file__).with_name("data") / "hrc_calendar.toml"
@@ -141,8 +142,8 @@ def _deadline(db: Session, source: str, where: str, code: str, raw: dict[str, An
     if row is None:
         if not label and not template:
             raise _fail(source, where, "needs a label (or the template it overrides)")
-        row = Deadline(session_code=code, label=str(label or template), due_at=due_at,
-                       template_key=template)
+        row = Deadline(id=new_deadline_id(db), session_code=code, label=str(label or template),
+                       due_at=due_at, template_key=template)
     row.due_at, row.overridden, row.removed = due_at, True, False
     row.label = label or row.label
     row.source = raw.get("source", row.source)

@@ -1,8 +1,9 @@
 """Configuration: one TOML file read with ``tomllib`` into typed, validated objects.
 
 A bad config stops the program at start with a message naming the file, the
-key and what is wrong. Secrets (tokens, passwords) may come from environment
-variables and are excluded from ``repr`` so they never reach a log line.
+key and what is wrong, for every problem at once (``bot.config_reader``).
+Secrets (tokens, passwords) may come from environment variables and are
+excluded from ``repr`` so they never reach a log line.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.config_reader import ConfigError, Problems
+from bot.config_reader import ConfigErrors as ConfigErrors  # raised by parse_config
+from bot.config_reader import Section as _Section
 from storage.crypto import DataKeyError, parse_keys
 
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
@@ -28,14 +31,25 @@ USER_ID = re.compile(r"telegram:\d{1,20}|matrix:@[^:\s]+:\S+|console:\S+")
 # Room versions before 12 end in ":server"; v12 room ids are a bare hash ("!abc...").
 MATRIX_ROOM_ID = re.compile(r"![^:\s]+(:\S+)?")
 TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{10,}")
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+# Where people write numeric dates month first or year first; everywhere else
+# (Europe, Africa, most of the Americas and Asia) writes 12/01 for 12 January.
+MDY_ZONES = re.compile(r"America/(New_York|Chicago|Denver|Los_Angeles|Phoenix|Anchorage|"
+                       r"Detroit|Boise|Juneau|Indiana/.+|Kentucky/.+|North_Dakota/.+)"
+                       r"|US/.+|Pacific/Honolulu")
+YMD_ZONES = re.compile(r"Asia/(Shanghai|Tokyo|Seoul|Taipei|Pyongyang|Ulaanbaatar)")
+# config.example.toml's stand-ins: a config that still holds one was copied, not filled in.
+PLACEHOLDER_MARK = "replace-with"
+PLACEHOLDER_CHAT_IDS = {-1001234567890}
+PLACEHOLDER_ROOM_IDS = {"!AbCdEfGhIjKl:example.org", "!SecretariatRoom:example.org"}
+PLACEHOLDER = "is the example file's placeholder"
 
 
-class ConfigError(Exception):
-    """``config.toml: [matrix].homeserver: must be an http(s) URL``."""
-
-    def __init__(self, source: str, key: str, problem: str):
-        super().__init__(f"{source}: {key}: {problem}")
-        self.source, self.key, self.problem = source, key, problem
+def default_date_order(timezone: str) -> str:
+    """The numeric date order of the time zone's region: DMY unless it is known otherwise."""
+    if MDY_ZONES.fullmatch(timezone):
+        return "MDY"
+    return "YMD" if YMD_ZONES.fullmatch(timezone) else "DMY"
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,8 @@ class BotConfig:
     admins: tuple[str, ...] = ()
     command_prefixes: tuple[str, ...] = ("/", "!")
     display_name: str = "Caucus Bot"
+    # How numbers like 12/01 read: DMY (12 January), MDY (1 December) or YMD.
+    date_order: str = "DMY"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -155,66 +171,6 @@ class Config:
         return next((r for r in self.rooms if r.name.lower() == name.lower()), None)
 
 
-class _Section:
-    """Reads one table, names every key in errors, and refuses keys it does not know."""
-
-    def __init__(self, source: str, name: str, data: Any, known: set[str]):
-        self.source, self.name = source, name
-        if not isinstance(data, Mapping):
-            raise ConfigError(source, name, "must be a table")
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(source, self.key(unknown[0]),
-                              f"unknown key (known keys: {', '.join(sorted(known))})")
-        self.data = data
-
-    def key(self, key: str) -> str:
-        return f"{self.name}.{key}"
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(self.source, self.key(key), problem)
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-        if key not in self.data:
-            return default
-        value = self.data[key]
-        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _tuple(kind)):
-            raise self.fail(key, f"must be {_kind_name(kind)}, not {_kind_name(type(value))}")
-        return value
-
-    def text(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
-        value = self.get(key, str, default)
-        if required and not value:
-            raise self.fail(key, "is required")
-        return value
-
-    def url(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
-        value = self.text(key, default, required=required)
-        if value is not None:
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise self.fail(key, "must be an http(s) URL")
-        return value
-
-    def int_list(self, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
-        value = self.get(key, list, None)
-        if value is None:
-            return default
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
-            raise self.fail(key, "must be a list of whole numbers of days, 0 or more")
-        return tuple(sorted(set(value), reverse=True))
-
-
-def _tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
-             list: "a list", dict: "a table"}
-    return " or ".join(names.get(k, k.__name__) for k in _tuple(kind))
-
-
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
     """Read and validate a config file; raises :class:`ConfigError`."""
     path = Path(path)
@@ -231,31 +187,33 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
 
 def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
                  env: Mapping[str, str] | None = None) -> Config:
+    """Check every key; raises :class:`ConfigErrors` listing every problem found."""
     env = {} if env is None else env
+    problems = Problems()
+
+    def section(name: str, key: str, known: set[str]) -> _Section:
+        return _Section(source, name, data.get(key, {}), known, problems)
+
     # Constructed for its check alone: an unknown top-level table is a typo to report.
     _Section(source, "(top level)", data,
              {"bot", "telegram", "matrix", "rooms", "reminders", "cases", "statements",
-              "privacy"})
-    rooms = _rooms(source, data.get("rooms", []))
-    return Config(
-        bot=_bot(_Section(source, "[bot]", data.get("bot", {}),
-                          {"timezone", "database_url", "admins", "command_prefixes",
-                           "display_name"})),
-        telegram=_telegram(source, data["telegram"], env) if "telegram" in data else None,
-        matrix=_matrix(source, data["matrix"], env) if "matrix" in data else None,
-        rooms=rooms,
-        reminders=_reminders(_Section(source, "[reminders]", data.get("reminders", {}),
-                                      {"session_offsets_days", "deadline_offsets_days",
-                                       "send_time", "grace_hours"})),
-        cases=_cases(_Section(source, "[cases]", data.get("cases", {}), {"stale_days"})),
-        statements=StatementsConfig(nudge_days=_Section(
-            source, "[statements]", data.get("statements", {}), {"nudge_days"},
-        ).int_list("nudge_days", (2, 0))),
-        privacy=_privacy(_Section(source, "[privacy]", data.get("privacy", {}),
-                                  {"key_file", "relay_retention_days",
-                                   "closed_case_retention_days"}), env),
-        source=source,
-    )
+              "privacy"}, problems)
+    bot = _bot(section("[bot]", "bot", {"timezone", "database_url", "admins",
+                                        "command_prefixes", "display_name", "date_order"}))
+    telegram = _telegram(source, data["telegram"], env, problems) if "telegram" in data else None
+    matrix = _matrix(source, data["matrix"], env, problems) if "matrix" in data else None
+    rooms = _rooms(source, data.get("rooms", []), problems)
+    reminders = _reminders(section("[reminders]", "reminders",
+                                   {"session_offsets_days", "deadline_offsets_days",
+                                    "send_time", "grace_hours"}))
+    cases = _cases(section("[cases]", "cases", {"stale_days"}))
+    statements = StatementsConfig(nudge_days=section(
+        "[statements]", "statements", {"nudge_days"}).int_list("nudge_days", (2, 0)))
+    privacy = _privacy(section("[privacy]", "privacy", {"key_file", "relay_retention_days",
+                                                        "closed_case_retention_days"}), env)
+    problems.raise_any()
+    return Config(bot=bot, telegram=telegram, matrix=matrix, rooms=rooms, reminders=reminders,
+                  cases=cases, statements=statements, privacy=privacy, source=source)
 
 
 def _bot(s: _Section) -> BotConfig:
@@ -263,131 +221,175 @@ def _bot(s: _Section) -> BotConfig:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise s.fail("timezone", f"unknown time zone '{tz}' (use an IANA name such as "
-                                 "Europe/Zurich)") from None
+        s.fail("timezone", f"unknown time zone '{tz}' (use an IANA name such as Europe/Zurich)")
+        tz = "Europe/Zurich"
     url = s.text("database_url", "sqlite:///caucus.db")
     try:
         make_url(url)
     except ArgumentError:
-        raise s.fail("database_url", "is not an SQLAlchemy URL (e.g. sqlite:///caucus.db or "
-                                     "postgresql+psycopg://user@host/db)") from None
+        s.fail("database_url", "is not an SQLAlchemy URL (e.g. sqlite:///caucus.db or "
+                               "postgresql+psycopg://user@host/db)")
     admins = s.get("admins", list, [])
     for n, admin in enumerate(admins):
         if not isinstance(admin, str) or not USER_ID.fullmatch(admin):
-            raise ConfigError(s.source, f"[bot].admins[{n}]",
-                              f"{admin!r} is not a user id; expected telegram:<numeric user id> "
-                              "or matrix:@user:server")
+            s.problems.at(s.source, f"[bot].admins[{n}]",
+                          f"{admin!r} is not a user id; expected telegram:<numeric user id> "
+                          "or matrix:@user:server")
     prefixes = s.get("command_prefixes", list, ["/", "!"])
     if not prefixes or not all(isinstance(p, str) and len(p) == 1 and not p.isalnum()
                                and not p.isspace() for p in prefixes):
-        raise s.fail("command_prefixes", 'must be a list of single punctuation characters, '
-                                         'e.g. ["/", "!"]')
+        s.fail("command_prefixes", 'must be a list of single punctuation characters, '
+                                   'e.g. ["/", "!"]')
+    order = s.text("date_order", default_date_order(tz)).upper()
+    if order not in DATE_ORDERS:
+        s.fail("date_order", f"must be DMY, MDY or YMD, not '{order}'")
     return BotConfig(
         timezone=tz, database_url=url, admins=tuple(admins), command_prefixes=tuple(prefixes),
-        display_name=s.text("display_name", "Caucus Bot", required=True),
+        display_name=s.text("display_name", "Caucus Bot", required=True), date_order=order,
     )
 
 
-def _telegram(source: str, data: Any, env: Mapping[str, str]) -> TelegramConfig:
+def _telegram(source: str, data: Any, env: Mapping[str, str],
+              problems: Problems) -> TelegramConfig:
     s = _Section(source, "[telegram]", data,
                  {"token", "base_url", "base_file_url", "mode", "webhook_url", "webhook_listen",
-                  "webhook_port", "webhook_secret"})
-    token = s.text("token")
+                  "webhook_port", "webhook_secret"}, problems)
     from_env = bool(env.get("CAUCUS_TELEGRAM_TOKEN"))
-    token = env.get("CAUCUS_TELEGRAM_TOKEN") or token
+    token = env.get("CAUCUS_TELEGRAM_TOKEN") or s.text("token")
+
+    def fail_token(problem: str) -> None:
+        # Blame where the token came from: the environment wins over the file.
+        if from_env:
+            problems.at("environment", "CAUCUS_TELEGRAM_TOKEN", problem)
+        else:
+            s.fail("token", problem)
+
     if not token:
-        raise s.fail("token", "is required (or set CAUCUS_TELEGRAM_TOKEN)")
-    if not TELEGRAM_TOKEN.fullmatch(token):
-        raise s.fail("token", "does not look like a BotFather token (<digits>:<letters>)")
+        s.fail("token", "is required (or set CAUCUS_TELEGRAM_TOKEN)")
+    elif PLACEHOLDER_MARK in token:
+        fail_token(f"{PLACEHOLDER}; put the token from BotFather here or in "
+                   "CAUCUS_TELEGRAM_TOKEN")
+    elif not TELEGRAM_TOKEN.fullmatch(token):
+        fail_token("does not look like a BotFather token (<digits>:<letters>)")
     mode = s.text("mode", "polling")
     if mode not in ("polling", "webhook"):
-        raise s.fail("mode", f"must be 'polling' or 'webhook', not '{mode}'")
+        s.fail("mode", f"must be 'polling' or 'webhook', not '{mode}'")
     webhook_url = s.url("webhook_url", required=mode == "webhook")
     port = s.get("webhook_port", int, 8443)
     if not 0 < port < 65536:
-        raise s.fail("webhook_port", "must be a port number from 1 to 65535")
+        s.fail("webhook_port", "must be a port number from 1 to 65535")
     return TelegramConfig(
-        token=token, base_url=s.url("base_url", DEFAULT_TELEGRAM_BASE_URL),
+        token=token or "", base_url=s.url("base_url", DEFAULT_TELEGRAM_BASE_URL),
         base_file_url=s.url("base_file_url"), mode=mode, webhook_url=webhook_url,
         webhook_listen=s.text("webhook_listen", "127.0.0.1"), webhook_port=port,
         webhook_secret=s.text("webhook_secret"), token_from_env=from_env,
     )
 
 
-def _matrix(source: str, data: Any, env: Mapping[str, str]) -> MatrixConfig:
+def _matrix(source: str, data: Any, env: Mapping[str, str], problems: Problems) -> MatrixConfig:
     s = _Section(source, "[matrix]", data,
                  {"homeserver", "user_id", "access_token", "password", "device_id", "store_path",
-                  "verify_devices"})
+                  "verify_devices"}, problems)
     homeserver = s.url("homeserver", required=True)
     user_id = s.text("user_id", required=True)
-    if not re.fullmatch(r"@[^:\s]+:\S+", user_id):
-        raise s.fail("user_id", f"'{user_id}' is not a Matrix user id like @caucusbot:example.org")
-    access_token = env.get("CAUCUS_MATRIX_ACCESS_TOKEN") or s.text("access_token")
+    if user_id and not re.fullmatch(r"@[^:\s]+:\S+", user_id):
+        s.fail("user_id", f"'{user_id}' is not a Matrix user id like @caucusbot:example.org")
+    env_token = env.get("CAUCUS_MATRIX_ACCESS_TOKEN")
+    access_token = env_token or s.text("access_token")
     password = env.get("CAUCUS_MATRIX_PASSWORD") or s.text("password")
     if not access_token and not password:
-        raise s.fail("access_token", "an access_token or a password is required (or set "
-                                     "CAUCUS_MATRIX_ACCESS_TOKEN / CAUCUS_MATRIX_PASSWORD)")
+        s.fail("access_token", "an access_token or a password is required (or set "
+                               "CAUCUS_MATRIX_ACCESS_TOKEN / CAUCUS_MATRIX_PASSWORD)")
+    for key, value in (("access_token", access_token), ("password", password)):
+        if value and PLACEHOLDER_MARK in value:
+            where = ("CAUCUS_MATRIX_ACCESS_TOKEN" if key == "access_token" and env_token
+                     else "CAUCUS_MATRIX_PASSWORD" if key == "password"
+                     and env.get("CAUCUS_MATRIX_PASSWORD") else None)
+            if where:
+                problems.at("environment", where, PLACEHOLDER)
+            else:
+                s.fail(key, f"{PLACEHOLDER}; put the bot account's {key.replace('_', ' ')} "
+                            "here or in the environment")
     return MatrixConfig(
-        homeserver=homeserver, user_id=user_id, access_token=access_token, password=password,
-        device_id=s.text("device_id"), store_path=s.text("store_path", "matrix-store"),
+        homeserver=homeserver or "", user_id=user_id or "", access_token=access_token,
+        password=password, device_id=s.text("device_id"),
+        store_path=s.text("store_path", "matrix-store"),
         verify_devices=s.get("verify_devices", bool, False),
-        secret_from_env=bool(env.get("CAUCUS_MATRIX_ACCESS_TOKEN")
-                             or env.get("CAUCUS_MATRIX_PASSWORD")),
+        secret_from_env=bool(env_token or env.get("CAUCUS_MATRIX_PASSWORD")),
     )
 
 
-def _rooms(source: str, data: Any) -> tuple[RoomConfig, ...]:
+def _rooms(source: str, data: Any, problems: Problems) -> tuple[RoomConfig, ...]:
     if not isinstance(data, list):
-        raise ConfigError(source, "[[rooms]]", "must be an array of tables ([[rooms]])")
+        problems.at(source, "[[rooms]]", "must be an array of tables ([[rooms]])")
+        return ()
     rooms: list[RoomConfig] = []
     seen_ids: dict[str, str] = {}
     for n, raw in enumerate(data):
         s = _Section(source, f"[[rooms]][{n}]", raw,
-                     {"name", "telegram_chat_id", "matrix_room_id", "secure", "reminders"})
-        name = s.text("name", required=True)
-        chat_id = s.get("telegram_chat_id", (int, str))
-        if isinstance(chat_id, str):
-            if not re.fullmatch(r"-?\d+", chat_id):
-                raise s.fail("telegram_chat_id", f"'{chat_id}' is not a numeric chat id "
-                                                 "(groups look like -1001234567890)")
-            chat_id = int(chat_id)
-        matrix_id = s.text("matrix_room_id")
-        if matrix_id is not None and not MATRIX_ROOM_ID.fullmatch(matrix_id):
-            raise s.fail("matrix_room_id", f"'{matrix_id}' is not a room id like "
-                                           "!abcdef:example.org (aliases are not accepted)")
-        if chat_id is None and matrix_id is None:
-            raise s.fail("name", f"room '{name}' needs telegram_chat_id, matrix_room_id or both")
-        if s.get("secure", bool, False) and chat_id is not None and matrix_id is not None:
-            # Confidential details shown in a secure room would be relayed to the other
-            # network, whose members, server and history this room does not control.
-            raise s.fail("secure", f"room '{name}' is bridged (it has both ids), and a bridged "
-                                   "room cannot be secure: keep the secure room on one network")
-        room = RoomConfig(name=name, telegram_chat_id=chat_id, matrix_room_id=matrix_id,
-                          secure=s.get("secure", bool, False),
-                          reminders=s.get("reminders", bool, True))
-        if any(r.name.lower() == name.lower() for r in rooms):
-            raise s.fail("name", f"room name '{name}' is used twice")
-        for cid in room.ids:
-            if cid in seen_ids:
-                raise s.fail("telegram_chat_id" if cid.startswith("telegram") else
-                             "matrix_room_id", f"{cid} is already room '{seen_ids[cid]}'")
-            seen_ids[cid] = name
-        rooms.append(room)
+                     {"name", "telegram_chat_id", "matrix_room_id", "secure", "reminders"},
+                     problems)
+        room = _room(s, rooms, seen_ids)
+        if room is not None:
+            rooms.append(room)
     return tuple(rooms)
+
+
+def _room(s: _Section, rooms: list[RoomConfig], seen_ids: dict[str, str]) -> RoomConfig | None:
+    name = s.text("name", required=True) or ""
+    chat_id = s.get("telegram_chat_id", (int, str))
+    if isinstance(chat_id, str):
+        if re.fullmatch(r"-?\d+", chat_id):
+            chat_id = int(chat_id)
+        else:
+            s.fail("telegram_chat_id", f"'{chat_id}' is not a numeric chat id (groups look "
+                                       "like -1001234567890)")
+            chat_id = None
+    if chat_id in PLACEHOLDER_CHAT_IDS:
+        s.fail("telegram_chat_id", f"{PLACEHOLDER}; use your group's id (/whoami in the group "
+                                   "shows it)")
+    matrix_id = s.text("matrix_room_id")
+    if matrix_id is not None and not MATRIX_ROOM_ID.fullmatch(matrix_id):
+        s.fail("matrix_room_id", f"'{matrix_id}' is not a room id like !abcdef:example.org "
+                                 "(aliases are not accepted)")
+        matrix_id = None
+    elif matrix_id in PLACEHOLDER_ROOM_IDS:
+        s.fail("matrix_room_id", f"{PLACEHOLDER}; use your room's id (Element: Settings > "
+                                 "Advanced)")
+    if chat_id is None and matrix_id is None:
+        if "telegram_chat_id" not in s.data and "matrix_room_id" not in s.data:
+            s.fail("name", f"room '{name}' needs telegram_chat_id, matrix_room_id or both")
+        return None
+    secure = s.get("secure", bool, False)
+    if secure and chat_id is not None and matrix_id is not None:
+        # Confidential details shown in a secure room would be relayed to the other
+        # network, whose members, server and history this room does not control.
+        s.fail("secure", f"room '{name}' is bridged (it has both ids), and a bridged room "
+                         "cannot be secure: keep the secure room on one network")
+    room = RoomConfig(name=name, telegram_chat_id=chat_id, matrix_room_id=matrix_id,
+                      secure=secure, reminders=s.get("reminders", bool, True))
+    if any(r.name.lower() == name.lower() for r in rooms):
+        s.fail("name", f"room name '{name}' is used twice")
+    for cid in room.ids:
+        if cid in seen_ids:
+            s.fail("telegram_chat_id" if cid.startswith("telegram") else "matrix_room_id",
+                   f"{cid} is already room '{seen_ids[cid]}'")
+        seen_ids[cid] = name
+    return room
 
 
 def _reminders(s: _Section) -> RemindersConfig:
     raw_time = s.text("send_time", "09:00")
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw_time)
     if not match:
-        raise s.fail("send_time", f"'{raw_time}' is not a time of day like 09:00")
+        s.fail("send_time", f"'{raw_time}' is not a time of day like 09:00")
     grace = s.get("grace_hours", (int, float), 6)
     if grace < 0:
-        raise s.fail("grace_hours", "must be 0 or more")
+        s.fail("grace_hours", "must be 0 or more")
     return RemindersConfig(
         session_offsets_days=s.int_list("session_offsets_days", (30, 14, 7, 1)),
         deadline_offsets_days=s.int_list("deadline_offsets_days", (7, 2, 0)),
-        send_time=time(int(match.group(1)), int(match.group(2))),
+        send_time=time(int(match.group(1)), int(match.group(2))) if match else time(9, 0),
         grace_hours=float(grace),
     )
 
@@ -395,7 +397,7 @@ def _reminders(s: _Section) -> RemindersConfig:
 def _cases(s: _Section) -> CasesConfig:
     stale = s.get("stale_days", int, 3)
     if stale < 1:
-        raise s.fail("stale_days", "must be 1 or more")
+        s.fail("stale_days", "must be 1 or more")
     return CasesConfig(stale_days=stale)
 
 
@@ -405,25 +407,27 @@ def _privacy(s: _Section, env: Mapping[str, str]) -> PrivacyConfig:
     if data_key is None and key_file is not None:
         try:
             data_key = Path(key_file).expanduser().read_text().strip() or None
+            if data_key is None:
+                s.fail("key_file", "is empty; write a key from `caucus-bot keys new` into it")
         except OSError as exc:
-            raise s.fail("key_file", f"cannot be read: {exc.strerror}") from None
-        if data_key is None:
-            raise s.fail("key_file", "is empty; write a key from `caucus-bot keys new` into it")
+            s.fail("key_file", f"cannot be read: {exc.strerror}")
     if data_key is not None:
         try:
             parse_keys(data_key)
         except DataKeyError as exc:  # its message never repeats the key
             if env.get("CAUCUS_DATA_KEY"):
-                raise ConfigError(s.source, "CAUCUS_DATA_KEY", str(exc)) from None
-            raise s.fail("key_file", f"{key_file}: {exc}") from None
+                s.problems.at(s.source, "CAUCUS_DATA_KEY", str(exc))
+            else:
+                s.fail("key_file", f"{key_file}: {exc}")
+            data_key = None
     relay_days = s.get("relay_retention_days", int, 7)
     if relay_days < 1:
-        raise s.fail("relay_retention_days", "must be 1 or more (replies and edits need the "
-                                             "text of recent messages)")
+        s.fail("relay_retention_days", "must be 1 or more (replies and edits need the text of "
+                                       "recent messages)")
     closed_days = s.get("closed_case_retention_days", int)
     if closed_days is not None and closed_days < 1:
-        raise s.fail("closed_case_retention_days", "must be 1 or more; leave it out to keep "
-                                                   "the details of closed cases")
+        s.fail("closed_case_retention_days", "must be 1 or more; leave it out to keep the "
+                                             "details of closed cases")
     return PrivacyConfig(data_key=data_key, key_file=key_file, relay_retention_days=relay_days,
                          closed_case_retention_days=closed_days,
                          key_from_env=bool(env.get("CAUCUS_DATA_KEY")))

@@ -13,6 +13,7 @@ import itertools
 import re
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,14 +23,17 @@ import handlers
 from bot.commands import Role
 from bot.config import Config
 from bot.context import Place
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Dispatcher, utcnow
 from bot.events import Event
+from bot.features import Features
 from bot.replies import OutFile, Reply
 from bot.startup import prepare
+from storage import reminders
 from storage.database import Database
 from storage.outbox import OutboxMessage
 
 HISTORY = Path.home() / ".caucus_bot_history"
+REMINDER_POLL_SECONDS = 5
 CONSOLE_ROOM = "console:console"
 
 
@@ -90,6 +94,41 @@ def queued_notices(database: Database, config: Config, after_id: int) -> tuple[s
     return "\n".join(out), max([after_id, *(r.id or 0 for r in rows)])
 
 
+def deliver_due(database: Database, config: Config, room_id: str, *, now: datetime,
+                features: Features | None = None) -> list[str]:
+    """Reminders due for this console room, shown here and marked sent, once.
+
+    Only rows whose every target is a console room: a room of the config belongs
+    to the running bot, which must still send its reminders to Telegram or Matrix.
+    """
+    render = (features or handlers.features()).render_reminder
+    out = []
+    with database.session() as db:
+        for row in reminders.overdue(db, now):
+            if room_id not in row.rooms or not all(r.startswith("console:") for r in row.rooms):
+                continue
+            reply = render(db, row, config, now)
+            row.status = reminders.SENT if reply is not None else reminders.CANCELLED
+            row.fired_at = now
+            db.add(row)
+            if reply is not None:
+                out.append(f"[reminder] {reply.plain()}")
+        db.commit()
+    return out
+
+
+async def show_reminders_when_due(room: ConsoleRoom, stdout: TextIO) -> None:
+    """While the console is open, its reminders arrive as they would in a chat."""
+    database, config = room.dispatcher.database, room.dispatcher.config
+    features = handlers.features()
+    while True:
+        for text in deliver_due(database, config, room.room_id, now=utcnow(),
+                                features=features):
+            stdout.write(text + "\n")
+            stdout.flush()
+        await asyncio.sleep(REMINDER_POLL_SECONDS)
+
+
 def last_outbox_id(database: Database) -> int:
     with database.session() as db:
         return db.exec(select(func.max(OutboxMessage.id))).one() or 0
@@ -100,7 +139,8 @@ def render(reply: Reply, save_file: Callable[[OutFile], Path]) -> str:
     if reply.file is not None:
         path = save_file(reply.file)
         size = len(reply.file.data)
-        text += f"\n[file {reply.file.name} ({size:,} bytes) saved to {path}]"
+        # The path, not the file's name: a second export is saved as name-2.txt.
+        text += f"\n[file saved: {path} ({size:,} bytes)]"
     return text
 
 
@@ -121,10 +161,20 @@ def file_saver(folder: Path) -> Callable[[OutFile], Path]:
 
 async def repl(room: ConsoleRoom, *, stdin: TextIO, stdout: TextIO, interactive: bool,
                save_file: Callable[[OutFile], Path]) -> None:
-    loop = asyncio.get_running_loop()
     prompt = f"{room.user_name}> " if interactive else ""
+    seen = last_outbox_id(room.dispatcher.database)
+    reminders_task = asyncio.create_task(show_reminders_when_due(room, stdout))
+    try:
+        await _serve(room, stdin=stdin, stdout=stdout, interactive=interactive,
+                     save_file=save_file, prompt=prompt, seen=seen)
+    finally:
+        reminders_task.cancel()
+
+
+async def _serve(room: ConsoleRoom, *, stdin: TextIO, stdout: TextIO, interactive: bool,
+                 save_file: Callable[[OutFile], Path], prompt: str, seen: int) -> None:
+    loop = asyncio.get_running_loop()
     database, config = room.dispatcher.database, room.dispatcher.config
-    seen = last_outbox_id(database)
     while True:
         try:
             text = await loop.run_in_executor(None, _read_line, stdin, prompt, interactive)

@@ -10,7 +10,7 @@ from storage.crypto import UNENCRYPTED_WARNING, parse_keys
 
 def summarise(config: Config) -> str:
     out = [f"{config.source}: OK",
-           f"  time zone: {config.bot.timezone}",
+           f"  time zone: {config.bot.timezone} (numeric dates read {config.bot.date_order})",
            f"  database: {make_url(config.bot.database_url).render_as_string(hide_password=True)}",
            f"  command prefixes: {' '.join(config.bot.command_prefixes)}",
            f"  admins: {', '.join(config.bot.admins) or 'none (nobody can grant roles)'}"]

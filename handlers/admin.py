@@ -6,7 +6,10 @@ from bot.commands import Args, Command, CommandError, Option, Param, Role
 from bot.context import Context
 from bot.replies import Line, Reply, code, i, item, line
 from handlers.people import resolve_user
+from handlers.when import zone_name
 from storage import audit, roles
+
+MAX_AUDIT_PAGE = 100
 
 
 async def role_grant(ctx: Context, args: Args) -> Reply:
@@ -47,15 +50,26 @@ async def role_list(ctx: Context, args: Args) -> Reply:
 
 
 async def audit_log(ctx: Context, args: Args) -> Reply:
-    limit = min(args.opt("last", 20), 100)
-    entries = audit.recent(ctx.db, limit)
-    if not entries:
+    size, page = args.opt("last", 20), args.opt("page", 1)
+    if not 1 <= size <= MAX_AUDIT_PAGE:
+        raise CommandError(f"last= must be a number from 1 to {MAX_AUDIT_PAGE}, not {size}.")
+    count = audit.total(ctx.db)
+    if count == 0:
         return Reply.text("The audit trail is empty.")
-    lines: list[Line] = [line(f"Last {len(entries)} changes, newest first:")]
+    pages = -(-count // size)
+    if not 1 <= page <= pages:
+        raise CommandError(f"Page {page} does not exist; there {'is' if pages == 1 else 'are'} "
+                           f"{pages}.")
+    entries = audit.recent(ctx.db, size, offset=(page - 1) * size)
+    first, last = (page - 1) * size + 1, (page - 1) * size + len(entries)
+    span = f"Change {first}" if first == last else f"Changes {first}–{last}"
+    lines: list[Line] = [line(f"{span} of {count}, newest first ({zone_name(ctx.tz)}):")]
     for e in entries:
         detail = f" — {e.detail}" if e.detail and ctx.room.private else ""
         lines.append(item(f"{ctx.local(e.at):%Y-%m-%d %H:%M} ", code(e.action), f" {e.target} by ",
                           e.actor_id, f" in {e.room_id}{detail}"))
+    if page < pages:
+        lines.append(line(i(f"More: {ctx.cmd('audit')} last={size} page={page + 1}")))
     return Reply(tuple(lines))
 
 
@@ -71,7 +85,9 @@ COMMANDS = [
     Command("role", role_list, "List admins and granted roles", sub="list", role=Role.ADMIN,
             read_only=True),
     Command("audit", audit_log, "Show the latest changes to shared records",
-            options=(Option("last", "N", kind="int"),), role=Role.ADMIN, example="/audit last=50",
+            options=(Option("last", "N", kind="int"), Option("page", "N", kind="int")),
+            role=Role.ADMIN, example="/audit last=50 page=2",
             read_only=True,
-            details="Details are shown only in a direct message or a secure room."),
+            details="last=N entries a page (1 to 100, default 20). Details are shown only in "
+                    "a direct message or a secure room."),
 ]

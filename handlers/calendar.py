@@ -16,16 +16,18 @@ from bot.context import Context
 from bot.replies import Line, OutFile, Reply, b, i, item, line
 from handlers.date_range import check_date
 from handlers.reminder_plan import rescheduled
-from handlers.when import closes_in, sentence, stamp
+from handlers.when import closes_in, sentence, stamp, zone_name, zoned_stamp
 from storage.calendar import (
     CONFIDENCE,
     Deadline,
     HrcSession,
     derive_deadlines,
+    new_deadline_id,
     session_deadlines,
     upcoming_deadlines,
     upcoming_sessions,
 )
+from storage.statements import Statement, open_statements
 
 CODE_HELP = "a session code like HRC62 or UPR51"
 
@@ -81,10 +83,11 @@ async def show_session(ctx: Context, args: Args) -> Reply:
     lines: list[Line] = [line(b(s.code), f" — {s.title}"), line(_span(s))]
     lines.append(line(i(f"Dates {s.confidence}" + (f": {s.source}" if s.source else ""))))
     deadlines = session_deadlines(ctx.db, s.code)
-    lines.append(line(b("Deadlines:") if deadlines else "No deadlines."))
+    lines.append(line(b(f"Deadlines ({zone_name(ctx.tz)}):") if deadlines else "No deadlines."))
     for d in deadlines:
         origin = " (set by hand)" if d.overridden or not d.template_key else ""
-        lines.append(item(f"#{d.id} {d.label} — {stamp(d.due_at, ctx.tz)}{origin}"))
+        past = " — past" if d.due_at <= ctx.now else ""
+        lines.append(item(f"#{d.id} {d.label} — {stamp(d.due_at, ctx.tz)}{origin}{past}"))
     return Reply(tuple(lines))
 
 
@@ -160,14 +163,15 @@ async def add_deadline(ctx: Context, args: Args) -> Reply:
     due = datetime.combine(day, at, tzinfo=ctx.tz)
     if due <= ctx.now:
         raise CommandError(f"{stamp(due, ctx.tz)} is in the past.")
-    deadline = Deadline(session_code=s.code, label=label, due_at=due, overridden=True,
+    deadline = Deadline(id=new_deadline_id(ctx.db), session_code=s.code, label=label,
+                        due_at=due, overridden=True,
                         source=f"added by {ctx.caller.name or ctx.caller.id}")
     ctx.db.add(deadline)
     ctx.db.flush()
     rescheduled(ctx)
     ctx.audit("deadline.add", f"#{deadline.id}", f"{s.code} {label}")
     return Reply.text(f"Deadline #{deadline.id} added to {s.code}: {label} — "
-                      f"{stamp(due, ctx.tz)}.")
+                      f"{zoned_stamp(due, ctx.tz)}.")
 
 
 async def remove_deadline(ctx: Context, args: Args) -> Reply:
@@ -219,9 +223,33 @@ async def calendar_file(ctx: Context, args: Args) -> Reply:
         alarm.add("trigger", timedelta(days=-1))
         event.add_component(alarm)
         cal.add_component(event)
-    return Reply.of(sentence(f"{len(sessions)} sessions and {len(deadlines)} deadlines; open "
-                             "the file to add them to your calendar."),
+    statements = [st for st in open_statements(ctx.db)
+                  if st.deadline is not None and st.deadline > ctx.now - timedelta(days=60)]
+    for st in statements:
+        cal.add_component(_statement_event(ctx, st))
+    many = "s" if len(statements) != 1 else ""
+    return Reply.of(sentence(f"{len(sessions)} sessions, {len(deadlines)} deadlines and "
+                             f"{len(statements)} statement deadline{many}; open the file to add "
+                             "them to your calendar."),
                     file=OutFile("hrc-calendar.ics", cal.to_ical(), "text/calendar"))
+
+
+def _statement_event(ctx: Context, statement: Statement) -> Event:
+    """A joint statement's sign-on deadline: what members most often miss."""
+    event = Event()
+    event.add("uid", f"statement-{statement.id}@caucus-bot")
+    event.add("summary", f"{statement.code} sign-on deadline: {statement.title}")
+    event.add("dtstart", statement.deadline)
+    event.add("dtend", statement.deadline)
+    event.add("dtstamp", ctx.now)
+    event.add("description", f"Sign on: {ctx.cmd('signon')} {statement.code} <organisation>"
+              + (f"\nText: {statement.url}" if statement.url else ""))
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"{statement.code} sign-on deadline")
+    alarm.add("trigger", timedelta(days=-1))
+    event.add_component(alarm)
+    return event
 
 
 _CODE = Param("code")

@@ -1,7 +1,9 @@
 """Who may read or change a case, and from where: the one confidentiality rule.
 
 A confidential case's country, summary, names and notes reach only the
-secretariat and admins, and only in a direct message or a secure room.
+secretariat and admins, and only in a direct message or a secure room; and
+whoever reported it, in a direct message. Its real-name details reach only
+the secretariat and admins.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ MAX_TEXT = 4000
 
 
 def may_see(ctx: Context, case: Case) -> bool:
-    """The one confidentiality rule for reading a case."""
-    return not case.confidential or private_reader(ctx)
+    """The one confidentiality rule for reading a case: the secretariat in private, and
+    whoever reported it in a direct message (she told us; nobody else reads a DM)."""
+    return (not case.confidential or private_reader(ctx)
+            or (ctx.room.is_direct and ctx.caller.id == case.reporter_id))
 
 
 def private_reader(ctx: Context) -> bool:

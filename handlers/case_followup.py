@@ -6,13 +6,20 @@ about a case is overwritten.
 
 from __future__ import annotations
 
-from bot.commands import Args, CommandError, UsageError
+from bot.commands import Args, CommandError, Role, UsageError
 from bot.context import Context
 from bot.replies import Reply
 from handlers.case_access import checked_text, guard_place, load
 from handlers.people import resolve_user
 from storage import roles
-from storage.cases import CLOSE_REASONS, CONSENT_SCOPES, STATUSES, UN_CHANNELS, log_event
+from storage.cases import (
+    CLOSE_REASONS,
+    CONSENT_SCOPES,
+    STATUSES,
+    UN_CHANNELS,
+    CaseEvent,
+    log_event,
+)
 
 
 async def note(ctx: Context, args: Args) -> Reply:
@@ -22,6 +29,22 @@ async def note(ctx: Context, args: Args) -> Reply:
               text=checked_text(args["text"], "note"))
     ctx.audit("case.note", f"#{case.id}")
     return Reply.text(f"Note added to #{case.id}.")
+
+
+async def unnote(ctx: Context, args: Args) -> Reply:
+    case = load(ctx, args["N"])
+    guard_place(ctx, case)
+    event = ctx.db.get(CaseEvent, args["note"])
+    if (event is None or event.case_id != case.id or event.kind != "note"
+            or (event.actor_id != ctx.caller.id and ctx.caller.role < Role.SECRETARIAT)):
+        # One answer whether it is missing or someone else's.
+        raise CommandError(f"There is no note {args['note']} of yours on #{case.id}: only "
+                           "whoever wrote a note, or the secretariat, can delete it.")
+    ctx.db.delete(event)
+    log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="unnote",
+              value=str(args["note"]))
+    ctx.audit("case.unnote", f"#{case.id}", f"note {args['note']}")
+    return Reply.text(f"Note {args['note']} deleted from #{case.id}.")
 
 
 async def set_status(ctx: Context, args: Args) -> Reply:
@@ -112,7 +135,9 @@ async def un_details(ctx: Context, args: Args) -> Reply:
     case.un_reference = ref or case.un_reference
     log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="un",
               value=case.un_body or "", text=case.un_reference or "")
-    ctx.audit("case.un", f"#{case.id}")
+    # Which fields, never their values: a confidential case's UN file is confidential too.
+    ctx.audit("case.un", f"#{case.id}", ", ".join(
+        name for name, given in (("body", body), ("reference", ref)) if given))
     return Reply.text(f"#{case.id}: UN body {case.un_body or '—'}, reference "
                       f"{case.un_reference or '—'}.")
 

@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 
 from bot.commands import Args, CommandError, UsageError
 from bot.context import Context
-from bot.replies import Line, OutFile, Reply, b, i, item, line
+from bot.replies import Line, Reply, b, i, item, line
 from handlers.countries import name_of
-from handlers.csv_export import csv_file
+from handlers.csv_export import csv_file, iso_time, text_file
 from storage import roles
 from storage.cases import STATUSES, Case, CaseEvent, reprisal_cases, stale_cases, tags_of, timeline
 
@@ -60,8 +60,8 @@ def _case_row(ctx: Context, case: Case) -> list[str]:
         "yes" if case.confidential else "no", " ".join(case.consent_scopes) or "none",
         roles.describe(ctx.db, case.reporter_id),
         roles.describe(ctx.db, case.assignee_id) if case.assignee_id else "",
-        f"{ctx.local(case.created_at):%Y-%m-%d %H:%M}",
-        str(case.incident_date or ""), f"{ctx.local(case.updated_at):%Y-%m-%d %H:%M}",
+        iso_time(case.created_at, ctx.tz),
+        str(case.incident_date or ""), iso_time(case.updated_at, ctx.tz),
         case.un_body or "", case.un_reference or "",
         "; ".join(f"{e.value} {ctx.local(e.at):%Y-%m-%d}" for e in events
                   if e.kind == "escalation"),
@@ -98,7 +98,7 @@ async def export_reprisals(ctx: Context, args: Args) -> Reply:
     out.append(f"{len(included)} case(s) included; {skipped} reprisal case(s) in the period "
                "have no sg-report consent and are not included.")
     ctx.audit("case.export", f"reprisals {year}", f"{len(included)} included, {skipped} counted")
-    file = OutFile(f"reprisals-{year}.txt", "\n".join(out).encode("utf-8"), "text/plain")
+    file = text_file(f"reprisals-{year}.txt", "\n".join(out))
     return Reply.of(line(b(f"Reprisals {year}"), f": {len(included)} case(s) from "
                          f"{len(by_state)} State(s); {skipped} without sg-report consent "
                          "counted, not included."), file=file)

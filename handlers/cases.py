@@ -44,8 +44,10 @@ from handlers.case_followup import (
     public,
     set_status,
     un_details,
+    unnote,
 )
 from handlers.case_reports import export_cases
+from handlers.case_search import matching_cases
 from handlers.countries import name_of, parse_country
 from handlers.date_range import check_date
 from storage import roles
@@ -147,14 +149,16 @@ async def show_case(ctx: Context, args: Args) -> Reply:
     lines.append(line(b("Timeline")))
     for ev in timeline(db, case.id or 0):
         lines.append(item(f"{ctx.local(ev.at):%Y-%m-%d %H:%M} {roles.name_of(db, ev.actor_id)}: ",
-                          describe_event(ev.kind, ev.value, ev.text)))
+                          describe_event(ev.kind, ev.value, ev.text, ev.id)))
     return Reply(tuple(lines))
 
 
-def describe_event(kind: str, value: str, text: str) -> str:
+def describe_event(kind: str, value: str, text: str, event_id: int | None = None) -> str:
     said = {
         "flagged": "flagged the case",
-        "note": f"note: {text}",
+        # The number is what /case unnote takes.
+        "note": f"note {event_id}: {text}",
+        "unnote": f"deleted note {value}",
         "status": f"status → {value}" + (f" ({text})" if text else ""),
         "escalation": f"escalated to {value}" + (f": {text}" if text else ""),
         "public": f"public reaction: {text}",
@@ -175,7 +179,9 @@ def summary_line(ctx: Context, case: Case) -> Line:
     short = case.summary if len(case.summary) <= 80 else case.summary[:79] + "…"
     tags = tags_of(ctx.db, case.id or 0)
     tag_text = f" [{', '.join(tags)}]" if tags else ""
-    return item(b(f"#{case.id}"), f" {name_of(case.country)} — {case.status} — {short}{tag_text}",
+    mark = " (confidential)" if case.confidential else ""
+    return item(b(f"#{case.id}"), f"{mark} {name_of(case.country)} — {case.status} — "
+                f"{short}{tag_text}",
                 i(f" · {ctx.local(case.updated_at):%d %b}"))
 
 
@@ -216,6 +222,28 @@ async def list_cases(ctx: Context, args: Args) -> Reply:
     return Reply(tuple(lines))
 
 
+async def search_cases(ctx: Context, args: Args) -> Reply:
+    page = args.opt("page", 1)
+    if page < 1:
+        raise UsageError("page= starts at 1.")
+    found = matching_cases(ctx, args["words"])
+    asked = " ".join(args["words"])
+    if not found:
+        return Reply.text(f"No case matches “{asked}”.")
+    pages = -(-len(found) // PAGE_SIZE)
+    if page > pages:
+        raise CommandError(f"There {'is' if pages == 1 else 'are'} only {pages} "
+                           f"page{'s' if pages > 1 else ''}.")
+    many = len(found) != 1
+    lines: list[Line] = [line(b(f"{len(found)} case{'s' if many else ''} "
+                                f"match{'' if many else 'es'} “{asked}”"),
+                              f", newest first (page {page} of {pages}):")]
+    lines += [summary_line(ctx, c) for c in found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
+    if page < pages:
+        lines.append(line(i(f"More: {ctx.cmd('cases search')} {asked} page={page + 1}")))
+    return Reply(tuple(lines))
+
+
 def _n() -> Param:
     return Param("N", kind="int")
 
@@ -244,10 +272,22 @@ COMMANDS = [
             usage_text="[status] [country] [#tag] [page=N]", example="/cases verifying Egypt",
             read_only=True,
             details="Statuses: " + " → ".join(STATUSES) + "."),
+    Command("cases", search_cases, "Find cases by words in what you may read of them",
+            sub="search", params=(Param("words", kind="words"),),
+            options=(Option("page", "N", kind="int"),), example="/cases search lawyer airport",
+            read_only=True,
+            details="Every word must appear in the summary, country, tags, pseudonym or notes. "
+                    "Confidential cases are searched only where you may read them."),
     Command("case", show_case, "Show a case with its timeline", params=(_n(),),
             example="/case 12", read_only=True),
     Command("case", note, "Add a note to a case's timeline", sub="note", private=_HIDDEN_TEXT,
             params=(_n(), Param("text", kind="text")), example="/case note 12 Lawyer released"),
+    Command("case", unnote, "Delete a note from a case's timeline", sub="unnote",
+            private=_HIDDEN, params=(_n(), Param("note", kind="int")),
+            usage_text="<N> <note number>", example="/case unnote 12 31",
+            details="The note number is shown in /case N's timeline (\"note 31: ...\"). "
+                    "Whoever wrote the note, or the secretariat, can delete it; the timeline "
+                    "keeps that a note was deleted, not what it said."),
     Command("case", set_status, "Move a case along new → verifying → verified → escalated → "
             "public → closed", sub="status", private=_HIDDEN,
             params=(_n(), Param("status", choices=STATUSES),

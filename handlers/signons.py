@@ -12,7 +12,7 @@ from bot.commands import Args, CommandError, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
 from handlers.countries import name_of, parse_country
-from handlers.statement_lookup import load_statement
+from handlers.statement_lookup import load_statement, sign_ons_closed
 from handlers.when import stamp
 from storage import roles
 from storage.statements import (
@@ -111,6 +111,11 @@ async def signon(ctx: Context, args: Args) -> Reply:
 async def withdraw(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
     name = _org_name(args["organisation"])
+    late = sign_ons_closed(statement, ctx.now)
+    if late and ctx.caller.role < Role.SECRETARIAT:
+        # Before looking the name up: the same answer whoever signed, or whether anyone did.
+        raise CommandError(f"{statement.code} is closed: only the secretariat can withdraw a "
+                           "signature now.")
     row = active_signature(ctx.db, statement.id or 0, normalise_org_name(name))
     if row is None or (row.signed_by != ctx.caller.id and ctx.caller.role < Role.SECRETARIAT):
         # One answer whether it never signed or someone else signed it (perhaps unlisted),
@@ -120,11 +125,14 @@ async def withdraw(ctx: Context, args: Args) -> Reply:
                            "can withdraw one.")
     row.withdrawn_at, row.withdrawn_by = ctx.now, ctx.caller.id
     ctx.db.add(row)
-    ctx.audit("statement.withdraw", statement.code, "(unlisted)" if row.unlisted else row.org_name)
+    ctx.audit("statement.withdraw", statement.code, ("(unlisted)" if row.unlisted else row.org_name)
+              + (" (late: after the close)" if late else ""))
     remain = totals(*counts(ctx.db, statement.id or 0))
+    when = " after it closed (marked late)" if late else ""
     if not _may_know(ctx, row):
-        return Reply.text(f"The signature is withdrawn from {statement.code}; {remain} remain.")
-    return Reply.text(f"{row.org_name} withdrawn from {statement.code}; {remain} remain.")
+        return Reply.text(f"The signature is withdrawn from {statement.code}{when}; {remain} "
+                          "remain.")
+    return Reply.text(f"{row.org_name} withdrawn from {statement.code}{when}; {remain} remain.")
 
 
 def _may_change(ctx: Context, row: Signature) -> bool:
@@ -223,5 +231,9 @@ async def org_set(ctx: Context, args: Args) -> Reply:
     profile.org_name, profile.country = name, country
     profile.level, profile.ecosoc = args.opt("level"), args.opt("ecosoc")
     ctx.db.add(profile)
+    # The fields only: the name may be one its owner signs unlisted with.
+    ctx.audit("org.set", ctx.caller.id, ", ".join(
+        ["name", *(f for f, v in (("country", country), ("level", profile.level),
+                                  ("ecosoc", profile.ecosoc)) if v)]))
     return Reply.text(_profile_text(profile) + ". Now /signon <id> alone signs for it."
                       .replace("/", ctx.prefix))

@@ -14,18 +14,18 @@ from sqlmodel import Session, select
 
 from bot.commands import Args, CommandError
 from bot.context import Context
-from bot.replies import OutFile, Reply, b, line
+from bot.replies import Reply, b, line
 from handlers.countries import name_of
-from handlers.csv_export import csv_file
+from handlers.csv_export import csv_file, iso_time, text_file
 from handlers.signons import totals
 from handlers.statement_lookup import load_statement
-from handlers.when import closes_in, stamp
-from storage import roles
+from handlers.when import closes_in
+from storage import audit, roles
 from storage.statements import Signature, Statement, active_signatures, counts
 
 CSV_COLUMNS = ("statement", "organisation", "country", "country_code", "level", "ecosoc",
                "unlisted", "text_version", "earlier_version", "signed_by", "signed_in",
-               "signed_at", "withdrawn_at", "withdrawn_by")
+               "signed_at", "withdrawn_at", "withdrawn_by", "withdrawn_late")
 EARLIER = "†"
 STATUS_PHRASES = {
     "general": ("a non-governmental organization in general consultative status",
@@ -62,13 +62,30 @@ def _csv(ctx: Context, statement: Statement) -> Reply:
     data = [[statement.code, s.org_name, name_of(s.country) if s.country else "",
              s.country or "", s.level or "", s.ecosoc or "", "yes" if s.unlisted else "no",
              str(s.text_version), "yes" if _earlier(statement, s) else "no",
-             roles.describe(ctx.db, s.signed_by), s.signed_in, stamp(s.signed_at, ctx.tz),
-             stamp(s.withdrawn_at, ctx.tz) if s.withdrawn_at else "",
-             roles.describe(ctx.db, s.withdrawn_by) if s.withdrawn_by else ""] for s in rows]
+             roles.describe(ctx.db, s.signed_by), s.signed_in, iso_time(s.signed_at, ctx.tz),
+             iso_time(s.withdrawn_at, ctx.tz),
+             roles.describe(ctx.db, s.withdrawn_by) if s.withdrawn_by else "",
+             _yes_no(s.withdrawn_at is not None and closed_at(ctx.db, statement, s.withdrawn_at))]
+            for s in rows]
     active = sum(1 for s in rows if s.withdrawn_at is None)
     return Reply.of(f"{statement.code}: {len(rows)} rows ({active} active, "
                     f"{len(rows) - active} withdrawn).",
                     file=csv_file(f"{statement.code}-signons.csv", CSV_COLUMNS, data))
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def closed_at(db: Session, statement: Statement, moment: datetime) -> bool:
+    """Whether sign-ons were closed at ``moment``: past the deadline, or closed by the
+    secretariat then (the audit trail holds when it closed and reopened)."""
+    if statement.deadline is not None and moment >= statement.deadline:
+        return True
+    switches = [e for e in reversed(audit.recent(
+        db, None, target=statement.code, actions=("statement.close", "statement.reopen")))
+        if e.at <= moment]
+    return bool(switches) and switches[-1].action == "statement.close"
 
 
 def _text(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:
@@ -82,8 +99,7 @@ def _text(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:
     if any(_earlier(statement, s) for s in listed):
         footer.append(f"{EARLIER} signed an earlier version of the text")
     text = "\n".join([*body, "", *footer])
-    return Reply.text(text) + Reply.of(file=OutFile(f"{statement.code}-signatories.txt",
-                                                    text.encode("utf-8"), "text/plain"))
+    return Reply.text(text) + Reply.of(file=text_file(f"{statement.code}-signatories.txt", text))
 
 
 def _names(rows: list[Signature]) -> str:
@@ -122,8 +138,7 @@ def _hrc(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:
     block = "\n".join(lines)
     return Reply.of(line(b(f"{statement.code} co-sponsor block")), *block.split("\n"),
                     *(line(n) for n in notes),
-                    file=OutFile(f"{statement.code}-hrc-cosponsors.txt", block.encode("utf-8"),
-                                 "text/plain"))
+                    file=text_file(f"{statement.code}-hrc-cosponsors.txt", block))
 
 
 def nudge_times(statement: Statement, *, nudge_days: tuple[int, ...], send_time: time,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from bot.commands import CommandError
 from bot.context import Context
-from handlers.when import closes_in, stamp
+from handlers.when import closes_in, stamp, zoned_stamp
 from storage.statements import Statement
 
 ID_RULE = re.compile(r"[Ss]?([0-9]{1,9})")  # ASCII digits: "S٣" is not S3
@@ -23,7 +24,20 @@ def load_statement(ctx: Context, ref: str) -> Statement:
     return statement
 
 
-def deadline_words(ctx: Context, statement: Statement) -> str:
+def sign_ons_closed(statement: Statement, now: datetime) -> bool:
+    """Closed by the secretariat, or past its deadline: either way nobody signs any more."""
+    return statement.status != "open" or (statement.deadline is not None
+                                           and now >= statement.deadline)
+
+
+def deadline_words(ctx: Context, statement: Statement, *, zone: bool = False) -> str:
+    """"closes in 3 days (Thu 26 Nov 2026, 23:59)", or how it closed; ``zone`` adds
+    "Zurich time" where the answer stands alone and readers may be elsewhere."""
     if statement.deadline is None:
-        return "no deadline"
-    return f"{closes_in(statement.deadline, ctx.now, ctx.tz)} ({stamp(statement.deadline, ctx.tz)})"
+        return "no deadline" if statement.status == "open" else "closed for sign-ons"
+    when = (zoned_stamp if zone else stamp)(statement.deadline, ctx.tz)
+    if statement.deadline <= ctx.now:
+        return f"closed on {when}"
+    if statement.status != "open":
+        return f"closed for sign-ons (the deadline was to be {when})"
+    return f"{closes_in(statement.deadline, ctx.now, ctx.tz)} ({when})"

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import re
 
+from sqlmodel import col, select
+
 from bot.commands import SEP, Args, Command, CommandError, Option, Param, Private, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
 from handlers.reminder_plan import rescheduled
 from handlers.signons import org, org_set, signatories, signon, withdraw
 from handlers.statement_exports import export_statement
-from handlers.statement_lookup import deadline_words, load_statement
-from handlers.when import parse_deadline, sentence, stamp
+from handlers.statement_lookup import deadline_words, load_statement, sign_ons_closed
+from handlers.when import parse_deadline, sentence, stamp, zone_name
+from storage.calendar import HrcSession
+from storage.numbering import next_number
 from storage.statements import (
     ECOSOC,
     LEVELS,
+    Signature,
     Statement,
     StatementRoom,
     StatementText,
@@ -28,6 +33,7 @@ from storage.statements import (
     rooms_of,
 )
 
+LAST_STATEMENT_ID = "statement.last_id"  # the highest id ever given (storage.numbering)
 SESSION_RULE = re.compile(r"(HRC|UPR)\d{1,3}", re.IGNORECASE)
 
 def _apply_options(ctx: Context, statement: Statement, options: dict[str, str]) -> list[str]:
@@ -55,6 +61,22 @@ def _apply_options(ctx: Context, statement: Statement, options: dict[str, str]) 
     return changed
 
 
+def session_note(ctx: Context, statement: Statement, changed: list[str]) -> tuple[Line, ...]:
+    """A session code the calendar does not know is kept, and the secretariat is told so
+    (``/deadline add`` refuses it; here it may be a session not yet in the calendar)."""
+    if "session" not in changed or ctx.db.get(HrcSession, statement.session) is not None:
+        return ()
+    return (line(i(f"{statement.session} is not in the calendar ({ctx.cmd('sessions')} "
+                   "lists those that are): kept as written, with no session deadlines.")),)
+
+
+def _shown(ctx: Context, statement: Statement, field: str) -> str:
+    """A changed field's new value, for the audit trail: nothing in a statement is secret."""
+    if field == "deadline" and statement.deadline is not None:
+        return stamp(statement.deadline, ctx.tz)
+    return str(getattr(statement, field))
+
+
 def _title(title: str) -> str:
     if not title.strip():
         raise UsageError("The title is empty.")
@@ -65,7 +87,7 @@ def _title(title: str) -> str:
 
 def announcement(ctx: Context, statement: Statement) -> Reply:
     lines: list[Line] = [line(b(f"New joint statement {statement.code}"), f": {statement.title}")]
-    details = [sentence(deadline_words(ctx, statement))]
+    details = [sentence(deadline_words(ctx, statement, zone=True))]
     if statement.session:
         details.append(f"session {statement.session}")
     lines.append(line(" · ".join(details)))
@@ -78,18 +100,25 @@ def announcement(ctx: Context, statement: Statement) -> Reply:
 async def new_statement(ctx: Context, args: Args) -> Reply:
     statement = Statement(title=_title(args["title"]), created_by=ctx.caller.id,
                           created_at=ctx.now)
-    _apply_options(ctx, statement, args.options)
+    changed = _apply_options(ctx, statement, args.options)
+    statement.id = next_number(ctx.db, Statement.id, LAST_STATEMENT_ID)
     ctx.db.add(statement)
     ctx.db.flush()
     ctx.db.add(StatementRoom(statement_id=statement.id or 0, room_id=ctx.room.id))
     ctx.db.flush()
     rescheduled(ctx)
     ctx.audit("statement.new", statement.code, statement.title)
-    return announcement(ctx, statement)
+    return announcement(ctx, statement) + Reply(session_note(ctx, statement, changed))
 
 
 async def announce(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
+    if statement.status != "open":
+        raise CommandError(f"{statement.code} is closed for sign-ons; reopen it first: "
+                           f"{ctx.cmd('statement reopen')} {statement.code}")
+    if sign_ons_closed(statement, ctx.now):
+        raise CommandError(f"{statement.code}'s deadline has passed; move it first: "
+                           f"{ctx.cmd('statement edit')} {statement.code} deadline=YYYY-MM-DD")
     if ctx.room.id in rooms_of(ctx.db, statement.id or 0):
         raise CommandError(f"{statement.code} was already announced here.")
     ctx.db.add(StatementRoom(statement_id=statement.id or 0, room_id=ctx.room.id))
@@ -107,9 +136,11 @@ async def edit_statement(ctx: Context, args: Args) -> Reply:
     ctx.db.add(statement)
     ctx.db.flush()
     rescheduled(ctx)
-    ctx.audit("statement.edit", statement.code, ", ".join(changed))
+    ctx.audit("statement.edit", statement.code, "; ".join(
+        f"{field} → {_shown(ctx, statement, field)}" for field in changed))
     return Reply.text(f"{statement.code} updated ({', '.join(changed)}). "
-                      f"{sentence(deadline_words(ctx, statement))}.")
+                      f"{sentence(deadline_words(ctx, statement, zone=True))}.") + Reply(
+        session_note(ctx, statement, changed))
 
 
 async def new_text(ctx: Context, args: Args) -> Reply:
@@ -152,11 +183,30 @@ async def reopen_statement(ctx: Context, args: Args) -> Reply:
     return await set_open(ctx, args, status="open")
 
 
+async def delete_statement(ctx: Context, args: Args) -> Reply:
+    statement = load_statement(ctx, args["id"])
+    signed = ctx.db.exec(select(Signature).where(Signature.statement_id == statement.id)).first()
+    if signed is not None:
+        raise CommandError(f"{statement.code} has sign-ons (withdrawn ones count: they are "
+                           f"history); close it instead: {ctx.cmd('statement close')} "
+                           f"{statement.code}")
+    for model in (StatementRoom, StatementText):
+        for row in ctx.db.exec(select(model).where(model.statement_id == statement.id)):
+            ctx.db.delete(row)
+    ctx.db.delete(statement)
+    ctx.db.flush()
+    rescheduled(ctx)
+    ctx.audit("statement.delete", statement.code, statement.title)
+    return Reply.text(f"{statement.code} \"{statement.title}\" deleted.")
+
+
 async def show_statement(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
     total, countries = counts(ctx.db, statement.id or 0)
-    lines: list[Line] = [line(b(f"{statement.code}"), f" {statement.title} — {statement.status}")]
-    lines.append(line(sentence(deadline_words(ctx, statement))
+    closed = sign_ons_closed(statement, ctx.now)
+    lines: list[Line] = [line(b(f"{statement.code}"), f" {statement.title} — "
+                              f"{'closed' if closed else 'open'}")]
+    lines.append(line(sentence(deadline_words(ctx, statement, zone=True))
                       + (f" · session {statement.session}" if statement.session else "")))
     if statement.url:
         lines.append(line("Text: ", statement.url))
@@ -176,17 +226,23 @@ async def show_statement(ctx: Context, args: Args) -> Reply:
         if hidden:
             names.append(f"{hidden} unlisted (named only in a direct message)")
         lines.append(line("You signed for: ", ", ".join(names)))
-    elif statement.status == "open":
+    elif not closed:
         lines.append(line(i(f"You have not signed. {ctx.cmd('signon')} {statement.code} "
                             "<organisation>")))
     return Reply(tuple(lines))
 
 
 async def list_statements(ctx: Context, args: Args) -> Reply:
-    rows = open_statements(ctx.db)
+    closed = args.get("which") == "closed"
+    if closed:
+        rows = [s for s in ctx.db.exec(select(Statement).order_by(col(Statement.id).desc()))
+                if sign_ons_closed(s, ctx.now)]
+    else:
+        rows = [s for s in open_statements(ctx.db) if not sign_ons_closed(s, ctx.now)]
     if not rows:
-        return Reply.text("No open statements.")
-    lines: list[Line] = [line(b("Open statements:"))]
+        return Reply.text("No closed statements." if closed else "No open statements.")
+    lines: list[Line] = [line(b("Closed statements:" if closed else "Open statements"),
+                              "" if closed else f" (deadlines in {zone_name(ctx.tz)}):")]
     for statement in rows:
         total, countries = counts(ctx.db, statement.id or 0)
         lines.append(item(b(statement.code), f" {statement.title} — "
@@ -201,8 +257,10 @@ _EDIT = (Option("title", "text"), Option("deadline", "YYYY-MM-DD[THH:MM]"),
          Option("session", "HRC62"), Option("url", "link"))
 
 COMMANDS = [
-    Command("statements", list_statements, "List open joint statements with their deadlines",
-            read_only=True),
+    Command("statements", list_statements, "List open joint statements with their deadlines "
+            "(or the closed ones)", params=(Param("which", optional=True,
+                                                  choices=("open", "closed")),),
+            example="/statements closed", read_only=True),
     Command("statement", show_statement, "Show a statement, its count and whether you signed",
             params=(_ID,), example="/statement S3", read_only=True),
     Command("statement", new_statement, "Open a joint statement for sign-ons", sub="new",
@@ -222,6 +280,10 @@ COMMANDS = [
             role=Role.SECRETARIAT),
     Command("statement", reopen_statement, "Reopen sign-ons", sub="reopen", params=(_ID,),
             role=Role.SECRETARIAT),
+    Command("statement", delete_statement, "Delete a statement nobody has signed (a mistake)",
+            sub="delete", params=(_ID,), role=Role.SECRETARIAT, example="/statement delete S3",
+            details="A statement with sign-ons, even withdrawn ones, is closed instead; a "
+                    "deleted statement's id is never given again."),
     Command("statement", export_statement, "Export sign-ons: CSV, a paste-ready list, or the "
             "HRC co-sponsor block", sub="export",
             params=(_ID, Param("format", optional=True, choices=("csv", "text", "hrc"))),

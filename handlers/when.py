@@ -47,6 +47,19 @@ def stamp(moment: datetime, tz: ZoneInfo) -> str:
     return f"{moment.astimezone(tz):%a %-d %b %Y, %H:%M}"
 
 
+def zone_name(tz: ZoneInfo) -> str:
+    """A readable name of the zone: ``Europe/Zurich`` -> "Zurich time", ``UTC`` -> "UTC"."""
+    key = str(tz)
+    if "/" not in key:
+        return key
+    return key.rsplit("/", 1)[1].replace("_", " ") + " time"
+
+
+def zoned_stamp(moment: datetime, tz: ZoneInfo) -> str:
+    """``Tue 1 Dec 2026, 09:00 Zurich time``: where a reader may be elsewhere."""
+    return f"{stamp(moment, tz)} {zone_name(tz)}"
+
+
 def sentence(text: str) -> str:
     """Capitalise the first letter only ("closes on 4 Dec" -> "Closes on 4 Dec")."""
     return text[:1].upper() + text[1:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.models import AuditEntry
 
@@ -17,8 +17,15 @@ def record(db: Session, *, at: datetime, actor_id: str, room_id: str, action: st
     return entry
 
 
-def recent(db: Session, limit: int = 20, *, target: str | None = None) -> list[AuditEntry]:
+def recent(db: Session, limit: int | None = 20, *, target: str | None = None,
+           actions: tuple[str, ...] = (), offset: int = 0) -> list[AuditEntry]:
     query = select(AuditEntry)
     if target is not None:
         query = query.where(AuditEntry.target == target)
-    return list(db.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)))
+    if actions:
+        query = query.where(col(AuditEntry.action).in_(actions))
+    return list(db.exec(query.order_by(col(AuditEntry.id).desc()).offset(offset).limit(limit)))
+
+
+def total(db: Session) -> int:
+    return int(db.exec(select(func.count()).select_from(AuditEntry)).one())

@@ -15,9 +15,12 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Column, Date, ForeignKey, String
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from storage.numbering import next_number
 from storage.types import UTCDateTime
 
 CONFIDENCE = ("official", "secondary", "provisional")
+# The highest deadline id ever given (storage.numbering).
+LAST_DEADLINE_ID = "deadline.last_id"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -59,6 +62,12 @@ class Deadline(SQLModel, table=True):
     source: str = Field(default="", max_length=500)
 
 
+def new_deadline_id(db: Session) -> int:
+    """An id no deadline ever had: people type them (``/deadline remove 13``) and reminder
+    keys hold them."""
+    return next_number(db, Deadline.id, LAST_DEADLINE_ID)
+
+
 def template_due(template: DeadlineTemplate, session: HrcSession, tz: ZoneInfo) -> datetime:
     day = session.start
     if template.offset_months:
@@ -88,7 +97,8 @@ def derive_deadlines(db: Session, session: HrcSession, tz: ZoneInfo) -> None:
         due = template_due(template, session, tz)
         row = existing.get(template.key)
         if row is None:
-            db.add(Deadline(session_code=session.code, label=template.label, due_at=due,
+            db.add(Deadline(id=new_deadline_id(db), session_code=session.code,
+                            label=template.label, due_at=due,
                             template_key=template.key, source=template.source))
         elif not (row.overridden or row.removed):
             row.due_at, row.label, row.source = due, template.label, template.source

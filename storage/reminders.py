@@ -92,7 +92,7 @@ def overdue(db: Session, now: datetime) -> list[Reminder]:
 
 
 def for_room(db: Session, room_ids: tuple[str, ...], *, status: str, since: datetime | None = None,
-             limit: int = 10) -> list[Reminder]:
+             limit: int | None = 10) -> list[Reminder]:
     query = select(Reminder).where(Reminder.status == status)
     if since is not None:
         query = query.where(Reminder.due_at >= since)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.config import ConfigError, load_config, parse_config
+from bot.config import ConfigError, ConfigErrors, load_config, parse_config
 from bot.summary import summarise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +34,47 @@ def test_empty_config_gives_defaults():
     assert config.reminders.grace_hours == 6
 
 
+PLACEHOLDER_KEYS = ["[telegram].token", "[matrix].access_token",
+                    "[[rooms]][0].telegram_chat_id", "[[rooms]][0].matrix_room_id",
+                    "[[rooms]][1].matrix_room_id"]
+
+
+def filled_in_example() -> dict[str, Any]:
+    """The example file as someone who filled in its placeholders would have it."""
+    data = tomllib.loads((ROOT / "config.example.toml").read_text())
+    data["telegram"]["token"] = TOKEN
+    data["matrix"]["access_token"] = "syt_real_token"
+    data["rooms"][0].update(telegram_chat_id=-1009876543210, matrix_room_id="!real:example.org")
+    data["rooms"][1]["matrix_room_id"] = "!realsecretariat:example.org"
+    return data
+
+
+def test_the_example_file_placeholders_are_refused_every_one_of_them():
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(ROOT / "config.example.toml", env={})
+    assert [e.key for e in caught.value.errors] == PLACEHOLDER_KEYS
+    assert "[telegram].token: is the example file's placeholder" in str(caught.value)
+
+
+def test_every_error_is_reported_not_only_the_first():
+    with pytest.raises(ConfigErrors) as caught:
+        parse_config({"bot": {"timezone": "Mars/Olympus", "admins": ["alice"], "colour": 1},
+                      "reminders": {"grace_hours": -1},
+                      "rooms": [{"name": "A", "matrix_room_id": "#alias:x"}]}, env={})
+    assert [e.key for e in caught.value.errors] == [
+        "[bot].colour", "[bot].timezone", "[bot].admins[0]", "[[rooms]][0].matrix_room_id",
+        "[reminders].grace_hours"]
+    assert str(caught.value).startswith("5 problems:\nconfig.toml: [bot].colour: unknown key")
+
+
+def test_a_bad_token_from_the_environment_is_blamed_on_the_environment():
+    error = error_of({"telegram": {"token": TOKEN}}, env={"CAUCUS_TELEGRAM_TOKEN": "oops"})
+    assert error == ("environment: CAUCUS_TELEGRAM_TOKEN: does not look like a BotFather token "
+                     "(<digits>:<letters>)")
+
+
 def test_example_config_is_valid_and_documents_every_key():
-    config = load_config(ROOT / "config.example.toml", env={})
+    config = parse_config(filled_in_example(), env={})
     assert config.telegram is not None and config.matrix is not None
     assert [r.name for r in config.rooms] == ["Geneva caucus", "Secretariat"]
     assert config.rooms[0].bridged and config.rooms[1].secure
@@ -46,7 +85,7 @@ def test_example_config_is_valid_and_documents_every_key():
                   "password", "device_id", "store_path", "verify_devices", "name",
                   "telegram_chat_id", "matrix_room_id", "secure", "reminders",
                   "session_offsets_days", "deadline_offsets_days", "send_time", "grace_hours",
-                  "stale_days", "nudge_days"}
+                  "stale_days", "nudge_days", "date_order"}
     for key in documented:
         assert f"{key} =" in text, f"config.example.toml does not document {key}"
 
@@ -171,12 +210,33 @@ def test_bad_config_exits_2_with_the_message(tmp_path: Path, capsys: pytest.Capt
 
 def test_check_config_prints_a_summary_without_secrets(tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]):
-    text = (ROOT / "config.example.toml").read_text()
-    assert main(["check-config", str(ROOT / "config.example.toml")]) == 0
+    assert main(["check-config", str(ROOT / "config.example.toml")]) == 2
+    err = capsys.readouterr().err
+    assert all(key in err for key in PLACEHOLDER_KEYS)
+    assert "replace-with" not in err  # a secret's value, even a placeholder, is not echoed
+    filled = tmp_path / "config.toml"
+    filled.write_text(toml_text(filled_in_example()))
+    assert main(["check-config", str(filled)]) == 0
     out = capsys.readouterr().out
     assert "rooms (2):" in out
-    assert "Geneva caucus: telegram:-1001234567890 <-> matrix:!AbCdEfGhIjKl:example.org" in out
+    assert "time zone: Europe/Zurich (numeric dates read DMY)" in out
+    assert "Geneva caucus: telegram:-1009876543210 <-> matrix:!real:example.org" in out
     assert "admins: telegram:123456789, matrix:@ana:example.org" in out
-    secrets = tomllib.loads(text)
-    assert secrets["telegram"]["token"] not in out
-    assert secrets["matrix"]["access_token"] not in out
+    assert TOKEN not in out and "syt_real_token" not in out
+
+
+def toml_text(data: dict[str, Any]) -> str:
+    """Just enough TOML writing for the example file's shapes."""
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return f'"{v}"' if isinstance(v, str) else str(v)
+
+    out = []
+    for table, body in data.items():
+        for row in body if isinstance(body, list) else [body]:
+            out.append(f"[[{table}]]" if isinstance(body, list) else f"[{table}]")
+            out += [f"{k} = {value(v)}" for k, v in row.items()]
+    return "\n".join(out) + "\n"

@@ -103,3 +103,48 @@ def test_console_refuses_a_line_that_is_not_utf8(tmp_path: Path):
     assert "Traceback" not in result.stderr.decode()
     assert "is not valid UTF-8" in out and "nothing was done" in out
     assert "No cases" in out  # the line was refused, not stored
+
+
+def test_console_delivers_its_own_reminders_when_due_and_leaves_real_rooms_alone(
+        tmp_path: Path):
+    import asyncio
+    from datetime import timedelta
+
+    from bot.commands import Role
+    from bot.config import parse_config
+    from bot.console import deliver_due, open_console
+    from bot.dispatcher import utcnow
+    from storage.reminders import Reminder
+
+    config = parse_config({"bot": {"database_url": f"sqlite:///{tmp_path / 'c.db'}"}})
+    room, database = open_console(config, role=Role.ADMIN, user="you", direct=False,
+                                  room_name=None)
+    try:
+        answer = asyncio.run(room.send("/remind in 2 hours Call the desk"))
+        assert answer is not None and "Call the desk" in answer.plain()
+        with database.session() as db:
+            db.add(Reminder(key="remind:live", kind="remind", due_at=utcnow(),
+                            targets="telegram:-5", text="for the real bot"))
+            db.commit()
+        later = utcnow() + timedelta(hours=3)
+        assert deliver_due(database, config, room.room_id, now=utcnow()) == []
+        assert deliver_due(database, config, room.room_id, now=later) == [
+            "[reminder] Reminder from you: Call the desk"]
+        assert deliver_due(database, config, room.room_id, now=later) == []  # never twice
+        with database.session() as db:
+            live = db.get(Reminder, "remind:live")
+            assert live is not None and live.status == "pending"  # the real bot's to send
+    finally:
+        database.dispose()
+
+
+def test_console_names_the_file_it_saved(tmp_path: Path):
+    from bot.console import file_saver, render
+    from bot.replies import OutFile, Reply
+
+    reply = Reply.of("Done.", file=OutFile("S1-signatories.txt", b"x\n", "text/plain"))
+    save = file_saver(tmp_path)
+    assert render(reply, save) == (f"Done.\n[file saved: {tmp_path / 'S1-signatories.txt'} "
+                                   "(2 bytes)]")
+    assert render(reply, save) == (f"Done.\n[file saved: {tmp_path / 'S1-signatories-2.txt'} "
+                                   "(2 bytes)]")

@@ -66,7 +66,7 @@ async def test_grants_are_audited_with_who_what_when_where(bot: FakeBot, net: Ne
     assert entries[1].at - entries[0].at == timedelta(hours=1)
     assert entries[0].at.tzinfo is not None
     log = await bot.say("/audit", user=bot.admin)
-    assert "Last 2 changes, newest first:" in log
+    assert log.startswith("Changes 1–2 of 2, newest first (Zurich time):")
     assert log.index("role.revoke") < log.index("role.grant")
 
 
@@ -103,3 +103,32 @@ async def test_audit_details_only_in_private_places(bot: FakeBot, net: Network):
     await bot.send(f"/role grant {net.user(2)} secretariat", user=bot.admin)
     assert "— secretariat" not in await bot.say("/audit", user=bot.admin)
     assert "— secretariat" in await bot.say("/audit", user=bot.admin, room=net.secure_room)
+
+
+async def test_audit_refuses_a_count_of_zero_and_pages(bot: FakeBot, net: Network):
+    for n in range(3):
+        await bot.send(f"/role grant {net.user(n + 2)} secretariat", user=bot.admin)
+    assert (await bot.say("/audit last=0", user=bot.admin)).startswith(
+        "last= must be a whole number from 1 to")
+    assert await bot.say("/audit last=500", user=bot.admin) == (
+        "last= must be a number from 1 to 100, not 500.")
+    first = await bot.say("/audit last=2", user=bot.admin)
+    assert first.startswith("Changes 1–2 of 3, newest first (Zurich time):")
+    assert first.endswith("More: /audit last=2 page=2")
+    second = await bot.say("/audit last=2 page=2", user=bot.admin)
+    assert second.startswith("Change 3 of 3, newest first") and net.user(2) in second
+    assert await bot.say("/audit page=3", user=bot.admin) == (
+        "Page 3 does not exist; there is 1.")
+
+
+async def test_audit_says_which_fields_and_values_changed(bot: FakeBot, net: Network):
+    await bot.send("/statement new Letter", user=bot.admin)
+    await bot.send("/statement edit S1 deadline=2026-12-01T12:00 session=HRC61", user=bot.admin)
+    await bot.send("/flag Egypt | Lawyer arrested")
+    await bot.send("/case un 1 body=hrc ref=A/HRC/57/60")
+    await bot.send('/org set "Cairo Institute" | Egypt')
+    with bot.database.session() as db:
+        details = {e.action: e.detail for e in db.exec(select(AuditEntry))}
+    assert details["statement.edit"] == "deadline → Tue 1 Dec 2026, 12:00; session → HRC61"
+    assert details["case.un"] == "body, reference"
+    assert details["org.set"] == "name, country"

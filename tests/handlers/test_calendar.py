@@ -193,3 +193,40 @@ async def test_an_empty_place_or_title_is_refused(bot: FakeBot, option: str):
     answer = await bot.say(f"/session edit UPR51 {option}", user=bot.admin)
     assert "is empty" in answer
     assert "Geneva" in await bot.say("/session UPR51")
+
+
+async def test_deadline_ids_never_come_back(bot: FakeBot):
+    await bot.send("/session add HRC67 2028-02-28 2028-04-07", user=bot.admin)
+    added = await bot.say("/deadline add HRC67 2028-02-01 Side events", user=bot.admin)
+    n = int(added.split("#")[1].split()[0])
+    await bot.send(f"/deadline remove {n}", user=bot.admin)
+    again = await bot.say("/deadline add HRC67 2028-02-02 Briefing", user=bot.admin)
+    assert again.startswith(f"Deadline #{n + 1} added")
+    await bot.send("/session remove HRC67", user=bot.admin)
+    await bot.send("/session add HRC67 2028-02-28 2028-04-07", user=bot.admin)
+    later = await bot.say("/deadline add HRC67 2028-02-03 Other", user=bot.admin)
+    assert int(later.split("#")[1].split()[0]) > n + 1
+
+
+async def test_past_deadlines_are_marked(bot: FakeBot):
+    await bot.send("/session add HRC67 2027-01-10 2027-02-07", user=bot.admin)
+    await bot.send("/deadline add HRC67 2026-11-30 Early", user=bot.admin)
+    await bot.send("/deadline add HRC67 2026-12-30 Late", user=bot.admin)
+    bot.advance(days=10)
+    shown = await bot.say("/session HRC67")
+    assert "Early — Mon 30 Nov 2026, 23:59 (set by hand) — past" in shown
+    assert "Late — Wed 30 Dec 2026, 23:59 (set by hand)\n" in shown + "\n"
+
+
+async def test_ics_has_statement_deadlines(bot: FakeBot, net: Network):
+    await bot.send("/statement new Letter on reprisals deadline=2026-12-04T17:00", user=bot.admin)
+    await bot.send("/statement new Closed one deadline=2026-12-05", user=bot.admin)
+    await bot.send("/statement close S2", user=bot.admin)
+    reply = await bot.send("/calendar")
+    assert reply is not None and reply.file is not None
+    events = {str(e["uid"]): e for e in Calendar.from_ical(reply.file.data).walk("VEVENT")}
+    letter = events["statement-1@caucus-bot"]
+    assert str(letter["summary"]) == "S1 sign-on deadline: Letter on reprisals"
+    assert letter.decoded("dtstart") == datetime(2026, 12, 4, 17, 0, tzinfo=GENEVA)
+    assert "statement-2@caucus-bot" not in events
+    assert "1 statement deadline" in reply.plain()

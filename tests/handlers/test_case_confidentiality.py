@@ -15,7 +15,8 @@ SECRETS = ("Bahrain", "Zainab Qx", "Hassan Vy", "Rania Reporter", "Activist Kz",
            "#reprisal-un-secret")
 READS = ["/case {n}", "/cases", "/cases Bahrain", "/cases new", "/cases #secret-tag",
          "/cases page=1", "/case export", "/case export new", "/case export reprisals 2027",
-         "/help case", "/help flag", "/help cases"]
+         "/cases search summoned", "/cases search lawyer", "/help case", "/help flag",
+         "/help cases"]
 WRITES = ["/case note {n} follow-up call", "/case status {n} verifying",
           "/case escalate {n} protection", "/case public {n} statement issued",
           "/case assign {n} me", "/case consent {n} share-un", "/case un {n} body=hrc",
@@ -105,4 +106,28 @@ async def test_filters_cannot_reveal_a_hidden_case(world, place: str, role: str)
         answer = await bot.say(f"/cases {filters}", **where(bot, place, user))  # type: ignore[arg-type]
         assert (f"#{n}" in answer) == allowed, (filters, answer)
     unfiltered = await bot.say("/cases", **where(bot, place, user))  # type: ignore[arg-type]
-    assert (f"#{n} (confidential)" in unfiltered) == (not allowed)
+    hidden = f"• #{n} (confidential)" in unfiltered.split("\n")
+    assert hidden == (not allowed)
+    assert (f"• #{n} (confidential) Bahrain" in unfiltered) == allowed
+
+
+async def test_the_reporter_reads_her_own_confidential_case_in_a_dm_only(world):
+    bot, who = world
+    n = await setup_cases(bot, who)
+    mine = await bot.say(f"/case {n}", user=who["reporter"], dm=True)
+    assert "Zainab Qx summoned after side event" in mine and "Hassan Vy" in mine
+    assert "Omar Ry" not in mine  # the real-name details stay with the secretariat
+    in_room = await bot.say(f"/case {n}", user=who["reporter"])
+    assert "Zainab" not in in_room and "is confidential" in in_room
+    other = await bot.say(f"/case {n}", user=who["member"], dm=True)
+    assert "Zainab" not in other
+
+
+async def test_the_secretariat_list_marks_confidential_cases(world):
+    bot, who = world
+    n = await setup_cases(bot, who)
+    listing = (await bot.say("/cases", user=who["secretariat"], dm=True)).split("\n")
+    mine = next(ln for ln in listing if ln.startswith(f"• #{n} "))
+    assert mine.startswith(f"• #{n} (confidential) Bahrain — new — Zainab Qx")
+    open_case = next(ln for ln in listing if ln.startswith("• #1 "))
+    assert "confidential" not in open_case

@@ -37,6 +37,7 @@ async def test_reprisals_export_groups_by_state_and_respects_consent(bot: FakeBo
     assert reply.plain().startswith("Reprisals 2027: 2 case(s) from 2 State(s); 1 without "
                                     "sg-report consent counted, not included.")
     text = reply.file.data.decode()
+    assert text.endswith("are not included.\n")
     assert "Reporting period: 1 May 2026 to 30 April 2027" in text
     assert text.index("Bahrain\n=======") < text.index("Egypt\n=====")
     assert "Travel ban before UPR" in text and "01 May 2026" in text

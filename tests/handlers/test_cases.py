@@ -232,6 +232,7 @@ async def test_export_csv_is_spreadsheet_safe(bot: FakeBot, net: Network):
     assert len(rows) == 1
     assert rows[0]["summary"].startswith("'=HYPERLINK")
     assert rows[0]["consent"] == "none" and rows[0]["country"] == "Egypt"
+    assert rows[0]["flagged_at"] == rows[0]["updated_at"] == "2026-11-23T10:00+01:00"
     secure = await bot.send("/case export", user=bot.admin, room=net.secure_room)
     assert secure is not None and secure.file is not None
     assert len(list(csv.DictReader(io.StringIO(secure.file.data.decode("utf-8-sig"))))) == 2
@@ -276,3 +277,48 @@ async def test_a_flag_word_inside_the_summary_stays_and_flags_nothing(bot: FakeB
     with bot.database.session() as db:
         case = db.get(Case, 1)
         assert case is not None and not case.confidential
+
+
+def note_ids(bot: FakeBot, n: int) -> list[int]:
+    with bot.database.session() as db:
+        return [e.id or 0 for e in db.exec(select(CaseEvent).where(CaseEvent.case_id == n)
+                                           .where(CaseEvent.kind == "note"))]
+
+
+async def test_note_delete_by_its_author_or_the_secretariat(bot: FakeBot, net: Network):
+    n = await flag(bot, "Egypt | Lawyer arrested")
+    await bot.send(f"/case note {n} Called the family", user=net.user(1))
+    await bot.send(f"/case note {n} Wrong case, sorry", user=net.user(2))
+    first, second = note_ids(bot, n)
+    shown = await bot.say(f"/case {n}")
+    assert f"note {first}: Called the family" in shown
+    refusal = (f"There is no note {first} of yours on #{n}: only whoever wrote a note, or the "
+               "secretariat, can delete it.")
+    assert await bot.say(f"/case unnote {n} {first}", user=net.user(2)) == refusal
+    assert await bot.say(f"/case unnote {n} 999", user=net.user(2)) == refusal.replace(
+        f"note {first}", "note 999")
+    assert await bot.say(f"/case unnote {n} {second}", user=net.user(2)) == (
+        f"Note {second} deleted from #{n}.")
+    assert await bot.say(f"/case unnote {n} {first}", user=bot.admin) == (
+        f"Note {first} deleted from #{n}.")
+    shown = await bot.say(f"/case {n}")
+    assert "Called the family" not in shown and "Wrong case" not in shown
+    assert f"deleted note {first}" in shown
+    assert note_ids(bot, n) == []
+
+
+async def test_search_cases_by_words_never_matches_what_the_caller_cannot_read(
+        bot: FakeBot, net: Network):
+    await flag(bot, "Egypt | Lawyer arrested at the airport #detention")
+    await flag(bot, "Bahrain | Lawyer Zainab summoned --confidential")
+    await flag(bot, "Tunisia | Journalist threatened")
+    await bot.send("/case note 3 the lawyer of the family called")
+    found = await bot.say("/cases search lawyer")
+    assert found.startswith("2 cases match “lawyer”")
+    assert "#1" in found and "#3" in found and "#2" not in found
+    assert "No case matches" in await bot.say("/cases search zainab")
+    await bot.send(f"/role grant {net.user(9)} secretariat", user=bot.admin)
+    private = await bot.say("/cases search lawyer zainab", user=net.user(9), dm=True)
+    assert private.startswith("1 case matches “lawyer zainab”") and "#2" in private
+    assert "No case matches" in await bot.say("/cases search zainab", user=net.user(9))
+    assert "Missing <words>" in await bot.say("/cases search")

@@ -41,7 +41,7 @@ async def test_session_edit_to_year_9999_is_refused_and_the_calendar_still_works
     answer = await bot.say("/session edit HRC70 end=9999-12-31", user=sec)
     assert YEARS in answer and "Something went wrong" not in answer
     assert "hrc-calendar" not in answer
-    assert "sessions and" in await bot.say("/calendar")
+    assert "sessions, " in await bot.say("/calendar")  # it still renders
     assert "Thu 1 Feb 2029" in await bot.say("/session HRC70")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 import unicodedata
 from pathlib import Path
@@ -13,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.database import Database
+from storage.models import AuditEntry
 from storage.statements import Signature, Statement, normalise_org_name, sign
 from tests.harness import START, FakeBot, Network
 
@@ -334,3 +337,29 @@ async def test_an_unlisted_name_is_not_printed_when_reconfirmed_in_a_room(bot: F
     assert "Hidden" not in answer and "Re-confirmed" in answer
     assert signature_of(bot, "Hidden Org").text_version == 2
     assert "Hidden Org" in await bot.say("/signon S1 Hidden Org ecosoc=special", dm=True)
+
+
+async def test_after_close_only_the_secretariat_withdraws_and_it_is_marked_late(
+        bot: FakeBot, s1: str, net: Network):
+    await bot.send("/signon S1 Org A", user=net.user(1))
+    await bot.send("/statement close S1", user=s1)
+    bot.advance(minutes=5)
+    refusal = "S1 is closed: only the secretariat can withdraw a signature now."
+    assert (await bot.say("/withdraw S1 Org A", user=net.user(1))).startswith(refusal)
+    assert (await bot.say("/withdraw S1 Nobody Signed This", user=net.user(1))).startswith(
+        refusal)
+    assert (await bot.say("/withdraw S1 Org A", user=s1)).startswith(
+        "Org A withdrawn from S1 after it closed (marked late); 0 organisations from 0 "
+        "countries remain.")
+    with bot.database.session() as db:
+        entry = db.exec(select(AuditEntry).where(AuditEntry.action == "statement.withdraw")).one()
+    assert entry.detail == "Org A (late: after the close)"
+    bot.advance(minutes=5)
+    await bot.send("/statement reopen S1", user=s1)
+    await bot.send("/signon S1 Org B", user=net.user(1))
+    await bot.send("/withdraw S1 Org B", user=net.user(1))
+    reply = await bot.send("/statement export S1 csv", user=s1, room=net.secure_room)
+    assert reply is not None and reply.file is not None
+    rows = csv.DictReader(io.StringIO(reply.file.data.decode("utf-8-sig")))
+    assert {r["organisation"]: r["withdrawn_late"] for r in rows} == {"Org A": "yes",
+                                                                      "Org B": "no"}

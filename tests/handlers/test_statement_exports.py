@@ -36,7 +36,8 @@ async def test_text_export_is_paste_ready(bot: FakeBot, signed: str):
     await bot.send("/signon S1 Zeta Org | Kenya")
     reply = await bot.send("/statement export S1 text", user=signed)
     assert reply is not None and reply.file is not None
-    assert reply.file.data.decode() == reply.plain()
+    # A text file ends with a newline, or tools drop or glue its last line.
+    assert reply.file.data.decode() == reply.plain() + "\n"
     assert reply.plain() == (
         "Amnesty International (United Kingdom)†\n"
         "Bahrain Local Group (Bahrain)†\n"
@@ -54,6 +55,8 @@ async def test_hrc_cosponsor_block(bot: FakeBot, signed: str):
     reply = await bot.send("/statement export S1 hrc", user=signed)
     assert reply is not None and reply.file is not None
     block = reply.file.data.decode()
+    assert block.endswith("statement.\n")
+    block = block.removesuffix("\n")
     assert block == (
         "Joint written statement* submitted by Gulf Centre for Human Rights, a "
         "non-governmental organization in general consultative status, Amnesty International, "
@@ -84,7 +87,9 @@ async def test_csv_has_every_field_and_only_in_private(bot: FakeBot, signed: str
     rows = list(csv.DictReader(io.StringIO(reply.file.data.decode("utf-8-sig"))))
     by_name = {r["organisation"]: r for r in rows}
     assert by_name["Unnamed Collective"]["unlisted"] == "yes"
-    assert by_name["Bahrain Local Group"]["withdrawn_at"] == "Mon 23 Nov 2026, 10:00"
+    # ISO 8601 with the offset: spreadsheets sort it, and no reader guesses the zone.
+    assert by_name["Bahrain Local Group"]["withdrawn_at"] == "2026-11-23T10:00+01:00"
+    assert by_name["Bahrain Local Group"]["signed_at"] == "2026-11-23T10:00+01:00"
     assert by_name["Cairo Institute for Human Rights Studies"]["ecosoc"] == "special"
     assert by_name["Cairo Institute for Human Rights Studies"]["country_code"] == "EG"
     assert by_name["Cairo Institute for Human Rights Studies"]["earlier_version"] == "no"
