@@ -99,12 +99,15 @@ class Private:
     this side as surely as one that succeeds. ``always``: it may carry confidential
     text whatever its arguments; ``flags``: when one of these words is typed anywhere
     (a quoted name or a parse error cannot hide it); ``when(db, arguments)``: a check
-    of the records it names (the case is confidential, or does not exist).
+    of the records it names (the case is confidential, or does not exist). ``advise``:
+    the typed words should not be in the room at all, so the answer asks for (or does)
+    their deletion; a command that merely stays (``/delete``) says nothing of the kind.
     """
 
     always: bool = False
     flags: tuple[str, ...] = ()
     when: Callable[[Session, str], bool] | None = None
+    advise: bool = True
 
     def holds(self, db: Session, arguments: str) -> bool:
         if self.always:
@@ -268,8 +271,8 @@ class Registry:
             wanted + ". One of:\n" + "\n".join(c.usage() for c in subs)
         )
 
-    def private(self, db: Session, name: str, rest: str) -> bool:
-        """Whether ``name rest`` stays on the side of the bridge it was typed on.
+    def private(self, db: Session, name: str, rest: str) -> Private | None:
+        """Why ``name rest`` stays on the side of the bridge it was typed on; None if not.
 
         A line that does not parse stays when any command of its group would: the words
         after a mistyped sub-command, or inside a broken quote, may be the confidential ones.
@@ -278,8 +281,11 @@ class Registry:
             command, arguments = self.resolve(name, rest)
             command.parse(arguments)
         except CommandError:
-            return any(c.private is not None for c in self.group(name))
-        return command.private is not None and command.private.holds(db, arguments)
+            rules = [c.private for c in self.group(name) if c.private is not None]
+            return max(rules, key=lambda rule: rule.advise) if rules else None
+        if command.private is not None and command.private.holds(db, arguments):
+            return command.private
+        return None
 
     def suggest(self, name: str) -> str | None:
         close = difflib.get_close_matches(name, self.names(), n=1, cutoff=0.75)

@@ -70,6 +70,11 @@ class Context:
     # What the adapters found wrong with how the bot is set up on each network (privacy
     # mode, missing admin rights), as one line each with what to do: /bridge status.
     setup_problems: tuple[str, ...] = ()
+    # The message (in this room) the command was typed as a reply to, if any.
+    replying_to: str | None = None
+    # Set by a command whose own message should go once it is done (/delete): removed
+    # where the bot may delete messages in the room.
+    remove_command: bool = False
 
     @property
     def tz(self) -> ZoneInfo:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from bot.commands import Command, CommandError, Registry, Role, UsageError
+from bot.commands import Command, CommandError, Private, Registry, Role, UsageError
 from bot.config import Config
 from bot.context import Caller, Context, Place
 from bot.events import Event
@@ -130,7 +130,8 @@ class Dispatcher:
                             anonymous=event.anonymous)
             ctx = Context(caller=caller, room=place, db=db, now=self.clock(),
                           config=self.config, registry=self.registry, prefix=line.prefix,
-                          setup_problems=tuple(self.setup_problems.values()))
+                          setup_problems=tuple(self.setup_problems.values()),
+                          replying_to=event.reply_to)
             # Decided before it runs, so that a command that fails keeps its words here too.
             private = self.registry.private(db, line.name, line.rest)
             try:
@@ -159,17 +160,18 @@ class Dispatcher:
                 hook(frozenset(ctx.changes))
         return answer.reply
 
-    def _answer(self, reply: Reply, ctx: Context, private: bool) -> Answer:
+    def _answer(self, reply: Reply, ctx: Context, private: Private | None) -> Answer:
         """The command's answer; in an ordinary room, one that should not have been typed
         there is removed where the bot may, and the answer says so (or asks for it)."""
-        if not private or ctx.room.private:
-            return Answer(reply, ctx.subject, private)
-        delete = self.can_delete(ctx.room.id)
-        note = ("I have deleted your message here" if delete else
+        stays = private is not None
+        removable = not ctx.room.is_direct and self.can_delete(ctx.room.id)
+        if private is None or not private.advise or ctx.room.private:
+            return Answer(reply, ctx.subject, stays, ctx.remove_command and removable)
+        note = ("I have deleted your message here" if removable else
                 "Please delete your message here") + (
             ": what it holds should stay out of this room. Next time, send it to me in a "
             "direct message.")
-        return Answer(reply + Reply.of(line(i(note))), ctx.subject, private, delete)
+        return Answer(reply + Reply.of(line(i(note))), ctx.subject, stays, removable)
 
     def _role(self, db: Session, user_id: str, place: Place, anonymous: bool) -> Role:
         if user_id in self.role_overrides:

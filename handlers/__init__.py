@@ -12,12 +12,21 @@ from bot.features import Features
 
 
 def all_commands() -> list[Command]:
-    from handlers import admin, bridge_status, calendar, case_erase, cases, reminders, statements
+    from handlers import (
+        admin,
+        bridge_status,
+        calendar,
+        case_erase,
+        cases,
+        moderation,
+        reminders,
+        statements,
+    )
     from handlers import help as help_commands
 
     return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS, *case_erase.COMMANDS,
-            *statements.COMMANDS,
-            *calendar.COMMANDS, *reminders.COMMANDS, *bridge_status.COMMANDS]
+            *statements.COMMANDS, *calendar.COMMANDS, *reminders.COMMANDS,
+            *bridge_status.COMMANDS, *moderation.COMMANDS]
 
 
 def build_registry() -> Registry:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,47 @@ async def test_bridge_status_says_what_is_wrong_with_the_set_up_and_what_to_do(
         for service in p.services:
             await stop(service)
         await p.alice.close()
+
+
+@pytest.fixture
+async def admin_pair(synapse: Synapse, api: BotApiDouble, tmp_path: Path
+                     ) -> AsyncIterator[Pair]:
+    """A pair where the bot is a Telegram admin that may delete messages."""
+    api.may_delete.add(CAUCUS)
+    p = Pair(synapse, api, tmp_path)
+    await p.start()
+    await api.wait_for(lambda: any(m == "getChatMember" for m, _ in api.calls))
+    yield p
+    for service in p.services:
+        await stop(service)
+    await p.alice.close()
+
+
+async def test_an_admin_deletes_a_bridged_message_on_both_sides(admin_pair: Pair):
+    """Telegram tells bots nothing of deletions: /delete, as a reply, removes both copies."""
+    pair = admin_pair
+    api, alice, room = pair.api, pair.alice, pair.room
+    said = await api.user_message(CAUCUS, pair.ana, "The lawyer is Ahmed Saleh, +20 100")
+    [copy] = await alice.wait_for(pair.on_matrix)
+    command = await api.user_message(CAUCUS, api.user(1, "Admin"), "/delete",
+                                     reply_to=said["message_id"])
+    await api.wait_for(lambda: len(api.deleted_user_messages) == 2)
+    assert api.deleted_user_messages == [(CAUCUS, said["message_id"]),
+                                         (CAUCUS, command["message_id"])]
+
+    async def redacted(event_id: str) -> bool:
+        event = await alice.client.room_get_event(room, event_id)
+        return "redacted_because" in event.event.source.get("unsigned", {})
+
+    for _ in range(40):
+        if await redacted(copy.event_id):
+            break
+        await alice.sync(timeout_ms=250)
+    assert await redacted(copy.event_id)
+    # From Matrix, on the bot's copy of a Telegram message: the original goes.
+    second = await api.user_message(CAUCUS, pair.ana, "Wrong group, sorry")
+    copies = await alice.wait_for(lambda: len(pair.on_matrix()) == 2 and pair.on_matrix())
+    await alice.say(room, "!delete", **{"m.relates_to": {"m.in_reply_to": {
+        "event_id": copies[1].event_id}}})
+    await api.wait_for(lambda: (CAUCUS, second["message_id"]) in api.deleted_user_messages)
+    assert all("/delete" not in s.plain for s in pair.on_telegram())  # it never crossed

@@ -156,3 +156,48 @@ async def test_withdrawing_another_persons_signature_reads_like_no_signature(
     never = await bridged.say('/withdraw S1 "Never Signed Org"', user=net.user(2))
     assert unlisted == never
     assert "Hidden" not in unlisted
+
+
+# -- /delete: Telegram tells bots nothing of deletions --------------------------------------
+
+async def test_delete_removes_the_message_here_and_its_copy_there_and_itself(
+        bridged: FakeBot, net: Network):
+    from storage import links
+
+    room = Room(bridged)
+    bridged.dispatcher.can_delete = lambda room_id: True
+    with bridged.database.session() as db:  # message 7 here was relayed as "copy-7" there
+        links.record(db, net.room, "7", partner(net), "copy-7", bridged.now)
+        db.commit()
+    await room.inbound.receive(Event(
+        platform=net.name, room_id=net.room, message_id="899", sender_id=net.admin,
+        sender_name="Admin", text="/delete", timestamp=bridged.now))
+    assert "Reply /delete to the message to delete" in room.answers()[-1]
+    await room.inbound.receive(Event(
+        platform=net.name, room_id=net.room, message_id="900", sender_id=net.user(1),
+        sender_name="Member 1", text="/delete", reply_to="7", timestamp=bridged.now))
+    assert "needs the admin role" in room.answers()[-1]
+    await room.inbound.receive(Event(
+        platform=net.name, room_id=net.room, message_id="901", sender_id=net.admin,
+        sender_name="Admin", text="/delete", reply_to="7", timestamp=bridged.now))
+    assert room.answers()[-1] == "Deleting that message here and its copy in the bridged room."
+    here = [(r.kind, r.reply_to) for r in room.rows(net.room) if r.kind == "delete"]
+    assert here == [("delete", "7"), ("delete", "901")]  # the message, then the command
+    there = [(r.kind, r.reply_to) for r in room.rows(partner(net))]
+    assert there == [("delete", "copy-7")]  # the /delete itself never crossed
+
+
+async def test_delete_of_a_copy_removes_the_original_on_the_other_side(bridged: FakeBot,
+                                                                       net: Network):
+    from storage import links
+
+    room = Room(bridged)
+    with bridged.database.session() as db:  # "orig-3" there was relayed here as message 12
+        links.record(db, partner(net), "orig-3", net.room, "12", bridged.now)
+        db.commit()
+    await room.inbound.receive(Event(
+        platform=net.name, room_id=net.room, message_id="902", sender_id=net.admin,
+        sender_name="Admin", text="/delete", reply_to="12", timestamp=bridged.now))
+    assert [(r.kind, r.reply_to) for r in room.rows(partner(net))] == [("delete", "orig-3")]
+    # Without the right to delete here, the command's own message stays: no row for it.
+    assert [r.reply_to for r in room.rows(net.room) if r.kind == "delete"] == ["12"]
