@@ -69,6 +69,16 @@ class Human:
             await self.sync(timeout_ms=500)
         raise AssertionError(f"timed out after {seconds}s; saw {len(self.seen)} events")
 
+    async def wait_redacted(self, room_id: str, event_id: str, seconds: float = 12) -> None:
+        """Until the homeserver says the event was redacted (by whoever may)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            response = await self.client.room_get_event(room_id, event_id)
+            if "redacted_because" in response.event.source.get("unsigned", {}):
+                return
+            await self.sync(timeout_ms=250)
+        raise AssertionError(f"{event_id} was not redacted within {seconds}s")
+
     def from_user(self, room_id: str, user_id: str) -> list[Any]:
         return [e for r, e in self.seen if r == room_id and getattr(e, "sender", "") == user_id]
 

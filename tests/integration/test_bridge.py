@@ -183,15 +183,7 @@ async def test_confidential_words_typed_in_the_room_are_deleted_where_the_bot_ma
         [notice] = await p.alice.wait_for(lambda: p.on_matrix(RoomMessageNotice))
         assert "I have deleted your message here" in notice.body
 
-        async def redacted() -> bool:
-            event = await p.alice.client.room_get_event(p.room, typed)
-            return "redacted_because" in event.event.source.get("unsigned", {})
-
-        for _ in range(50):
-            if await redacted():
-                break
-            await p.alice.sync(timeout_ms=200)
-        assert await redacted()
+        await p.alice.wait_redacted(p.room, typed)
         await p.alice.sync(timeout_ms=500)
         assert "Ahmed" not in " ".join(s.plain for s in p.on_telegram())
         assert all("Ahmed" not in e.body for e in p.on_matrix())
@@ -255,15 +247,7 @@ async def test_an_admin_deletes_a_bridged_message_on_both_sides(admin_pair: Pair
     assert api.deleted_user_messages == [(CAUCUS, said["message_id"]),
                                          (CAUCUS, command["message_id"])]
 
-    async def redacted(event_id: str) -> bool:
-        event = await alice.client.room_get_event(room, event_id)
-        return "redacted_because" in event.event.source.get("unsigned", {})
-
-    for _ in range(40):
-        if await redacted(copy.event_id):
-            break
-        await alice.sync(timeout_ms=250)
-    assert await redacted(copy.event_id)
+    await alice.wait_redacted(room, copy.event_id)
     # From Matrix, on the bot's copy of a Telegram message: the original goes.
     second = await api.user_message(CAUCUS, pair.ana, "Wrong group, sorry")
     copies = await alice.wait_for(lambda: len(pair.on_matrix()) == 2 and pair.on_matrix())

@@ -170,15 +170,7 @@ async def test_reactions_cross_both_ways_and_are_taken_back(pair: Pair):
         "rel_type": "m.annotation", "event_id": relayed.event_id, "key": "👍"}
     await api.user_reaction(CAUCUS, pair.ana, said["message_id"], ["👍"], [])
 
-    async def redacted(event_id: str) -> bool:
-        event = await alice.client.room_get_event(room, event_id)
-        return "redacted_because" in event.event.source.get("unsigned", {})
-
-    for _ in range(40):
-        if await redacted(reaction.event_id):
-            break
-        await alice.sync(timeout_ms=250)
-    assert await redacted(reaction.event_id)
+    await alice.wait_redacted(room, reaction.event_id)
     # Matrix -> Telegram: ❤️ (with its variation selector) is Telegram's ❤.
     mine = await alice.client.room_send(room, "m.reaction", {"m.relates_to": {
         "rel_type": "m.annotation", "event_id": relayed.event_id, "key": "❤️"}},
