@@ -179,8 +179,9 @@ class TelegramAdapter(Adapter):
             return False
         if update.message_reaction is not None:
             change = update.message_reaction
-            if self.config.room_for(f"telegram:{change.chat.id}") is None:
-                return False
+            ours = change.user is not None and change.user.id == self.bot.id
+            if ours or self.config.room_for(f"telegram:{change.chat.id}") is None:
+                return False  # our own reaction (from Matrix) must not come back as new
             for event in reaction_events(change):
                 await self.inbound.receive(event, version=str(int(change.date.timestamp())))
             return False
