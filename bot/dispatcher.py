@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlmodel import Session
 
@@ -21,7 +22,7 @@ from bot.config import Config
 from bot.context import Caller, Context, Place
 from bot.events import Event
 from bot.failures import traceback_without_messages
-from bot.parsing import split_command
+from bot.parsing import CommandLine, split_command
 from bot.replies import Reply, i, line
 from storage import roles
 from storage.database import Database
@@ -37,6 +38,16 @@ def utcnow() -> datetime:
 def permitted(command: Command, role: Role) -> bool:
     """The one permission check: it decides both what runs and what /help lists."""
     return role >= command.role
+
+
+class Reading(NamedTuple):
+    """An event as the dispatcher reads it: the place (None: the bot does not act there),
+    the command line if the text has that shape, and whether it is a command for this
+    bot that runs (registered, addressed to us, not an edit)."""
+
+    place: Place | None
+    line: CommandLine | None
+    is_command: bool
 
 
 @dataclass(frozen=True)
@@ -93,24 +104,29 @@ class Dispatcher:
             return Place(event.room_id, room.name, event.platform, secure=room.secure)
         return self.extra_rooms.get(event.room_id)
 
-    def is_command(self, event: Event) -> bool:
-        """Whether the text is a command for this bot (so the bridge relays it after answering)."""
-        line = split_command(event.text, self.config.bot.command_prefixes)
-        return (line is not None and self.registry.has(line.name)
+    def read(self, event: Event) -> Reading:
+        """Where the event happened and which command line it holds: read once, handed on."""
+        place = self.place_for(event)
+        line = None if place is None else split_command(event.text,
+                                                        self.config.bot.command_prefixes)
+        ours = (line is not None and self.registry.has(line.name)
                 and (not line.addressee or line.addressee.lower() in self.bot_usernames))
+        command = ours and event.edit_of is None and event.redacts is None
+        return Reading(place, line, command)
 
-    async def handle(self, event: Event, settlement: Settlement | None = None) -> Reply | None:
+    async def handle(self, event: Event, settlement: Settlement | None = None,
+                     reading: Reading | None = None) -> Reply | None:
         """Answer a command; None for chat, for other bots' commands and outside allowed rooms.
 
-        ``settlement``: what must commit in the command's own transaction (see Settlement).
+        ``settlement``: what must commit in the command's own transaction (see Settlement);
+        ``reading``: the event as :meth:`read` read it, where the caller has it already.
         """
-        place = self.place_for(event)
+        place, line, _ = reading or self.read(event)
         if place is None:
             return None
         self._observe(event, place)
         if event.edit_of is not None or event.redacts is not None:
             return None  # an edited command is not run a second time
-        line = split_command(event.text, self.config.bot.command_prefixes)
         if line is None:
             if place.is_direct and event.text.strip():
                 prefix = "!" if event.platform == "matrix" and "!" in self.config.bot.\

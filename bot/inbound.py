@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from bot import deliveries
 from bot.bridge import Bridge
-from bot.dispatcher import Answer, Clock, Dispatcher, Settlement
+from bot.dispatcher import Answer, Clock, Dispatcher, Reading, Settlement
 from bot.events import Event
 from storage import inbound
 from storage.database import Database
@@ -40,11 +40,12 @@ class Inbound:
         ``resume``: a (name, value) resume point to store in the same transaction
         (the Telegram offset after this update), so that it costs no commit of its own.
         """
-        place = self.dispatcher.place_for(event)
+        reading = self.dispatcher.read(event)
+        place = reading.place
         bridged = place is not None and not place.is_direct and \
             self.bridge.partner(event.room_id) is not None
-        if place is not None and event.edit_of is None and self.dispatcher.is_command(event):
-            return await self._command(event, version, resume, bridged)
+        if reading.is_command:
+            return await self._command(event, reading, version, resume, bridged)
         with self.database.session() as db:
             fresh = self._claim(db, event, version, resume)
             relayed = fresh and bridged and self.bridge.relay(db, event, self.clock()) > 0
@@ -58,7 +59,7 @@ class Inbound:
             # goes on to build its next poll or sync request: that work is not this
             # message's, and would otherwise sit in front of its send.
             await asyncio.sleep(0)
-        reply = await self.dispatcher.handle(event)  # chat: a hint in a DM, or nothing
+        reply = await self.dispatcher.handle(event, reading=reading)  # chat: a DM hint, or none
         if reply is not None:
             with self.database.session() as db:
                 deliveries.enqueue(db, event.room_id, reply, now=self.clock(),
@@ -67,8 +68,8 @@ class Inbound:
             self.wake_outbox(event.room_id)
         return True
 
-    async def _command(self, event: Event, version: str, resume: tuple[str, str] | None,
-                       bridged: bool) -> bool:
+    async def _command(self, event: Event, reading: Reading, version: str,
+                       resume: tuple[str, str] | None, bridged: bool) -> bool:
         """A command runs in one transaction with its record as handled and its answer."""
         claimed: list[bool] = []
 
@@ -90,7 +91,7 @@ class Inbound:
                 if answer.reply is not None:
                     self.bridge.mirror(db, event, answer.reply, now, subject=subject)
 
-        await self.dispatcher.handle(event, Settlement(claim, settle))
+        await self.dispatcher.handle(event, Settlement(claim, settle), reading)
         if not claimed or not claimed[-1]:
             return False
         partner = self.bridge.partner(event.room_id) if bridged else None
