@@ -63,7 +63,11 @@ class Bridge:
         target = self.partner(event.room_id)
         if target is None:
             return 0
-        rows = self.contents(event, target.split(":", 1)[0])
+        network = target.split(":", 1)[0]
+        rows = self.contents(event, network)
+        if event.thread is not None and event.platform == "telegram" and (
+                rows or event.thread_name) and event.edit_of is None and event.redacts is None:
+            self._topic_root(db, event, target, network, now)
         reply = {"reply_source_room": event.room_id,
                  "reply_source_message": event.reply_to} if event.reply_to else {}
         # The original's id names the row; the edits and redactions name what they change.
@@ -73,6 +77,18 @@ class Bridge:
                   source_message=source if n == 0 else f"{source}#{n}",
                   **({} if isinstance(content, Edit | Redact | React) else reply))
         return len(rows)
+
+    def _topic_root(self, db: Session, event: Event, target: str, network: str,
+                    now: datetime) -> None:
+        """A Telegram forum topic is a Matrix thread: its root, once, before its first
+        message crosses (the topic's creation message is its source, so replies from
+        the thread find their way back into the topic)."""
+        assert event.thread is not None
+        name = event.thread_name or f"topic {event.thread}"
+        queue(db, target, Relay(Text(f"📂 Topic: {name}",
+                                     f"<b>📂 Topic:</b> {escape(name, network)}")),
+              now=now, source_room=event.room_id, source_message=event.thread,
+              dedupe_key=f"topic:{event.room_id}:{event.thread}:{target}")
 
     def contents(self, event: Event, network: str) -> list[Content]:
         """What the event becomes in a room of ``network``: one delivery per row."""
@@ -92,19 +108,20 @@ class Bridge:
             return []  # a service message (someone joined, a pin): nothing a person said
         if event.unbridged is not None:
             words = f"{event.sender_name} sent {event.unbridged} (not bridged: see the other side)"
-            return [Relay(Text(words, f"<i>{escape(words, network)}</i>"))]
+            return [Relay(Text(words, f"<i>{escape(words, network)}</i>"), thread=event.thread)]
         if event.location is not None:
             where = event.location
             title = f" {where.title}" if where.title else ""
             caption = Text(f"{event.sender_name} shared a location:{title}",
                            f"<b>{name}</b> shared a location:{escape(title, network)}")
-            return [SharedLocation(caption, where.latitude, where.longitude, where.title)]
+            return [SharedLocation(caption, where.latitude, where.longitude, where.title,
+                                   event.thread)]
         if not event.attachments:
             quote = None
             if event.reply_quote:
                 words = event.reply_quote[:200]
                 quote = Text(f"> {words}", f"<blockquote>{escape(words, network)}</blockquote>")
-            return [Relay(text, quote)]
+            return [Relay(text, quote, event.thread)]
         return [self._file(event, attachment, network,
                            text if n == 0 else Text(head_plain.rstrip(": "), head_html))
                 for n, attachment in enumerate(event.attachments)]
@@ -126,11 +143,11 @@ class Bridge:
         if attachment.size is not None and attachment.size > limit:
             words = (f"{event.sender_name} sent {attachment.name} ({size_words(attachment.size)})"
                      " — too large to relay; see the other side.")
-            return Relay(Text(words, escape(words, network)))
+            return Relay(Text(words, escape(words, network)), thread=event.thread)
         return Media(caption, FileRef(event.platform, attachment.ref, attachment.name,
                                       attachment.mime, attachment.size, attachment.kind,
                                       attachment.duration, attachment.width,
-                                      attachment.height))
+                                      attachment.height), event.thread)
 
     def mirror(self, db: Session, event: Event, reply: Reply, now: datetime, *,
                subject: str | None = None) -> None:

@@ -72,11 +72,14 @@ class Relay:
     KIND: ClassVar[str] = "relay"
     text: Text
     quote: Text | None = None
+    thread: str | None = None  # the thread root's id in the source room (see Event.thread)
 
     def payload(self) -> str:
         data: dict[str, Any] = {"plain": self.text.plain, "html": self.text.html}
         if self.quote is not None:
             data["quote"] = list(self.quote)
+        if self.thread is not None:
+            data["thread"] = self.thread
         return json.dumps(data, ensure_ascii=False)
 
 
@@ -87,10 +90,12 @@ class Media:
     KIND: ClassVar[str] = "file"
     caption: Text
     source: FileRef
+    thread: str | None = None
 
     def payload(self) -> str:
         return json.dumps({"plain": self.caption.plain, "html": self.caption.html,
-                           "file": asdict(self.source)}, ensure_ascii=False)
+                           "file": asdict(self.source), "thread": self.thread},
+                          ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -102,11 +107,12 @@ class SharedLocation:
     latitude: float
     longitude: float
     title: str = ""
+    thread: str | None = None
 
     def payload(self) -> str:
         return json.dumps({"plain": self.caption.plain, "html": self.caption.html,
-                           "lat": self.latitude, "lon": self.longitude, "title": self.title},
-                          ensure_ascii=False)
+                           "lat": self.latitude, "lon": self.longitude, "title": self.title,
+                           "thread": self.thread}, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -177,16 +183,17 @@ def parse(kind: str, payload: str) -> Content:
     try:
         data = json.loads(payload)
         text = Text(data.get("plain", ""), data.get("html", ""))
+        thread = data.get("thread")
         if kind == "relay":
             quote = data.get("quote")
-            return Relay(text, Text(*quote) if quote else None)
+            return Relay(text, Text(*quote) if quote else None, thread)
         if kind == "edit":
             return Edit(text)
         if kind == "reaction":
             return React(str(data["key"]), str(data["of"]))
         if kind == "location":
             return SharedLocation(text, float(data["lat"]), float(data["lon"]),
-                                  data.get("title", ""))
+                                  data.get("title", ""), thread)
         f = data["file"]
         mime = f.get("mime") or "application/octet-stream"
         # Rows queued before files had a kind: an image went as one, anything else as a file.
@@ -195,8 +202,7 @@ def parse(kind: str, payload: str) -> Content:
             kind_of = "image" if mime.startswith("image/") else "file"
         return Media(text, FileRef(f["platform"], f["ref"], f["name"], mime, f.get("size"),
                                    cast(AttachmentKind, kind_of), f.get("duration"),
-                                   f.get("width"),
-                                   f.get("height")))
+                                   f.get("width"), f.get("height")), thread)
     except (ValueError, KeyError, TypeError) as exc:
         raise UnknownDelivery(f"a {kind} row whose payload cannot be read: "
                               f"{type(exc).__name__}") from None

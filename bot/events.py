@@ -73,6 +73,10 @@ class Event:
     location: Location | None = None
     # A reaction: its own id is ``message_id``; taking it back is a ``redacts`` of that id.
     reaction: Reaction | None = None
+    # The thread it belongs to, by its root's id in this room: a Telegram forum topic
+    # (the topic's id) or a Matrix thread (its root event); and the topic's name if known.
+    thread: str | None = None
+    thread_name: str | None = None
     # What the message was when it is of a kind the other network cannot show ("a contact
     # card", "a dice roll"): announced there, never dropped without a word.
     unbridged: str | None = None

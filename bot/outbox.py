@@ -53,7 +53,8 @@ class Delivery:
 
     ``content`` says what to send (see :mod:`bot.deliveries`); ``reply_to`` is this
     network's id of the message it answers, ``target_id`` the message an edit, redact or
-    delete changes, and ``file`` the downloaded bytes of a :class:`~bot.deliveries.Media`.
+    delete changes, ``file`` the downloaded bytes of a :class:`~bot.deliveries.Media`, and
+    ``thread_root`` this room's id of the root of the thread (topic) it belongs in.
     ``key`` makes a retried send idempotent: the row's id and the moment it was queued,
     a name no other row has, even where a database restored from a backup gives out
     an id a second time (a homeserver would take a reused name for a retry of the
@@ -67,6 +68,7 @@ class Delivery:
     reply_to: str | None = None
     target_id: str | None = None
     file: FileData | None = None
+    thread_root: str | None = None  # this room's id of the thread it belongs in
 
 
 Fetcher = Callable[[str], Awaitable[bytes]]
@@ -257,8 +259,10 @@ def _prepare(db: Session, row: Row[Any]) -> Delivery | str:
     if reply_to is None and row.reply_source_room and row.reply_source_message:
         reply_to = links.counterpart(db, row.reply_source_room, row.reply_source_message,
                                      row.room_id)
+    thread = getattr(content, "thread", None)
+    root = links.counterpart(db, row.source_room or "", thread, row.room_id) if thread else None
     base = Delivery(row.id, row.room_id, f"{row.id}-{row.created_at:%Y%m%d%H%M%S%f}",
-                    content, reply_to=reply_to)
+                    content, reply_to=reply_to, thread_root=root)
     match content:
         case Relay(text=text, quote=quote) if quote is not None and reply_to is None:
             # The answered message has no copy here to reply to: quote a few of its words.

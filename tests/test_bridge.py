@@ -157,3 +157,12 @@ def test_a_voice_note_keeps_its_kind_and_duration():
     assert isinstance(media, Media)
     assert (media.source.kind, media.source.duration, media.source.mime) == (
         "voice", 7, "audio/ogg")
+
+
+def test_a_forum_topic_gets_one_root_before_its_first_message(db):
+    bridge = Bridge(CONFIG)
+    bridge.relay(db, tg(message_id="8", thread="5", thread_name="Bahrain"), NOW)
+    bridge.relay(db, tg(message_id="9", thread="5", thread_name="Bahrain"), NOW)
+    kinds = [(r.source_message, json.loads(r.payload)["plain"]) for r in rows(db)]
+    assert kinds == [("5", "📂 Topic: Bahrain"), ("8", "Ana <3: hello"), ("9", "Ana <3: hello")]
+    assert json.loads(rows(db)[1].payload)["thread"] == "5"

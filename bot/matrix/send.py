@@ -34,6 +34,7 @@ from bot.matrix.translate import (
     content_of,
     file_content,
     location_content,
+    related,
 )
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from bot.replies import Reply
@@ -68,7 +69,7 @@ class MatrixSender:
                         return await self._send_relay(room_id, delivery, text, tx)
                     case SharedLocation() as place:
                         return await self._send(room_id, location_content(
-                            place, delivery.reply_to), tx)
+                            place, delivery.reply_to, delivery.thread_root), tx)
                     case React(key=key):
                         return await self._send(room_id, {"m.relates_to": {
                             "rel_type": "m.annotation", "event_id": delivery.target_id,
@@ -100,12 +101,14 @@ class MatrixSender:
         plain, html = text
         first = ""
         if plain or delivery.file is None:
-            content = {**content_of(plain, html, delivery.reply_to), "msgtype": "m.text"}
+            content = {**content_of(plain, html, delivery.reply_to, delivery.thread_root),
+                       "msgtype": "m.text"}
             first = await self._send(room_id, content, f"{tx}-text")
         if delivery.file is not None:
             source = delivery.content.source if isinstance(delivery.content, Media) else None
             sent = await self._send_file(room_id, delivery.file.name, delivery.file.data,
-                                         delivery.file.mime, f"{tx}-file", source)
+                                         delivery.file.mime, f"{tx}-file", source,
+                                         delivery.thread_root)
             first = first or sent
         return first
 
@@ -129,7 +132,8 @@ class MatrixSender:
         return str(response.event_id)
 
     async def _send_file(self, room_id: str, name: str, data: bytes, mime: str,
-                         tx_id: str, source: FileRef | None = None) -> str:
+                         tx_id: str, source: FileRef | None = None,
+                         thread_root: str | None = None) -> str:
         room = self.client.rooms.get(room_id)
         encrypted = bool(room and room.encrypted)
         upload, keys = await self.client.upload(io.BytesIO(data), content_type=mime,
@@ -137,6 +141,7 @@ class MatrixSender:
                                                 filesize=len(data))
         check(upload, "uploading a file")
         event_type, content = file_content(name, mime, len(data), source)
+        related(content, None, thread_root)
         if encrypted and keys is not None:
             content["file"] = {**keys, "url": upload.content_uri}
         else:

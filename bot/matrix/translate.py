@@ -27,11 +27,24 @@ def check(response: Any, what: str) -> Any:
     return response
 
 
-def content_of(reply_plain: str, reply_html: str, reply_to: str | None) -> dict[str, Any]:
+def content_of(reply_plain: str, reply_html: str, reply_to: str | None,
+               thread_root: str | None = None) -> dict[str, Any]:
     content: dict[str, Any] = {"msgtype": "m.notice", "body": reply_plain,
                                "format": "org.matrix.custom.html", "formatted_body": reply_html}
-    if reply_to and reply_to.startswith("$"):
-        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+    return related(content, reply_to, thread_root)
+
+
+def related(content: dict[str, Any], reply_to: str | None,
+            thread_root: str | None = None) -> dict[str, Any]:
+    """The content with its ``m.relates_to``: a reply, a message in a thread, or both
+    (a thread's message without a reply "falls back" to replying to the root)."""
+    reply = reply_to if reply_to and reply_to.startswith("$") else None
+    if thread_root and thread_root.startswith("$"):
+        content["m.relates_to"] = {"rel_type": "m.thread", "event_id": thread_root,
+                                   "is_falling_back": reply is None,
+                                   "m.in_reply_to": {"event_id": reply or thread_root}}
+    elif reply:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply}}
     return content
 
 
@@ -48,6 +61,9 @@ def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
     if edit_of:
         content = content.get("m.new_content", content)
     reply_to = (relates.get("m.in_reply_to") or {}).get("event_id")
+    thread = relates.get("event_id") if relates.get("rel_type") == "m.thread" else None
+    if thread is not None and (relates.get("is_falling_back") or not reply_to):
+        reply_to = thread  # no reply of its own: on Telegram it answers the topic's root
     event_type, msgtype = event.source.get("type"), content.get("msgtype")
     attachments: tuple[Attachment, ...] = ()
     text, location, unbridged = "", None, None
@@ -82,7 +98,7 @@ def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
             html = re.sub(r"<mx-reply>.*?</mx-reply>", "", html, flags=re.DOTALL)
     return Event(**base, text=text, html=html, reply_to=reply_to, reply_quote=quote,
                  edit_of=edit_of, emote=msgtype == "m.emote", attachments=attachments,
-                 location=location, unbridged=unbridged)
+                 location=location, unbridged=unbridged, thread=thread)
 
 
 # Matrix message types that carry a file, and what each is to a person.
@@ -155,13 +171,11 @@ def file_content(name: str, mime: str, size: int,
     return "m.room.message", content
 
 
-def location_content(place: SharedLocation, reply_to: str | None) -> dict[str, Any]:
+def location_content(place: SharedLocation, reply_to: str | None,
+                     thread_root: str | None = None) -> dict[str, Any]:
     geo = f"geo:{place.latitude},{place.longitude}"
-    content: dict[str, Any] = {"msgtype": "m.location", "body": place.caption.plain,
-                               "geo_uri": geo, "org.matrix.msc3488.location": {"uri": geo}}
-    if reply_to and reply_to.startswith("$"):
-        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
-    return content
+    return related({"msgtype": "m.location", "body": place.caption.plain, "geo_uri": geo,
+                    "org.matrix.msc3488.location": {"uri": geo}}, reply_to, thread_root)
 
 
 def _reply_quote(body: str) -> str | None:

@@ -70,6 +70,7 @@ def to_event(message: Message, *, edited: bool) -> Event:
     attachments = attachments_of(message)
     location = location_of(message)
     unbridged = None if attachments or location else unbridged_kind(message)
+    thread, thread_name, replied = topic_of(message)
     text = message.text or message.caption or ""
     if message.poll is not None:
         text = poll_text(message.poll)
@@ -86,12 +87,30 @@ def to_event(message: Message, *, edited: bool) -> Event:
         sender_id=f"telegram:{sender.id}" if sender else f"telegram:{chat.id}",
         sender_name=name, anonymous=anonymous,
         text=text, html=html,
-        reply_to=str(message.reply_to_message.message_id) if message.reply_to_message else None,
-        reply_quote=_quote(message.reply_to_message),
+        reply_to=str(replied.message_id) if replied else None, reply_quote=_quote(replied),
         edit_of=str(message.message_id) if edited else None,
         is_direct=chat.type == "private", forwarded_from=_forwarded_from(message),
         attachments=attachments, location=location, unbridged=unbridged,
-        timestamp=message.edit_date or message.date)
+        thread=thread, thread_name=thread_name, timestamp=message.edit_date or message.date)
+
+
+def topic_of(message: Message) -> tuple[str | None, str | None, Message | None]:
+    """(the forum topic's id, its name if known, the message it really replies to).
+
+    In a forum group every message of a topic "replies" to the topic's creation
+    message, which names the topic: that is the topic, not a reply.
+    """
+    replied = message.reply_to_message
+    if message.forum_topic_created is not None:
+        return str(message.message_id), message.forum_topic_created.name, replied
+    if not message.is_topic_message or not message.message_thread_id:
+        return None, None, replied
+    name = None
+    if replied is not None and replied.forum_topic_created is not None:
+        name = replied.forum_topic_created.name
+    if replied is not None and replied.message_id == message.message_thread_id:
+        replied = None
+    return str(message.message_thread_id), name, replied
 
 
 def attachments_of(message: Message) -> tuple[Attachment, ...]:

@@ -195,3 +195,27 @@ async def test_reactions_cross_both_ways_and_are_taken_back(pair: Pair):
     assert "failed 1" in status[-1] and "Telegram does not let bots react with 🦜" in status[-1]
     assert len(reactions()) == 1  # only Ana's 👍 ever reached Matrix
     assert api.bot_reactions[key] == []
+
+
+async def test_a_forum_topic_is_a_matrix_thread_and_back(pair: Pair):
+    """A Telegram forum group's topic becomes a thread under a root naming the topic; an
+    answer in that thread on Matrix goes back into the topic."""
+    api, alice, room = pair.api, pair.alice, pair.room
+    created = await api.user_message(CAUCUS, pair.ana, extra={
+        "forum_topic_created": {"name": "Bahrain", "icon_color": 7322096},
+        "is_topic_message": True})
+    topic = created["message_id"]
+    await api.user_message(CAUCUS, pair.ana, "Hearing moved to Monday", reply_to=topic,
+                           extra={"message_thread_id": topic, "is_topic_message": True})
+    texts = await alice.wait_for(lambda: len(pair.on_matrix()) >= 2 and pair.on_matrix())
+    root, message = texts[0], texts[1]
+    assert root.body == "📂 Topic: Bahrain"
+    assert message.body == "Ana: Hearing moved to Monday"  # not quoted as a reply
+    assert message.source["content"]["m.relates_to"] == {
+        "rel_type": "m.thread", "event_id": root.event_id, "is_falling_back": True,
+        "m.in_reply_to": {"event_id": root.event_id}}
+    await alice.say(room, "Noted, thanks", **{"m.relates_to": {
+        "rel_type": "m.thread", "event_id": root.event_id, "is_falling_back": True,
+        "m.in_reply_to": {"event_id": message.event_id}}})
+    [answer] = await api.wait_for(pair.on_telegram)
+    assert answer.plain == "alice: Noted, thanks" and answer.reply_to == topic
