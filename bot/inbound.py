@@ -63,7 +63,7 @@ class Inbound:
         if reply is not None:
             with self.database.session() as db:
                 deliveries.enqueue(db, event.room_id, reply, now=self.clock(),
-                               reply_to=event.message_id)
+                                   reply_to=event.message_id)
                 db.commit()
             self.wake_outbox(event.room_id)
         return True
@@ -81,7 +81,7 @@ class Inbound:
             now, subject = self.clock(), answer.subject
             if answer.reply is not None:
                 deliveries.enqueue(db, event.room_id, answer.reply, now=now,
-                               reply_to=event.message_id, subject=subject)
+                                   reply_to=event.message_id, subject=subject)
             if answer.delete:  # after the answer, which replies to it
                 deliveries.queue(db, event.room_id, deliveries.Delete(), now=now,
                                  reply_to=event.message_id, subject=subject)

@@ -27,7 +27,7 @@ from storage.calendar import (
     upcoming_deadlines,
     upcoming_sessions,
 )
-from storage.statements import Statement, open_statements
+from storage.statements import open_statements
 
 CODE_HELP = "a session code like HRC62 or UPR51"
 
@@ -209,24 +209,17 @@ async def calendar_file(ctx: Context, args: Args) -> Reply:
         cal.add_component(event)
     deadlines = upcoming_deadlines(ctx.db, ctx.now - timedelta(days=60))
     for d in deadlines:
-        event = Event()
-        event.add("uid", f"deadline-{d.id}@caucus-bot")
-        event.add("summary", f"{d.session_code}: {d.label}")
-        event.add("dtstart", d.due_at)
-        event.add("dtend", d.due_at)
-        event.add("dtstamp", ctx.now)
-        if d.source:
-            event.add("description", d.source)
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", d.label)
-        alarm.add("trigger", timedelta(days=-1))
-        event.add_component(alarm)
-        cal.add_component(event)
+        cal.add_component(_deadline_event(
+            f"deadline-{d.id}", f"{d.session_code}: {d.label}", d.due_at, ctx.now,
+            description=d.source, alarm=d.label))
     statements = [st for st in open_statements(ctx.db)
                   if st.deadline is not None and st.deadline > ctx.now - timedelta(days=60)]
     for st in statements:
-        cal.add_component(_statement_event(ctx, st))
+        assert st.deadline is not None
+        cal.add_component(_deadline_event(
+            f"statement-{st.id}", f"{st.code} sign-on deadline: {st.title}", st.deadline,
+            ctx.now, description=f"Sign on: {ctx.cmd('signon')} {st.code} <organisation>"
+            + (f"\nText: {st.url}" if st.url else ""), alarm=f"{st.code} sign-on deadline"))
     many = "s" if len(statements) != 1 else ""
     return Reply.of(sentence(f"{len(sessions)} sessions, {len(deadlines)} deadlines and "
                              f"{len(statements)} statement deadline{many}; open the file to add "
@@ -234,21 +227,23 @@ async def calendar_file(ctx: Context, args: Args) -> Reply:
                     file=OutFile("hrc-calendar.ics", cal.to_ical(), "text/calendar"))
 
 
-def _statement_event(ctx: Context, statement: Statement) -> Event:
-    """A joint statement's sign-on deadline: what members most often miss."""
+def _deadline_event(uid: str, summary: str, at: datetime, now: datetime, *,
+                    description: str | None, alarm: str) -> Event:
+    """A moment to act by (a session deadline, a statement's sign-on deadline), with a
+    reminder the day before: what members most often miss."""
     event = Event()
-    event.add("uid", f"statement-{statement.id}@caucus-bot")
-    event.add("summary", f"{statement.code} sign-on deadline: {statement.title}")
-    event.add("dtstart", statement.deadline)
-    event.add("dtend", statement.deadline)
-    event.add("dtstamp", ctx.now)
-    event.add("description", f"Sign on: {ctx.cmd('signon')} {statement.code} <organisation>"
-              + (f"\nText: {statement.url}" if statement.url else ""))
-    alarm = Alarm()
-    alarm.add("action", "DISPLAY")
-    alarm.add("description", f"{statement.code} sign-on deadline")
-    alarm.add("trigger", timedelta(days=-1))
-    event.add_component(alarm)
+    event.add("uid", f"{uid}@caucus-bot")
+    event.add("summary", summary)
+    event.add("dtstart", at)
+    event.add("dtend", at)
+    event.add("dtstamp", now)
+    if description:
+        event.add("description", description)
+    warning = Alarm()
+    warning.add("action", "DISPLAY")
+    warning.add("description", alarm)
+    warning.add("trigger", timedelta(days=-1))
+    event.add_component(warning)
     return event
 
 
