@@ -125,7 +125,10 @@ def upsert(db: Session | Connection, table: Table, key: str, values: dict[str, A
 @cache
 def _ignoring(dialect: str, table: Table) -> Executable:
     statement: Any = ON_CONFLICT[dialect](table)  # the dialect's Insert, with ON CONFLICT
-    ignoring: Executable = statement.on_conflict_do_nothing()
+    # The count of rows inserted is what tells a first sighting; SQLAlchemy reads an
+    # INSERT's count from psycopg only when asked to keep it (SQLite's it keeps anyway).
+    ignoring: Executable = statement.on_conflict_do_nothing().execution_options(
+        preserve_rowcount=True)
     return ignoring
 
 

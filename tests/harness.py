@@ -1,5 +1,6 @@
 """A fake adapter for handler tests: the real registry and dispatcher, a fresh
-SQLite file and a frozen clock, no network.
+database (an SQLite file, or the PostgreSQL one of ``database_url``) and a frozen clock,
+no network.
 
     reply = await bot.send('/role grant telegram:5 secretariat', user=bot.admin)
 """
@@ -7,10 +8,13 @@ SQLite file and a frozen clock, no network.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import Connection, inspect
 
 from bot.commands import Command, Registry
 from bot.config import Config, parse_config
@@ -63,12 +67,12 @@ TEST_CONFIG = {
 
 class FakeBot:
     def __init__(self, tmp_path: Path, net: Network, config: Config | None = None,
-                 extra_commands: Sequence[Command] = ()):
+                 extra_commands: Sequence[Command] = (), *, database_url: str | None = None):
         self.net = net
         self.now = START
         self.config = config or parse_config(
-            {**TEST_CONFIG, "bot": {**TEST_CONFIG["bot"],
-                                    "database_url": f"sqlite:///{tmp_path / 'test.db'}"}})
+            {**TEST_CONFIG, "bot": {**TEST_CONFIG["bot"], "database_url": database_url
+                                    or f"sqlite:///{tmp_path / 'test.db'}"}})
         self.database = Database(self.config.bot.database_url)
         self.database.upgrade()
         self.registry = Registry([*all_commands(), *extra_commands])
@@ -112,3 +116,10 @@ class FakeBot:
 
     def close(self) -> None:
         self.database.dispose()
+
+
+def every_row(connection: Connection) -> str:
+    """Every row of every table as text: what a copy of the database (a dump) shows."""
+    return json.dumps({table: [list(row) for row in connection.exec_driver_sql(
+        f'SELECT * FROM "{table}"')] for table in inspect(connection).get_table_names()},
+        default=str, ensure_ascii=False)

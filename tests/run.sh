@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: makes .venv, installs the project
-# with its test extra (one pip resolve, see pyproject.toml), lints and type-checks,
-# runs pytest.
+# with its test extra (one pip resolve, see pyproject.toml), installs PostgreSQL's
+# server binaries where missing (the tests make their own throwaway cluster with them),
+# lints and type-checks, runs pytest.
 # Extra arguments go to pytest, e.g.  bash tests/run.sh -k config
+# CAUCUS_TEST_DATABASES=sqlite runs the database tests on SQLite only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ "${CAUCUS_TEST_DATABASES:-sqlite,postgresql}" == *postgresql* && -z "${CAUCUS_PG_BIN:-}" ]] \
+        && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    echo "tests/run.sh: installing Debian's postgresql package (server binaries for the tests)"
+    $SUDO apt-get install -y -qq postgresql > /dev/null \
+        || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql > /dev/null; }
+fi
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv

@@ -24,8 +24,8 @@ CONFIG = parse_config({"rooms": [
 
 
 @pytest.fixture
-def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    database = Database(f"sqlite:///{tmp_path / 'b.db'}")
+def db(database_url: str):  # type: ignore[no-untyped-def]
+    database = Database(database_url)
     database.upgrade()
     with database.session() as session:
         yield session
@@ -104,8 +104,8 @@ def test_unpaired_rooms_relay_nothing(db):
 
 
 @pytest.fixture
-def bridged_bot(tmp_path: Path, net: Network):  # type: ignore[no-untyped-def]
-    fake = FakeBot(tmp_path, net)
+def bridged_bot(tmp_path: Path, net: Network, database_url: str):  # type: ignore[no-untyped-def]
+    fake = FakeBot(tmp_path, net, database_url=database_url)
     yield fake
     fake.close()
 

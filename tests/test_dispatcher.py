@@ -87,9 +87,10 @@ async def boom(ctx: Context, args: Args) -> Reply:
 
 
 @pytest.fixture
-def crashing_bot(tmp_path: Path, net: Network):  # type: ignore[no-untyped-def]
+def crashing_bot(tmp_path: Path, net: Network, database_url: str):  # type: ignore[no-untyped-def]
     fake = FakeBot(tmp_path, net, extra_commands=[Command(
-        "boom", boom, "Always fails", params=(Param("text", kind="text", optional=True),))])
+        "boom", boom, "Always fails", params=(Param("text", kind="text", optional=True),))],
+        database_url=database_url)
     yield fake
     fake.close()
 

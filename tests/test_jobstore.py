@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,8 +19,8 @@ async def noop(_n: int) -> None:
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    store = JobStore(engine=Database(f"sqlite:///{tmp_path / 'jobs.db'}").engine)
+async def store(database_url: str):
+    store = JobStore(engine=Database(database_url).engine)
     scheduler = AsyncIOScheduler(jobstores={"default": store})
     scheduler.start(paused=True)
     yield scheduler, store

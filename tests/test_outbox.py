@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -18,8 +17,8 @@ from storage.database import Database
 
 
 @pytest.fixture
-def database(tmp_path: Path):  # type: ignore[no-untyped-def]
-    db = Database(f"sqlite:///{tmp_path / 'o.db'}")
+def database(database_url: str):  # type: ignore[no-untyped-def]
+    db = Database(database_url)
     db.upgrade()
     yield db
     db.dispose()

@@ -27,8 +27,8 @@ ROOM = "telegram:-5"
 
 
 @pytest.fixture
-def bot(tmp_path: Path) -> FakeBot:  # one network is enough: no chat involved
-    fake = FakeBot(tmp_path, Network("telegram"))
+def bot(tmp_path: Path, database_url: str) -> FakeBot:  # one network: no chat involved
+    fake = FakeBot(tmp_path, Network("telegram"), database_url=database_url)
     yield fake  # type: ignore[misc]
     fake.close()
 

@@ -26,8 +26,8 @@ ROLES = ("member", "secretariat", "admin")
 
 
 @pytest.fixture
-def world(tmp_path: Path, net: Network):  # type: ignore[no-untyped-def]
-    bot = FakeBot(tmp_path, net)
+def world(tmp_path: Path, net: Network, database_url: str):  # type: ignore[no-untyped-def]
+    bot = FakeBot(tmp_path, net, database_url=database_url)
     yield bot, {"reporter": net.user(3), "secretariat": net.user(2), "member": net.user(4)}
     bot.close()
 

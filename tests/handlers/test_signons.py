@@ -6,7 +6,6 @@ import csv
 import io
 import threading
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -80,8 +79,8 @@ def test_different_names_stay_different():
 
 # -- the database, not check-then-insert ------------------------------------------------------
 
-def test_the_unique_index_refuses_a_second_active_signature(tmp_path: Path):
-    database = Database(f"sqlite:///{tmp_path / 'u.db'}")
+def test_the_unique_index_refuses_a_second_active_signature(database_url: str):
+    database = Database(database_url)
     database.upgrade()
     with database.session() as db:
         db.add(Statement(id=1, title="x", created_by="a", created_at=START))
@@ -94,8 +93,8 @@ def test_the_unique_index_refuses_a_second_active_signature(tmp_path: Path):
     database.dispose()
 
 
-def test_two_sign_ons_at_the_same_moment_yield_one_record(tmp_path: Path):
-    database = Database(f"sqlite:///{tmp_path / 'race.db'}")
+def test_two_sign_ons_at_the_same_moment_yield_one_record(database_url: str):
+    database = Database(database_url)
     database.upgrade()
     with database.session() as db:
         db.add(Statement(id=1, title="x", created_by="a", created_at=START))

@@ -23,8 +23,8 @@ ORG = "Voices Network"
 
 
 @pytest.fixture
-async def bridged(tmp_path: Path, net: Network):  # type: ignore[no-untyped-def]
-    fake = FakeBot(tmp_path, net)
+async def bridged(tmp_path: Path, net: Network, database_url: str):  # type: ignore[no-untyped-def]
+    fake = FakeBot(tmp_path, net, database_url=database_url)
     await fake.send(f"/role grant {net.user(9)} secretariat", user=fake.admin)
     await fake.send("/statement new Letter deadline=2026-12-01", user=net.user(9))
     yield fake

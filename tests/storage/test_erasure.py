@@ -1,10 +1,9 @@
-"""Erasing a case on a fresh SQLite database: codes, and what goes with the case."""
+"""Erasing a case (SQLite and PostgreSQL): codes, and what goes with the case."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -22,8 +21,8 @@ NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Session]:
-    database = Database(f"sqlite:///{tmp_path / 'e.db'}")
+def db(database_url: str) -> Iterator[Session]:
+    database = Database(database_url)
     database.upgrade()
     with database.session() as session:
         yield session

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from alembic import command
 from sqlalchemy import text
@@ -15,8 +14,8 @@ from storage.statements import Signature, normalise_org_name
 T0 = datetime(2026, 11, 1, 9)  # naive UTC, as stored
 
 
-def test_migration_recomputes_keys_and_withdraws_the_newer_duplicate(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'k.db'}"
+def test_migration_recomputes_keys_and_withdraws_the_newer_duplicate(empty_database_url: str):
+    url = empty_database_url
     database = Database(url)
     with database.engine.begin() as connection:
         cfg = alembic_config(url)

@@ -1,11 +1,10 @@
-"""Erasing and exporting one person's data, on a fresh SQLite database."""
+"""Erasing and exporting one person's data, on a fresh database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -21,14 +20,15 @@ from storage.outbox import OutboxMessage
 from storage.personal_data import erase_person, export_person, placeholder
 from storage.reminders import Reminder
 from storage.statements import OrgProfile, Signature, Statement, normalise_org_name
+from tests.harness import every_row
 
 NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 ANA, BEN = "telegram:7", "telegram:8"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Session]:
-    database = Database(f"sqlite:///{tmp_path / 'p.db'}")
+def db(database_url: str) -> Iterator[Session]:
+    database = Database(database_url)
     database.upgrade()
     with database.session() as session:
         yield session
@@ -75,7 +75,7 @@ def world(db: Session) -> tuple[int, int]:
     return mine.id, theirs.id
 
 
-def test_erasing_a_person_leaves_no_trace_of_their_id_or_names(db: Session, tmp_path: Path):
+def test_erasing_a_person_leaves_no_trace_of_their_id_or_names(db: Session):
     mine, theirs = world(db)
     erased = placeholder()
     counts = erase_person(db, ANA, replacement=erased)
@@ -83,10 +83,7 @@ def test_erasing_a_person_leaves_no_trace_of_their_id_or_names(db: Session, tmp_
     assert counts["identity"] == 1 and counts["orgprofile"] == 1 and counts["rolegrant"] == 1
     assert counts["case"] == 3 and counts["signature"] == 2 and counts["outboxmessage"] == 1
     assert counts["reminder"] == 2 and counts["auditentry"] == 4
-    dump = db.connection().exec_driver_sql("SELECT * FROM sqlite_master").all()
-    tables = [name for kind, name, *_ in dump if kind == "table"]
-    everything = json.dumps([db.connection().exec_driver_sql(f'SELECT * FROM "{t}"').all()
-                             for t in tables], default=str)
+    everything = every_row(db.connection())
     assert ANA not in everything and "Ana Reporter" not in everything
     assert BEN in everything and "Ben Other" in everything  # nobody else is touched
     assert "Zainab summoned" in everything and "Gulf Centre" in everything

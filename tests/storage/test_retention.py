@@ -1,11 +1,10 @@
-"""Retention on a fresh SQLite database: old delivered text goes, ids and links stay."""
+"""Retention (SQLite and PostgreSQL): old delivered text goes, ids and links stay."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -24,8 +23,8 @@ ROOM = "matrix:!r:example.org"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Session]:
-    database = Database(f"sqlite:///{tmp_path / 'r.db'}")
+def db(database_url: str) -> Iterator[Session]:
+    database = Database(database_url)
     database.upgrade()
     with database.session() as session:
         yield session
