@@ -18,9 +18,11 @@ from tests.synapse_server import Synapse
 class Pair:
     """A bridged pair: the Telegram group CAUCUS and a Matrix room, with the bot running."""
 
-    def __init__(self, synapse: Synapse, api: BotApiDouble, tmp_path: Path):
+    def __init__(self, synapse: Synapse, api: BotApiDouble, tmp_path: Path,
+                 database_url: str | None = None):
         accounts = synapse.accounts  # type: ignore[attr-defined]
         self.synapse, self.api, self.tmp = synapse, api, tmp_path
+        self.database_url = database_url or f"sqlite:///{tmp_path / 'bot.db'}"
         self.bot = synapse.login(accounts["caucusbot"])
         self.alice = Human(synapse, synapse.login(accounts["alice"]), tmp_path / "alice")
         self.room = ""
@@ -30,7 +32,7 @@ class Pair:
     def config_data(self) -> dict[str, Any]:
         return {
             "bot": {"admins": ["telegram:1", f"matrix:{self.alice.user_id}"],
-                    "database_url": f"sqlite:///{self.tmp / 'bot.db'}"},
+                    "database_url": self.database_url},
             "telegram": {"token": self.api.token, "base_url": self.api.base_url,
                          "base_file_url": self.api.base_file_url},
             "matrix": {"homeserver": self.synapse.url, "user_id": self.bot.user_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +12,23 @@ from sqlalchemy.exc import OperationalError
 from bot.config import Config, parse_config
 from bot.service import Service
 from tests.botapi_double import BotApiDouble
+from tests.conftest import DATABASES, new_database
 
 CAUCUS = -1001000000001  # an allowed supergroup
 SECURE = -1001000000002  # an allowed, secure supergroup
 ADMIN = 1
 MEMBER = 1001
+
+
+# The whole integration suite twice would take 12 minutes; these tests (the relay both ways,
+# restarts, the kill mid-burst, the standby) run on PostgreSQL too, the rest on SQLite.
+on_both_databases = pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLite, unless a test asks for every engine with ``@on_both_databases``."""
+    yield from new_database(request, tmp_path)
 
 
 @pytest.fixture
@@ -27,10 +39,9 @@ async def api() -> AsyncIterator[BotApiDouble]:
     await double.stop()
 
 
-def telegram_config(api: BotApiDouble, tmp_path: Path, **telegram: Any) -> Config:
+def telegram_config(api: BotApiDouble, database_url: str, **telegram: Any) -> Config:
     return parse_config({
-        "bot": {"admins": [f"telegram:{ADMIN}"],
-                "database_url": f"sqlite:///{tmp_path / 'bot.db'}"},
+        "bot": {"admins": [f"telegram:{ADMIN}"], "database_url": database_url},
         "telegram": {"token": api.token, "base_url": api.base_url,
                      "base_file_url": api.base_file_url, **telegram},
         "rooms": [{"name": "Caucus", "telegram_chat_id": CAUCUS},
@@ -39,13 +50,13 @@ def telegram_config(api: BotApiDouble, tmp_path: Path, **telegram: Any) -> Confi
 
 
 @pytest.fixture
-async def start_bot(api: BotApiDouble, tmp_path: Path
+async def start_bot(api: BotApiDouble, database_url: str
                     ) -> AsyncIterator[Callable[..., Awaitable[Service]]]:
     """Start the real service against the double; every one started is stopped at the end."""
     running: list[Service] = []
 
     async def start(**telegram: Any) -> Service:
-        service = Service(telegram_config(api, tmp_path, **telegram), poll_timeout=2,
+        service = Service(telegram_config(api, database_url, **telegram), poll_timeout=2,
                           outbox_poll_seconds=0.2)
         await service.start()
         running.append(service)
@@ -64,11 +75,12 @@ async def stop(service: Service) -> None:
 
 
 @pytest.fixture
-async def pair(synapse: Any, api: BotApiDouble, tmp_path: Path) -> AsyncIterator[Any]:
+async def pair(synapse: Any, api: BotApiDouble, tmp_path: Path, database_url: str
+               ) -> AsyncIterator[Any]:
     """A bridged pair with the bot running (see tests/integration/bridge_pair.py)."""
     from tests.integration.bridge_pair import Pair
 
-    p = Pair(synapse, api, tmp_path)
+    p = Pair(synapse, api, tmp_path, database_url)
     await p.start()
     yield p
     for service in p.services:

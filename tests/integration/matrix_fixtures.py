@@ -98,9 +98,10 @@ class Human:
 
 
 def matrix_config(synapse: Synapse, bot: Account, tmp_path: Path, *, admins: list[str],
-                  rooms: list[dict[str, Any]]) -> Config:
+                  rooms: list[dict[str, Any]], database_url: str | None = None) -> Config:
     return parse_config({
-        "bot": {"admins": admins, "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
+        "bot": {"admins": admins,
+                "database_url": database_url or f"sqlite:///{tmp_path / 'bot.db'}",
                 "display_name": "Caucus Bot"},
         "matrix": {"homeserver": synapse.url, "user_id": bot.user_id,
                    "access_token": bot.access_token, "device_id": bot.device_id,

@@ -16,12 +16,13 @@ from nio import (
 
 from tests.botapi_double import BotApiDouble
 from tests.integration.bridge_pair import Pair
-from tests.integration.conftest import CAUCUS, stop
+from tests.integration.conftest import CAUCUS, on_both_databases, stop
 from tests.synapse_server import Synapse
 
 pytestmark = pytest.mark.integration
 
 
+@on_both_databases
 async def test_text_crosses_both_ways_with_the_sender_name(pair: Pair):
     await pair.api.user_message(CAUCUS, pair.ana, "Hello from Telegram <3")
     [relayed] = await pair.alice.wait_for(pair.on_matrix)
@@ -55,6 +56,7 @@ async def test_formatting_is_converted(pair: Pair):
                          "<tg-spoiler>secret</tg-spoiler>")
 
 
+@on_both_databases
 async def test_replies_cross_through_message_links(pair: Pair):
     original = await pair.api.user_message(CAUCUS, pair.ana, "Who is going to Geneva?")
     [relayed] = await pair.alice.wait_for(pair.on_matrix)
@@ -116,6 +118,7 @@ async def test_photos_and_files_cross(pair: Pair):
     assert sent[0].plain == "alice"
 
 
+@on_both_databases
 async def test_a_command_is_answered_once_and_shown_on_both_sides(pair: Pair):
     asked = await pair.api.user_message(CAUCUS, pair.ana, "/flag Egypt | Lawyer arrested")
     [answer] = await pair.api.wait_for(pair.on_telegram)
@@ -147,6 +150,7 @@ async def test_a_confidential_flag_does_not_cross_the_bridge(pair: Pair):
     assert bodies == ["Ana: after"]
 
 
+@on_both_databases
 async def test_fifty_interleaved_messages_arrive_in_order_on_each_side(pair: Pair):
     for n in range(25):
         await pair.api.user_message(CAUCUS, pair.ana, f"tg {n}")

@@ -20,7 +20,8 @@ from bot.config import parse_config
 from bot.matrix import MISSED_PAGE, MatrixAdapter
 from bot.service import Service
 from tests.botapi_double import BotApiDouble
-from tests.integration.conftest import CAUCUS
+from tests.conftest import DATABASES
+from tests.integration.conftest import CAUCUS, on_both_databases
 from tests.integration.test_bridge import Pair
 from tests.synapse_server import Synapse
 
@@ -46,9 +47,10 @@ def run_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:
                             stderr=open(log, "ab"))
 
 
+@on_both_databases
 async def test_kill_mid_burst_then_restart_delivers_each_once_in_order(
-        synapse: Synapse, api: BotApiDouble, tmp_path: Path):
-    pair = Pair(synapse, api, tmp_path)
+        synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str):
+    pair = Pair(synapse, api, tmp_path, database_url)
     pair.room = await pair.alice.create_room(invite=[pair.bot.user_id])
     config = tmp_path / "config.toml"
     config.write_text(toml(pair.config_data()))
@@ -121,15 +123,17 @@ def failing_first(calls: int, method: Callable[..., Awaitable[Any]]
     return call
 
 
-@pytest.mark.parametrize("failing_fetches", [0, 2])
+@pytest.mark.parametrize(("failing_fetches", "database_url"), [
+    (0, "sqlite"), (2, "sqlite"), *[(0, name) for name in DATABASES if name != "sqlite"]],
+    indirect=["database_url"])
 async def test_matrix_backlog_longer_than_a_sync_page_is_relayed_whole_after_a_restart(
         synapse: Synapse, api: BotApiDouble, tmp_path: Path, caplog: pytest.LogCaptureFixture,
-        failing_fetches: int):
+        failing_fetches: int, database_url: str):
     """A sync after a gap hands over only the newest events (``limited``); the rest must
     be fetched, or what was said while the bot was down never reaches Telegram; when that
     fetch fails, the bot syncs again from where it was rather than skip the gap. And the
     restarted bot must still know the senders' display names."""
-    pair = Pair(synapse, api, tmp_path)
+    pair = Pair(synapse, api, tmp_path, database_url)
     service = await pair.start()
     backlog = MISSED_PAGE + 30  # longer than one sync page and one /messages page
     try:

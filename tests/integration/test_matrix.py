@@ -18,7 +18,7 @@ from bot.outbox import Delivery, RetryLater
 from bot.replies import Reply
 from bot.service import Service
 from storage.outbox import OutboxMessage
-from tests.integration.conftest import lock_the_database_once, stop
+from tests.integration.conftest import lock_the_database_once, on_both_databases, stop
 from tests.integration.matrix_fixtures import Human, matrix_config
 from tests.synapse_server import Synapse
 
@@ -26,9 +26,10 @@ pytestmark = pytest.mark.integration
 
 
 class World:
-    def __init__(self, synapse: Synapse, tmp_path: Path):
+    def __init__(self, synapse: Synapse, tmp_path: Path, database_url: str):
         self.synapse = synapse
         self.tmp = tmp_path
+        self.database_url = database_url
         accounts = synapse.accounts  # type: ignore[attr-defined]
         self.bot = synapse.login(accounts["caucusbot"])  # a fresh device for each test
         self.alice = Human(synapse, synapse.login(accounts["alice"]), tmp_path / "alice")
@@ -37,7 +38,8 @@ class World:
 
     async def start(self, rooms: list[dict[str, Any]]) -> Service:
         config = matrix_config(self.synapse, self.bot, self.tmp,
-                               admins=[f"matrix:{self.alice.user_id}"], rooms=rooms)
+                               admins=[f"matrix:{self.alice.user_id}"], rooms=rooms,
+                               database_url=self.database_url)
         service = Service(config, poll_timeout=1, outbox_poll_seconds=0.2)
         await service.start()
         self.services.append(service)
@@ -49,8 +51,8 @@ class World:
 
 
 @pytest.fixture
-async def world(synapse: Synapse, tmp_path: Path) -> AsyncIterator[World]:
-    w = World(synapse, tmp_path)
+async def world(synapse: Synapse, tmp_path: Path, database_url: str) -> AsyncIterator[World]:
+    w = World(synapse, tmp_path, database_url)
     yield w
     for service in w.services:
         if not service.stopped.is_set():
@@ -142,6 +144,7 @@ async def test_a_direct_message_gets_a_short_help(world: World):
                         "what I do."
 
 
+@on_both_databases
 async def test_restart_resumes_from_the_stored_token_without_repeats(world: World):
     room_id, first = await caucus(world)
     await world.alice.say(room_id, "!flag Egypt | Lawyer arrested")

@@ -18,7 +18,15 @@ from storage.cases import Case
 from storage.inbound import ResumePoint
 from storage.outbox import OutboxMessage
 from tests.botapi_double import BotApiDouble
-from tests.integration.conftest import ADMIN, CAUCUS, MEMBER, SECURE, lock_the_database_once, stop
+from tests.integration.conftest import (
+    ADMIN,
+    CAUCUS,
+    MEMBER,
+    SECURE,
+    lock_the_database_once,
+    on_both_databases,
+    stop,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -117,6 +125,7 @@ async def test_a_forbidden_chat_is_kept_as_failed_not_retried(api: BotApiDouble,
     assert [m for m, _ in api.calls].count("sendMessage") == 1
 
 
+@on_both_databases
 async def test_restart_neither_misses_nor_repeats(api: BotApiDouble, start_bot):
     first = await start_bot()
     await api.user_message(CAUCUS, api.user(MEMBER), "/flag Egypt | Lawyer arrested")
