@@ -58,9 +58,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new database at the newest migration, on each engine in turn.
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database at the newest migration on ``request.param``'s engine, for one test.
 
     On SQLite a copy of a file at the newest migration; on PostgreSQL every test gets the
     same database, emptied after it (every row deleted, every sequence back at 1): a new
@@ -73,6 +72,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     server: Postgres = request.getfixturevalue("postgres")
     yield server.shared
     server.empty(server.shared)
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database at the newest migration, on each engine in turn."""
+    yield from new_database(request, tmp_path)
 
 
 @pytest.fixture(params=DATABASES)
