@@ -159,6 +159,11 @@ class MatrixAdapter(Adapter):
         unrecorded = 0  # syncs the database could not take in a row
         while True:
             since = self.client.next_batch
+            if self._full_state:
+                # nio drops a sync response whose token it holds already, and a full-state
+                # sync from a stored token after a quiet spell answers with that same token:
+                # the rooms, their members and their names would go unread.
+                self.client.next_batch = ""
             try:
                 response = await self.client.sync(
                     timeout=0 if self._full_state else self.sync_timeout_ms, since=since,

@@ -21,7 +21,7 @@ from bot.matrix import MISSED_PAGE, MatrixAdapter
 from bot.service import Service
 from tests.botapi_double import BotApiDouble
 from tests.conftest import DATABASES
-from tests.integration.conftest import CAUCUS, on_both_databases
+from tests.integration.conftest import CAUCUS, on_both_databases, stop
 from tests.integration.test_bridge import Pair
 from tests.synapse_server import Synapse
 
@@ -79,6 +79,21 @@ async def test_kill_mid_burst_then_restart_delivers_each_once_in_order(
         except subprocess.TimeoutExpired:
             process.kill()
         await pair.alice.close()
+
+
+async def test_a_restart_after_a_quiet_spell_knows_its_rooms_and_the_senders_names(pair: Pair):
+    """nio drops a sync answer whose token it holds already; after a restart with nothing new
+    the first (full-state) sync answers with the stored token, and must be read all the same:
+    without it the bot knew no room, relayed "@alice:localhost" and said it was not in the
+    room."""
+    await pair.api.user_message(CAUCUS, pair.ana, "before the restart")
+    await pair.alice.wait_for(lambda: len(pair.on_matrix()) == 1)
+    await stop(pair.services[0])
+    restarted = await pair.start()
+    await pair.alice.say(pair.room, "after the restart")
+    [copy] = await pair.api.wait_for(pair.on_telegram)
+    assert copy.plain == "alice: after the restart"
+    assert not [p for p in restarted.dispatcher.setup_problems.values() if "not in the" in p]
 
 
 async def test_homeserver_outage_of_20_seconds_loses_nothing(synapse: Synapse,
