@@ -9,6 +9,7 @@ deliveries to ``send`` and downloads to ``fetch_file`` by ``platform``.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -33,6 +34,7 @@ class NetworkAdapter(Protocol):
     platform: str
     on_fatal: Callable[[str], None]
     on_recovered: Callable[[], None]
+    last_contact: float | None  # time.monotonic() when the network last answered a poll
 
     async def start(self) -> None: ...
 
@@ -59,6 +61,11 @@ class Adapter:
         self.clock = clock
         self.on_fatal: Callable[[str], None] = lambda reason: None  # stop the service
         self.on_recovered: Callable[[], None] = lambda: None  # the network answers again
+        # When the network last answered a poll or sync (time.monotonic()): /healthz.
+        self.last_contact: float | None = None
+
+    def heard_from_network(self) -> None:
+        self.last_contact = time.monotonic()
 
     def set_problem(self, key: str, problem: str | None) -> None:
         """Record (or, with None, clear) a set-up problem: logged once, and listed by

@@ -1,4 +1,4 @@
-"""The ``caucus-bot`` command: console, run, check-config, db upgrade, keys."""
+"""The ``caucus-bot`` command: console, run, check-config, db upgrade, keys, backup, restore."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from bot import __version__, key_commands
+from bot import __version__, key_commands, logs
+from bot.backup import BackupError
 from bot.commands import Role
 from bot.config import Config, ConfigError, load_config, parse_config
 from storage.crypto import DataKeyError
@@ -20,15 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.INFO if args.command == "run" else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "httpx", "nio.rooms", "nio.client.base_client", "nio.crypto.log",
-                  "apscheduler.scheduler", "apscheduler.executors.default"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(logging.INFO if args.command == "run" else logging.WARNING)
     try:
         return int(args.func(args))
     except (ConfigError, DataKeyError) as exc:
         print(f"caucus-bot: {exc}", file=sys.stderr)
+        return 2
+    except BackupError as exc:
+        print(f"caucus-bot {args.command}: {exc}", file=sys.stderr)
         return 2
 
 
@@ -64,8 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply schema migrations")
-    upgrade.add_argument("--config", type=Path)
-    upgrade.add_argument("--database", help="database URL (overrides the config)")
+    _where(upgrade)
     upgrade.set_defaults(func=_db_upgrade)
 
     cal = sub.add_parser("calendar", help="the HRC calendar")
@@ -73,28 +72,44 @@ def _parser() -> argparse.ArgumentParser:
     imp = cal_sub.add_parser("import", help="load sessions, deadlines and templates from a "
                                             "TOML file (idempotent)")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--config", type=Path)
-    imp.add_argument("--database", help="database URL (overrides the config)")
+    _where(imp)
     imp.set_defaults(func=_calendar_import)
 
     erase = sub.add_parser("erase", help="erase or anonymise everything about one person")
     erase.add_argument("--user", required=True, help="their canonical id (telegram:123, "
                                                      "matrix:@a:example.org)")
     erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    erase.add_argument("--config", type=Path)
-    erase.add_argument("--database", help="database URL (overrides the config)")
+    _where(erase)
     erase.set_defaults(func=_erase)
 
     export = sub.add_parser("export-user", help="write what the bot holds about one person "
                                                 "as JSON (an access request)")
     export.add_argument("user", help="their canonical id")
     export.add_argument("--output", type=Path, help="file to write (default: standard output)")
-    export.add_argument("--config", type=Path)
-    export.add_argument("--database", help="database URL (overrides the config)")
+    _where(export)
     export.set_defaults(func=_export_user)
+
+    backup = sub.add_parser("backup", help="copy the database to FILE while the bot runs "
+                                           "(SQLite; for PostgreSQL, prints the pg_dump command)")
+    backup.add_argument("file", type=Path)
+    _where(backup)
+    backup.set_defaults(func=_backup)
+
+    restore = sub.add_parser("restore", help="put a backup back (never over a live database)")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--yes", action="store_true",
+                         help="replace an existing database without asking")
+    _where(restore)
+    restore.set_defaults(func=_restore)
 
     key_commands.register(sub)
     return parser
+
+
+def _where(command: argparse.ArgumentParser) -> None:
+    """The options of every command that opens the database: which config, which URL."""
+    command.add_argument("--config", type=Path)
+    command.add_argument("--database", help="database URL (overrides the config)")
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -119,7 +134,21 @@ def _console(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from bot.runner import run
 
-    return run(_config(args))
+    config = _config(args)
+    logs.configure(logging.INFO, config.bot.log_format, config)
+    return run(config)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from bot.backup import backup
+
+    return backup(_config(args), args.file)
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from bot.backup import restore
+
+    return restore(_config(args), args.file, yes=args.yes)
 
 
 def _check_config(args: argparse.Namespace) -> int:

@@ -61,6 +61,8 @@ class BotConfig:
     display_name: str = "Caucus Bot"
     # How numbers like 12/01 read: DMY (12 January), MDY (1 December) or YMD.
     date_order: str = "DMY"
+    # "text" (for people) or "json" (one object a line, for log collectors).
+    log_format: str = "text"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -150,6 +152,14 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """Where ``/healthz`` and ``/metrics`` are served (bot/web/health.py)."""
+
+    listen: str = "127.0.0.1"
+    port: int = 9120
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     telegram: TelegramConfig | None = None
@@ -159,6 +169,7 @@ class Config:
     cases: CasesConfig = field(default_factory=CasesConfig)
     statements: StatementsConfig = field(default_factory=StatementsConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    metrics: MetricsConfig | None = None  # no [metrics] table: no health or metrics server
     source: str = "(defaults)"
 
     def room_for(self, canonical_room_id: str) -> RoomConfig | None:
@@ -197,9 +208,10 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
     # Constructed for its check alone: an unknown top-level table is a typo to report.
     _Section(source, "(top level)", data,
              {"bot", "telegram", "matrix", "rooms", "reminders", "cases", "statements",
-              "privacy"}, problems)
+              "privacy", "metrics"}, problems)
     bot = _bot(section("[bot]", "bot", {"timezone", "database_url", "admins",
-                                        "command_prefixes", "display_name", "date_order"}))
+                                        "command_prefixes", "display_name", "date_order",
+                                        "log_format"}))
     telegram = _telegram(source, data["telegram"], env, problems) if "telegram" in data else None
     matrix = _matrix(source, data["matrix"], env, problems) if "matrix" in data else None
     rooms = _rooms(source, data.get("rooms", []), problems)
@@ -211,9 +223,12 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
         "[statements]", "statements", {"nudge_days"}).int_list("nudge_days", (2, 0)))
     privacy = _privacy(section("[privacy]", "privacy", {"key_file", "relay_retention_days",
                                                         "closed_case_retention_days"}), env)
+    metrics = _metrics(section("[metrics]", "metrics", {"listen", "port"})) \
+        if "metrics" in data else None
     problems.raise_any()
     return Config(bot=bot, telegram=telegram, matrix=matrix, rooms=rooms, reminders=reminders,
-                  cases=cases, statements=statements, privacy=privacy, source=source)
+                  cases=cases, statements=statements, privacy=privacy, metrics=metrics,
+                  source=source)
 
 
 def _bot(s: _Section) -> BotConfig:
@@ -243,9 +258,13 @@ def _bot(s: _Section) -> BotConfig:
     order = s.text("date_order", default_date_order(tz)).upper()
     if order not in DATE_ORDERS:
         s.fail("date_order", f"must be DMY, MDY or YMD, not '{order}'")
+    log_format = s.text("log_format", "text")
+    if log_format not in ("text", "json"):
+        s.fail("log_format", f"must be 'text' or 'json', not '{log_format}'")
     return BotConfig(
         timezone=tz, database_url=url, admins=tuple(admins), command_prefixes=tuple(prefixes),
         display_name=s.text("display_name", "Caucus Bot", required=True), date_order=order,
+        log_format=log_format,
     )
 
 
@@ -376,6 +395,13 @@ def _room(s: _Section, rooms: list[RoomConfig], seen_ids: dict[str, str]) -> Roo
                    f"{cid} is already room '{seen_ids[cid]}'")
         seen_ids[cid] = name
     return room
+
+
+def _metrics(s: _Section) -> MetricsConfig:
+    port = s.get("port", int, 9120)
+    if not 0 < port < 65536:
+        s.fail("port", "must be a port number from 1 to 65535")
+    return MetricsConfig(listen=s.text("listen", "127.0.0.1", required=True), port=port)
 
 
 def _reminders(s: _Section) -> RemindersConfig:

@@ -94,6 +94,9 @@ class Dispatcher:
         self.setup_problems: dict[str, str] = {}
         # Called after each committed command with what it changed ("outbox", "schedule").
         self.after_commit: list[Callable[[frozenset[str]], None]] = []
+        # Called with (command name, outcome) once a command has run: "ok", "error" (the
+        # user was told what was wrong) or "failed" (a bug, logged with a reference).
+        self.on_outcome: list[Callable[[str, str], None]] = []
 
     def place_for(self, event: Event) -> Place | None:
         """Where the event happened, or None if the bot does not act there."""
@@ -160,21 +163,32 @@ class Dispatcher:
                 db.commit()
             except CommandError as exc:
                 db.rollback()
+                self._outcome(line.name, "error")
                 return _settled(db, settlement, self._answer(_with_prefix(exc, line.prefix), ctx,
                                                              private))
             except Exception as exc:
                 db.rollback()
                 ref = secrets.token_hex(2)
                 log.error("command %s failed (ref %s) for %s in %s\n%s", line.name, ref,
-                          event.sender_id, event.room_id, traceback_without_messages(exc))
+                          event.sender_id, event.room_id, traceback_without_messages(exc),
+                          extra={"room_id": event.room_id, "user_id": event.sender_id,
+                                 "command": line.name})
+                self._outcome(line.name, "failed")
                 return _settled(db, settlement, self._answer(Reply.text(
                     f"Something went wrong (ref {ref}). Nothing was changed; tell an admin "
                     "this reference if it happens again.", error=True), ctx, private))
-        log.info("command %s by %s in %s", command.qualified, event.sender_id, event.room_id)
+        log.info("command %s by %s in %s", command.qualified, event.sender_id, event.room_id,
+                 extra={"room_id": event.room_id, "user_id": event.sender_id,
+                        "command": command.qualified})
+        self._outcome(line.name, "ok")
         if ctx.changes:
             for hook in self.after_commit:
                 hook(frozenset(ctx.changes))
         return answer.reply
+
+    def _outcome(self, name: str, outcome: str) -> None:
+        for hook in self.on_outcome:
+            hook(name, outcome)
 
     def _answer(self, reply: Reply, ctx: Context, private: Private | None) -> Answer:
         """The command's answer; in an ordinary room, one that should not have been typed

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlmodel import Session
 
-from bot import deliveries
+from bot import deliveries, metrics
 from bot.deliveries import (
     Content,
     Delete,
@@ -80,9 +80,13 @@ MAX_BACKOFF = 60.0  # a chat bridge should not sit out more than a minute
 
 
 class RetryLater(Exception):
-    def __init__(self, message: str, after: float | None = None):
+    """Try the row again: after ``after`` seconds (in order, the room waits), or after a
+    backoff. ``flood``: the network asked the bot to slow down (counted in /metrics)."""
+
+    def __init__(self, message: str, after: float | None = None, *, flood: bool = False):
         super().__init__(message)
         self.after = after
+        self.flood = flood
 
 
 class DeliveryFailed(Exception):
@@ -107,6 +111,9 @@ class OutboxWorker:
         self._rooms: dict[str, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # Whether this process still leads (bot.leadership): a leader that lost its lock
+        # starts no send, so that the one taking over is alone in sending.
+        self.may_send: Callable[[], bool] = lambda: True
 
     def retry_now(self, platform: str) -> None:
         """A network is back: rows waiting out a backoff for it go now, not in a minute."""
@@ -193,7 +200,7 @@ class OutboxWorker:
 
     async def _deliver_room(self, room_id: str) -> None:
         """One room at a time, oldest first; a waiting row holds back the rows after it."""
-        while not self._stopping:
+        while not self._stopping and self.may_send():
             with self.database.session() as db:
                 row = outbox.next_for_room(db, room_id)
                 if row is None or row.next_attempt_at > self.clock():
@@ -211,7 +218,9 @@ class OutboxWorker:
             except RetryLater as exc:
                 wait = exc.after if exc.after is not None else backoff(attempts)
                 log.warning("outbox row %s for %s: %s; retrying in %.1fs", row_id, room_id, exc,
-                            wait)
+                            wait, extra={"room_id": room_id, "row_id": row_id})
+                if exc.flood:
+                    metrics.flood_wait(room_id.split(":", 1)[0], wait)
                 self._update(outbox.mark_retry, row_id, str(exc),
                              self.clock() + timedelta(seconds=wait))
                 if exc.after is not None:
@@ -220,17 +229,23 @@ class OutboxWorker:
                 self._wake.set()  # the loop's next look must be at this row's retry time
                 return
             except DeliveryFailed as exc:
-                log.error("outbox row %s for %s failed for good: %s", row_id, room_id, exc)
+                log.error("outbox row %s for %s failed for good: %s", row_id, room_id, exc,
+                          extra={"room_id": room_id, "row_id": row_id})
                 self._update(outbox.mark_failed, row_id, str(exc))
                 continue
             except Exception as exc:  # a bug or an unexpected network error: retry later
                 log.error("outbox row %s for %s: unexpected error\n%s", row_id, room_id,
-                          traceback_without_messages(exc))
+                          traceback_without_messages(exc),
+                          extra={"room_id": room_id, "row_id": row_id})
                 self._update(outbox.mark_retry, row_id, f"unexpected {type(exc).__name__}",
                              self.clock() + timedelta(seconds=backoff(attempts)))
                 self._wake.set()  # the loop's next look must be at this row's retry time
                 return
-            self._update(_sent, row, message_id, self.clock())
+            sent_at = self.clock()
+            self._update(_sent, row, message_id, sent_at)
+            metrics.DELIVERY_LATENCY.labels(room_id.split(":", 1)[0]).observe(
+                max(0.0, (sent_at - row.created_at).total_seconds()))
+            metrics.relayed(row.source_room, room_id, row.kind)
 
     async def _with_file(self, delivery: Delivery) -> Delivery:
         if not isinstance(delivery.content, Media):

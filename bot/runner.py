@@ -1,17 +1,28 @@
-"""``caucus-bot run``: serve the configured networks until stopped."""
+"""``caucus-bot run``: serve the configured networks until stopped, or wait to take over.
+
+The process first makes sure it may serve its database (:mod:`bot.leadership`): on
+SQLite a second process is refused at once; on PostgreSQL it waits as a standby while
+another process leads. Once it leads it starts the service, and stops it again if it
+loses the lead (then waits to lead again); ``/healthz`` and ``/metrics`` are served the
+whole time, when ``[metrics]`` is configured.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
+from collections.abc import Awaitable
 
 from bot.config import Config
 from bot.failures import traceback_without_messages
+from bot.leadership import AlreadyServing, Leadership, leadership_for
 
 log = logging.getLogger(__name__)
 # Networks whose adapters this version ships. Each adapter's issue adds its name.
 AVAILABLE_NETWORKS: frozenset[str] = frozenset({"telegram", "matrix"})
+STEP_DOWN_SECONDS = 3.0  # a leader that lost the lock waits this long before asking again
 
 
 def run(config: Config) -> int:
@@ -28,19 +39,82 @@ def run(config: Config) -> int:
               ".", file=sys.stderr)
         if len(missing) == len(configured):
             return 1
-    from bot.service import Service
-
-    async def main() -> int:
-        service = Service(config)
-        await service.run_until_stopped()
-        if service.fatal:
-            print(f"caucus-bot run: stopped: {service.fatal}", file=sys.stderr)
-            return 1
-        return 0
-
     try:
-        return asyncio.run(main())
+        return asyncio.run(serve(config, leadership_for(config.bot.database_url)))
+    except AlreadyServing as exc:
+        print(f"caucus-bot run: refused: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # a start-up failure: say what, not a traceback
         log.debug("start-up failed\n%s", traceback_without_messages(exc))
         print(f"caucus-bot run: could not start: {exc}", file=sys.stderr)
         return 1
+
+
+async def serve(config: Config, leadership: Leadership) -> int:
+    """Lead and serve until SIGINT/SIGTERM; 1 if a network refused the bot for good."""
+    from bot.health import Health
+    from bot.service import Service
+
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    health = Health(config, leadership)
+    _preload(config)
+    web = None
+    try:
+        if config.metrics is not None:
+            from bot.web.health import serve as serve_health
+
+            web = await serve_health(health, config.metrics.listen, config.metrics.port)
+            log.info("health and metrics on http://%s:%d/ (/healthz, /metrics)",
+                     config.metrics.listen, config.metrics.port)
+        while not stopping.is_set():
+            if not await _first(leadership.lead(), stopping.wait()):
+                break
+            service = Service(config)
+            service.outbox.may_send = lambda: leadership.leading
+            health.adapters = list(service.adapters)
+            lost = asyncio.ensure_future(leadership.lost())
+            try:
+                await service.start()
+                await _first(service.stopped.wait(), lost, stopping.wait())
+            finally:
+                health.adapters = []
+                await service.stop()
+            if service.fatal:
+                print(f"caucus-bot run: stopped: {service.fatal}", file=sys.stderr)
+                return 1
+            if lost.done():
+                log.error("stopped serving: %s; waiting to lead again", lost.result())
+                # A standby that still reaches the database gets the first try.
+                await _first(asyncio.sleep(STEP_DOWN_SECONDS), stopping.wait())
+            else:
+                lost.cancel()
+        return 0
+    finally:
+        leadership.release()
+        if web is not None:
+            await web.cleanup()
+        health.close()
+
+
+def _preload(config: Config) -> None:
+    """Import the adapters before waiting to lead: a standby then takes over a second sooner."""
+    if config.telegram is not None:
+        import bot.telegram
+    if config.matrix is not None:
+        import bot.matrix  # noqa: F401
+
+
+async def _first(*waits: Awaitable[object]) -> bool:
+    """Wait until one of them finishes; True if it was the first one named. Coroutines still
+    waiting are cancelled, futures passed in are left as they are."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for wait, task in zip(waits, tasks, strict=True):
+        if task in pending and not isinstance(wait, asyncio.Future):
+            task.cancel()
+    for task in done:
+        task.result()  # a failure to lead (the database at the first try) is raised here
+    return tasks[0] in done

@@ -1,4 +1,5 @@
 """The running bot: storage, dispatcher, outbox, scheduler and the network adapters.
+(``bot.runner`` decides when it may run: signals, leadership, the health server.)
 
 Each part has ``start()``/``stop()``; the service starts them in dependency
 order and stops them in reverse, so a stop never leaves a half-sent message
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from functools import partial
 
 import handlers
+from bot import metrics
 from bot.adapter import NetworkAdapter
 from bot.config import Config
 from bot.dispatcher import Clock, Dispatcher, utcnow
@@ -40,6 +41,7 @@ class Service:
                                            wake_outbox=self.outbox.wake)
         self.dispatcher.after_commit += [lambda changes: self.outbox.wake(),
                                          self.scheduler.after_commit]
+        self.dispatcher.on_outcome.append(metrics.count_command)
         self.stopped = asyncio.Event()
         self.fatal: str | None = None
         if config.telegram is not None:
@@ -81,13 +83,3 @@ class Service:
         for adapter in reversed(self.adapters):
             await adapter.stop()
         self.database.dispose()
-
-    async def run_until_stopped(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.stopped.set)
-        await self.start()
-        try:
-            await self.stopped.wait()
-        finally:
-            await self.stop()

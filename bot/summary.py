@@ -45,6 +45,10 @@ def summarise(config: Config) -> str:
                f"{list(r.deadline_offsets_days)} days before, at {r.send_time:%H:%M}, grace "
                f"{r.grace_hours:g} h")
     out.append(_data_key(config))
+    m = config.metrics
+    out.append(f"  health and metrics: http://{m.listen}:{m.port}/healthz and /metrics"
+               if m is not None else "  health and metrics: off (no [metrics] table)")
+    out.append(f"  log format: {config.bot.log_format}")
     return "\n".join(out)
 
 

@@ -130,3 +130,13 @@ def retry_now(db: Session, room_prefix: str, now: datetime) -> int:
         update(OUTBOX).where(OUTBOX.c.status == PENDING)
         .where(OUTBOX.c.room_id.startswith(room_prefix))
         .where(OUTBOX.c.next_attempt_at > now).values(next_attempt_at=now)).rowcount)
+
+
+def backlog(db: Session) -> list[tuple[str, str, int, datetime]]:
+    """(room, status, rows, oldest queued) of every room with pending or failed rows."""
+    return [(room, status, int(count), oldest) for room, status, count, oldest in
+            db.connection().execute(
+                select(OUTBOX.c.room_id, OUTBOX.c.status, func.count(),
+                       func.min(OUTBOX.c.created_at))
+                .where(OUTBOX.c.status.in_((PENDING, FAILED)))
+                .group_by(OUTBOX.c.room_id, OUTBOX.c.status))]

@@ -126,6 +126,11 @@ class BotApiDouble:
         self.deleted_user_messages: list[tuple[int, int]] = []
         self.webhook: str | None = None
         self._changed = asyncio.Condition()
+        # While closed, requests that send to a chat wait as if still on the wire; one whose
+        # sender has gone by the time it opens never reached Telegram (see hold_sends).
+        self._sends_open = asyncio.Event()
+        self._sends_open.set()
+        self.held = 0  # send requests waiting now
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -263,6 +268,14 @@ class BotApiDouble:
              chat_id: int | None = None, retry_after: int | None = None) -> None:
         self.failures.append(Failure(method, code, description, times, chat_id, retry_after))
 
+    def hold_sends(self) -> None:
+        """Keep the bot's next sends on the wire (for a kill at a known point: a send the
+        bot had started, that Telegram had not yet taken)."""
+        self._sends_open.clear()
+
+    def release_sends(self) -> None:
+        self._sends_open.set()
+
     def sent_to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id and not s.deleted]
 
@@ -287,6 +300,12 @@ class BotApiDouble:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = await _params(request)
+        if method.lower().startswith("send") and not self._sends_open.is_set():
+            self.held += 1
+            await self._sends_open.wait()
+            self.held -= 1
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # its sender died: it never arrived
         self.calls.append((method, params))
         try:
             self._scripted_failure(method, params)
@@ -492,6 +511,10 @@ class BotApiDouble:
     async def _m_setwebhook(self, p: dict[str, Any]) -> bool:
         self.webhook = str(p.get("url", ""))
         return True
+
+    async def _m_getwebhookinfo(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.webhook or "", "has_custom_certificate": False,
+                "pending_update_count": len(self.updates)}
 
     async def _m_sendchataction(self, p: dict[str, Any]) -> bool:
         self._target(p)

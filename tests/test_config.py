@@ -85,7 +85,7 @@ def test_example_config_is_valid_and_documents_every_key():
                   "password", "device_id", "store_path", "verify_devices", "name",
                   "telegram_chat_id", "matrix_room_id", "secure", "reminders",
                   "session_offsets_days", "deadline_offsets_days", "send_time", "grace_hours",
-                  "stale_days", "nudge_days", "date_order"}
+                  "stale_days", "nudge_days", "date_order", "log_format", "listen", "port"}
     for key in documented:
         assert f"{key} =" in text, f"config.example.toml does not document {key}"
 
@@ -162,9 +162,21 @@ def test_example_config_is_valid_and_documents_every_key():
     ({"cases": {"stale_days": 0}}, "[cases].stale_days: must be 1 or more"),
     ({"statements": {"nudge_days": "2"}}, "[statements].nudge_days: must be a list, not a "
                                           "string"),
+    ({"bot": {"log_format": "yaml"}}, "[bot].log_format: must be 'text' or 'json', not 'yaml'"),
+    ({"metrics": {"port": 0}}, "[metrics].port: must be a port number from 1 to 65535"),
+    ({"metrics": {"port": "9120"}}, "[metrics].port: must be a whole number, not a string"),
+    ({"metrics": {"listen": ""}}, "[metrics].listen: is required"),
+    ({"metrics": {"path": "/m"}}, "[metrics].path: unknown key (known keys: listen, port)"),
 ])
 def test_config_errors_name_the_key_and_the_problem(data: dict[str, Any], expected: str):
     assert expected in error_of(data)
+
+
+def test_metrics_and_json_logs_are_off_unless_asked_for():
+    assert parse_config({}).metrics is None and parse_config({}).bot.log_format == "text"
+    config = parse_config({"bot": {"log_format": "json"}, "metrics": {}})
+    assert config.bot.log_format == "json"
+    assert (config.metrics.listen, config.metrics.port) == ("127.0.0.1", 9120)  # type: ignore[union-attr]
 
 
 def test_numeric_string_chat_id_is_accepted():

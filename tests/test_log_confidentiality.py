@@ -8,6 +8,7 @@ message, and deliveries that fail once with the text in the exception's message.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlmodel import Session
 
 import handlers.case_followup
 from bot.deliveries import BotReply, Edit, Media, Relay
+from bot.logs import JsonFormatter
 from bot.outbox import Delivery, OutboxWorker
 from storage import outbox
 from storage.cases import Case, CaseEvent
@@ -97,4 +99,11 @@ async def test_a_full_flow_logs_no_typed_text(bot: FakeBot, net: Network,
                for r in caplog.records if r.name == "bot.outbox")
     assert len(tried) > 10
     assert {r.name: leaks(r) for r in caplog.records if leaks(r)} == {}
+    # As a log collector gets it ([bot].log_format = "json"): the same, one object a line.
+    lines = [JsonFormatter(bot.config).format(r) for r in caplog.records]
+    assert [t for t in TYPED for line in lines if t in line] == []
+    objects = [json.loads(line) for line in lines]
+    assert any(o.get("room") == "Caucus" and o.get("command") == "flag" for o in objects)
+    assert any(o["logger"] == "bot.outbox" and "ValueError" in o["event"] and "row_id" in o
+               for o in objects)
 

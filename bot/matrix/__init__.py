@@ -35,6 +35,7 @@ from nio import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import metrics
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, MatrixConfig
 from bot.dispatcher import Clock, Dispatcher
@@ -96,6 +97,7 @@ class MatrixAdapter(Adapter):
 
     async def start(self) -> None:
         await self._login()
+        self.heard_from_network()
         if self.client.should_upload_keys:
             check(await self.client.keys_upload(), "uploading device keys")
         display = check(await self.client.get_displayname(self.settings.user_id),
@@ -187,6 +189,7 @@ class MatrixAdapter(Adapter):
                     return
                 await asyncio.sleep(wait)
                 continue
+            self.heard_from_network()
             if failures:
                 log.info("matrix: the homeserver answers again")
                 self.on_recovered()
@@ -243,11 +246,14 @@ class MatrixAdapter(Adapter):
                           for e in (*joined.state, *joined.timeline.events))}
         if changed or not self._rights_known:
             self._check_rights(changed)
+        received = self.clock().timestamp() * 1000
         for room_id, joined in response.rooms.join.items():
             room = self.client.rooms.get(room_id)
             if room is None:
                 continue
             for event in [*(missed or {}).get(room_id, ()), *joined.timeline.events]:
+                if getattr(event, "server_timestamp", None):
+                    metrics.SYNC_LAG.observe(max(0.0, received - event.server_timestamp) / 1000)
                 if getattr(event, "sender", None) == self.client.user_id:
                     if isinstance(event, RoomMemberEvent) and event.membership == "join":
                         self._joining.discard(room_id)

@@ -78,7 +78,8 @@ class MatrixSender:
                         assert_never(unknown)
         except MatrixError as exc:
             if exc.status_code == "M_LIMIT_EXCEEDED":
-                raise RetryLater(str(exc), after=(exc.retry_after_ms or 1000) / 1000) from exc
+                raise RetryLater(str(exc), after=(exc.retry_after_ms or 1000) / 1000,
+                                 flood=True) from exc
             if exc.status_code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN", "M_TOO_LARGE"):
                 raise DeliveryFailed(str(exc)) from exc
             raise RetryLater(str(exc)) from exc

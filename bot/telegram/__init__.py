@@ -32,6 +32,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from bot import metrics
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, TelegramConfig
 from bot.dispatcher import Clock, Dispatcher
@@ -52,6 +53,7 @@ PRIVACY_MODE_ON = (
     "nothing else. In @BotFather: /setprivacy, pick the bot, Disable; then remove the bot "
     "from each group and add it again (Telegram applies it on joining).")
 OFFSET = "telegram.offset"
+WEBHOOK_CHECK_SECONDS = 30.0
 
 
 class TelegramAdapter(Adapter):
@@ -80,6 +82,7 @@ class TelegramAdapter(Adapter):
 
     async def start(self) -> None:
         await self.bot.initialize()  # getMe: fails fast on a bad token
+        self.heard_from_network()
         self.username = self.bot.username or ""
         self.dispatcher.bot_usernames.add(self.username.lower())
         if not self.bot.bot.can_read_all_group_messages:
@@ -91,6 +94,7 @@ class TelegramAdapter(Adapter):
         self._rights_task = asyncio.create_task(self._learn_rights(), name="telegram rights")
         if self.settings.mode == "webhook":
             await self._start_webhook()
+            self._task = asyncio.create_task(self._watch_webhook(), name="telegram webhook")
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
             self._task = asyncio.create_task(self._poll(), name="telegram polling")
@@ -118,10 +122,12 @@ class TelegramAdapter(Adapter):
             try:
                 updates = await self.bot.get_updates(offset=offset, timeout=self.poll_timeout,
                                                      allowed_updates=ALLOWED_UPDATES)
+                self.heard_from_network()
                 if failures:
                     self.on_recovered()
                 failures = 0
             except RetryAfter as exc:
+                metrics.flood_wait("telegram", retry_seconds(exc))
                 await asyncio.sleep(retry_seconds(exc))
                 continue
             except InvalidToken:
@@ -264,6 +270,24 @@ class TelegramAdapter(Adapter):
                           self.settings.webhook_port).start()
         await self.bot.set_webhook(self.settings.webhook_url, allowed_updates=ALLOWED_UPDATES,
                                    secret_token=self.settings.webhook_secret)
+
+    async def _watch_webhook(self) -> None:
+        """With a webhook Telegram calls only when there is news: ask it every half minute
+        how the webhook fares, so that /healthz knows Telegram answers, and its last error
+        (a certificate, an unreachable URL) reaches the log."""
+        reported = ""
+        while True:
+            await asyncio.sleep(WEBHOOK_CHECK_SECONDS)
+            try:
+                info = await self.bot.get_webhook_info()
+            except TelegramError as exc:
+                log.warning("telegram: could not read the webhook's state: %s", exc)
+                continue
+            self.heard_from_network()
+            error = info.last_error_message or ""
+            if error and error != reported:
+                log.warning("telegram: Telegram reports for the webhook: %s", error)
+            reported = error
 
     async def _webhook(self, request: web.Request) -> web.Response:
         secret = self.settings.webhook_secret

@@ -83,7 +83,8 @@ class TelegramSender:
                 case unknown:
                     assert_never(unknown)
         except RetryAfter as exc:
-            raise RetryLater(f"flood control: {exc}", after=retry_seconds(exc)) from exc
+            raise RetryLater(f"flood control: {exc}", after=retry_seconds(exc),
+                             flood=True) from exc
         except (Forbidden, ChatMigrated) as exc:
             raise DeliveryFailed(f"Telegram refused: {exc}") from exc
         except BadRequest as exc:
