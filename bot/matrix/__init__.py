@@ -69,7 +69,9 @@ class MatrixAdapter(Adapter):
 
     def __init__(self, settings: MatrixConfig, config: Config, *, database: Database,
                  dispatcher: Dispatcher, inbound_handler: Inbound, clock: Clock,
-                 sync_timeout_ms: int = 30_000):
+                 sync_timeout_ms: int = 30_000, session: aiohttp.ClientSession | None = None):
+        """``session`` is the HTTP session nio sends through (its own, made at the first
+        request, when None); tests give one whose connector answers as a homeserver."""
         super().__init__(config, database=database, dispatcher=dispatcher,
                          inbound_handler=inbound_handler, clock=clock)
         self.settings = settings
@@ -81,6 +83,7 @@ class MatrixAdapter(Adapter):
                                      store_sync_tokens=False,
                                      max_limit_exceeded=0, max_timeouts=2,
                                      request_timeout=60))
+        self.client.client_session = session
         self._task: asyncio.Task[None] | None = None
         self.sender = MatrixSender(self.client, verify_devices=settings.verify_devices)
         # Rooms we just joined: what was said before our join is history, not ours to answer.
