@@ -1,4 +1,4 @@
-"""How a homeserver's answers become outbox outcomes, with no homeserver.
+"""How a homeserver's answers become outbox outcomes and sync waits, with no homeserver.
 
 matrix-nio's AsyncClient sends through the aiohttp session in its ``client_session``,
 and the adapter takes one (``session=``). Here that session's connector is the
@@ -8,13 +8,15 @@ the adapter's own client settings are under test, with no port, no Synapse, no n
 
 What must hold: a rate limit waits as long as the homeserver says and tries the same
 row again; a refusal (403, 404, a file too large) keeps the row as failed with its
-reason; a server error, a dropped connection or a timeout is tried again later.
-Nothing is dropped.
+reason; a server error, a dropped connection or a timeout is tried again later; and
+the sync loop stops the bot with what to do when the token is refused, and otherwise
+syncs again with growing waits. Nothing is dropped, nothing crashes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
@@ -28,12 +30,15 @@ from aiohttp.client_proto import ResponseHandler
 from aiohttp.tracing import Trace
 from nio import MatrixRoom
 
+from bot.adapter import poll_backoff
 from bot.config import parse_config
 from bot.deliveries import BotReply, React, Redact
 from bot.inbound import Inbound
-from bot.matrix import MatrixAdapter
+from bot.matrix import DEVICE, SINCE, TOKEN, MatrixAdapter
+from bot.matrix.translate import MatrixError
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from bot.replies import OutFile, Reply
+from storage import inbound
 from tests.harness import TEST_CONFIG, FakeBot, Network
 
 Answer = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
@@ -252,3 +257,137 @@ async def test_a_server_error_or_a_network_failure_is_tried_again_later(
     with pytest.raises(RetryLater, match=reason) as caught:
         await logged_in(adapter).send(delivery(kind))
     assert caught.value.after is None  # the worker's own growing backoff
+
+
+# ---- the sync loop ----------------------------------------------------------------------
+
+def synced(next_batch: str, **rooms: Any) -> Answer:
+    return ok({"next_batch": next_batch, "rooms": rooms})
+
+
+async def started(adapter: MatrixAdapter) -> tuple[list[str], list[int]]:
+    """Start as after an earlier run (a stored sync token); collect on_fatal reasons and
+    on_recovered calls."""
+    with adapter.database.session() as db:
+        inbound.set_resume(db, SINCE, "s0")
+        db.commit()
+    fatal: list[str] = []
+    recovered: list[int] = []
+    adapter.on_fatal = fatal.append
+    adapter.on_recovered = lambda: recovered.append(1)
+    await adapter.start()
+    return fatal, recovered
+
+
+async def until(condition: Callable[[], object], seconds: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        assert loop.time() < deadline, "not reached in time"
+        await asyncio.sleep(0.02)
+
+
+def failures_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "sync failed" in r.getMessage()]
+
+
+async def test_a_refused_token_at_start_says_so(adapter: MatrixAdapter,
+                                               homeserver: Homeserver) -> None:
+    homeserver.answer("/account/whoami",
+                      matrix_error(401, "M_UNKNOWN_TOKEN", "Invalid access token passed."))
+    with pytest.raises(MatrixError, match="access token: M_UNKNOWN_TOKEN"):
+        await adapter.start()
+
+
+@pytest.mark.parametrize("login, what_to_do", [
+    ("access token", "the homeserver refused the Matrix access token: set a valid one in "
+                     "[matrix].access_token (or CAUCUS_MATRIX_ACCESS_TOKEN)"),
+    ("password", "the homeserver refused the access token of the bot's password login (its "
+                 "session was logged out): give it an access token in [matrix].access_token "
+                 "(or CAUCUS_MATRIX_ACCESS_TOKEN)"),
+])
+async def test_a_token_refused_while_syncing_stops_the_bot_with_what_to_do(
+        adapter: MatrixAdapter, homeserver: Homeserver, caplog: pytest.LogCaptureFixture,
+        login: str, what_to_do: str) -> None:
+    if login == "password":  # a password login of an earlier start, its token stored
+        adapter.settings = replace(adapter.settings, access_token=None, password="pw")
+        with adapter.database.session() as db:
+            inbound.set_resume(db, DEVICE, "DEVICE")
+            inbound.set_secret(db, TOKEN, "syt_stored_token")
+            db.commit()
+    homeserver.answer("/sync", matrix_error(401, "M_UNKNOWN_TOKEN", "Invalid access token"))
+    caplog.set_level(logging.WARNING, "bot.matrix")
+    fatal, _ = await started(adapter)
+    await until(lambda: fatal)
+    assert adapter._task is not None
+    await until(adapter._task.done)
+    assert fatal == [what_to_do]
+    assert homeserver.asked("/sync") == 1  # stopped, not hammering the homeserver
+    assert failures_logged(caplog) == []  # nor saying it will retry
+
+
+async def test_a_failing_homeserver_is_synced_again_with_growing_waits(
+        adapter: MatrixAdapter, homeserver: Homeserver, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    troubles = iter([matrix_error(500, "M_UNKNOWN", "Internal server error"), refused,
+                     dropped, silent])
+    waits: list[float] = []
+
+    def quick(failures: int) -> float:
+        """Record the real wait, and turn to the next trouble (nio and aiohttp try some
+        requests more than once themselves: counting answers would test them)."""
+        waits.append(poll_backoff(failures))
+        trouble = next(troubles, None)
+        homeserver.answer("/sync", *([trouble] if trouble else [synced("s1"), long_poll]))
+        return 0.01
+
+    monkeypatch.setattr("bot.matrix.poll_backoff", quick)
+    homeserver.answer("/sync", page(502, "<h1>502 Bad Gateway</h1>"))
+    caplog.set_level(logging.WARNING, "bot.matrix")
+    fatal, recovered = await started(adapter)
+    await until(lambda: recovered)
+    assert adapter.client.next_batch == "s1"
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert len(failures_logged(caplog)) == 5
+    assert recovered == [1] and fatal == []
+    assert adapter._task is not None and not adapter._task.done()
+
+
+async def test_a_rate_limited_sync_waits_as_long_as_the_homeserver_says(
+        adapter: MatrixAdapter, homeserver: Homeserver,
+        caplog: pytest.LogCaptureFixture) -> None:
+    homeserver.answer("/sync", matrix_error(429, "M_LIMIT_EXCEEDED", "Too Many Requests",
+                                            headers={"Retry-After": "1"}, retry_after_ms=300),
+                      synced("s1"), long_poll)
+    caplog.set_level(logging.WARNING, "bot.matrix")
+    await started(adapter)
+    await until(lambda: adapter.client.next_batch == "s1")
+    assert failures_logged(caplog) == ["matrix: sync failed (Too Many Requests); retrying in 1.0s"]
+
+
+async def test_a_join_cut_off_is_tried_again_from_the_same_sync(
+        adapter: MatrixAdapter, homeserver: Homeserver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An admin's invite arrives, and the join cannot connect: the sync loop reads the
+    same sync again and joins, rather than die with the error (and leave the bot deaf)."""
+    invite = {ROOM: {"invite_state": {"events": [{
+        "type": "m.room.member", "state_key": BOT, "sender": "@admin:example.org",
+        "content": {"membership": "invite"}}]}}}
+
+    async def sync(request: web.BaseRequest) -> web.StreamResponse:
+        if request.query.get("since") == "s0":
+            return web.json_response({"next_batch": "s1", "rooms": {"invite": invite}})
+        return await long_poll(request)
+
+    def back(failures: int) -> float:  # the homeserver is reachable again after a wait
+        homeserver.answer("/join/", ok({"room_id": ROOM}))
+        return 0.01
+
+    monkeypatch.setattr("bot.matrix.poll_backoff", back)
+    homeserver.answer("/sync", sync)
+    homeserver.answer("/join/", refused)
+    await started(adapter)
+    await until(lambda: homeserver.asked("since=s1"))  # past the invite
+    assert homeserver.asked("since=s0") == 2  # the sync with the invite, read again
+    onwards = next(i for i, path in enumerate(homeserver.seen) if "since=s1" in path)
+    assert homeserver.seen[onwards - 1].startswith("POST /_matrix/client/v3/join/")  # joined
+    assert adapter._task is not None and not adapter._task.done()
