@@ -52,7 +52,7 @@ class ConsoleRoom:
         event = Event(platform="console", room_id=self.room_id, message_id=str(next(self._ids)),
                       sender_id=self.user_id, sender_name=self.user_name, text=text,
                       is_direct=self.direct)
-        return await self.dispatcher.handle(event)
+        return (await self.dispatcher.handle(event)).reply
 
 
 def open_console(config: Config, *, role: Role, user: str, direct: bool,

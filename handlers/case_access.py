@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.commands import MAX_INT, CommandError, Role
+from bot.arguments import MAX_INT
+from bot.commands import CommandError, Role
 from bot.context import Context
 from storage.cases import Case
 

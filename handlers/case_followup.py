@@ -6,7 +6,8 @@ about a case is overwritten.
 
 from __future__ import annotations
 
-from bot.commands import Args, CommandError, Role, UsageError
+from bot.arguments import Args
+from bot.commands import CommandError, Role, UsageError
 from bot.context import Context
 from bot.replies import Reply
 from handlers.case_access import checked_text, guard_place, load

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.commands import Args, CommandError, UsageError
+from bot.arguments import Args
+from bot.commands import CommandError, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
 from handlers.countries import name_of

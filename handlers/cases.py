@@ -12,17 +12,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.commands import (
-    SEP,
-    Args,
-    Command,
-    CommandError,
-    Option,
-    Param,
-    Private,
-    Role,
-    UsageError,
-)
+from bot.arguments import SEP, Args, Option, Param
+from bot.commands import Command, CommandError, Private, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
 from handlers.case_access import (
@@ -48,7 +39,7 @@ from handlers.case_followup import (
 )
 from handlers.case_reports import export_cases
 from handlers.case_search import matching_cases
-from handlers.countries import name_of, parse_country
+from handlers.countries import country_param, name_of, parse_country
 from handlers.date_range import check_date
 from storage import roles
 from storage.cases import (
@@ -82,7 +73,7 @@ def _tags(raw: list[str]) -> list[str]:
 
 
 async def flag(ctx: Context, args: Args) -> Reply:
-    country = parse_country(args["country"])
+    country = args["country"]
     summary = checked_text(args["summary"], "summary")
     tags = _tags(args["tag"])
     incident = _date(args.opt("date"), ctx) if args.opt("date") else None
@@ -256,7 +247,7 @@ _HIDDEN_TEXT = Private(when=names_hidden_case)
 
 COMMANDS = [
     Command("flag", flag, "Flag a threat, attack or reprisal against a defender",
-            params=(Param("country", kind="text"), SEP, Param("summary", kind="text"),
+            params=(country_param(), SEP, Param("summary", kind="text"),
                     Param("tag", kind="tags")),
             flags=("confidential",), options=(Option("date", "YYYY-MM-DD"),),
             private=Private(flags=("confidential",)),

@@ -8,10 +8,11 @@ named.
 
 from __future__ import annotations
 
-from bot.commands import Args, CommandError, Role, UsageError
+from bot.arguments import Args
+from bot.commands import CommandError, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
-from handlers.countries import name_of, parse_country
+from handlers.countries import name_of
 from handlers.statement_lookup import load_statement, sign_ons_closed
 from handlers.when import stamp
 from storage import roles
@@ -73,7 +74,7 @@ async def signon(ctx: Context, args: Args) -> Reply:
     name = _org_name(name if name is not None else profile.org_name)  # type: ignore[union-attr]
     from_profile = profile is not None and normalise_org_name(profile.org_name) == \
         normalise_org_name(name)
-    country = (parse_country(args["country"]).code if args.get("country")
+    country = (args["country"].code if args.get("country")
                else profile.country if from_profile and profile else None)
     signature = Signature(
         statement_id=statement.id or 0, org_name=name, org_key=normalise_org_name(name),
@@ -225,7 +226,7 @@ def _profile_text(profile: OrgProfile) -> str:
 
 async def org_set(ctx: Context, args: Args) -> Reply:
     name = _org_name(args["name"])
-    country = parse_country(args["country"]).code if args.get("country") else None
+    country = args["country"].code if args.get("country") else None
     profile = ctx.db.get(OrgProfile, ctx.caller.id) or OrgProfile(user_id=ctx.caller.id,
                                                                    org_name=name)
     profile.org_name, profile.country = name, country

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from bot.commands import Args, CommandError
+from bot.arguments import Args
+from bot.commands import CommandError
 from bot.context import Context
 from bot.replies import Reply, b, line
 from handlers.countries import name_of

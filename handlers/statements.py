@@ -10,9 +10,11 @@ import re
 
 from sqlmodel import col, select
 
-from bot.commands import SEP, Args, Command, CommandError, Option, Param, Private, Role, UsageError
+from bot.arguments import SEP, Args, Option, Param
+from bot.commands import Command, CommandError, Private, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
+from handlers.countries import country_param
 from handlers.reminder_plan import rescheduled
 from handlers.signons import org, org_set, signatories, signon, withdraw
 from handlers.statement_exports import export_statement
@@ -292,7 +294,7 @@ COMMANDS = [
                     "room; text and hrc never name unlisted signatories."),
     Command("signon", signon, "Sign a statement for your organisation",
             params=(_ID, Param("organisation", kind="text", optional=True), SEP,
-                    Param("country", kind="text", optional=True)),
+                    country_param(optional=True)),
             options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
             flags=("unlisted",), private=Private(flags=("unlisted",)),
             example='/signon S3 "Cairo Institute for Human Rights Studies" | Egypt '
@@ -309,8 +311,7 @@ COMMANDS = [
             example="/signatories S3", read_only=True),
     Command("org", org, "Show the organisation you sign for", read_only=True),
     Command("org", org_set, "Save your organisation's details for quick sign-ons", sub="set",
-            params=(Param("name", kind="text"), SEP, Param("country", kind="text",
-                                                            optional=True)),
+            params=(Param("name", kind="text"), SEP, country_param(optional=True)),
             options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
             example='/org set "Gulf Centre for Human Rights" | Lebanon level=regional '
                     "ecosoc=special"),
