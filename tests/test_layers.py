@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-KERNEL = {"bot.events", "bot.replies", "bot.commands", "bot.context", "bot.parsing",
+KERNEL = {"bot.events", "bot.replies", "bot.commands", "bot.arguments", "bot.context",
+          "bot.parsing",
           "bot.dispatcher", "bot.deliveries", "bot.features", "bot.failures",
           "bot.formatting", "bot.config", "bot.config_reader", "bot.text_limits"}
 

@@ -38,6 +38,7 @@ from bot.matrix.translate import (
 )
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from bot.replies import Reply
+from storage.ids import native_of
 
 
 class MatrixSender:
@@ -48,7 +49,7 @@ class MatrixSender:
 
     async def send(self, delivery: Delivery) -> str:
         """Send one outbox row; the transaction id comes from the row, so a retry is safe."""
-        room_id = delivery.room_id.split(":", 1)[1]
+        room_id = native_of(delivery.room_id)
         tx = f"caucus-{delivery.key}"
         try:
             async with self._lock:

@@ -46,6 +46,7 @@ from bot.telegram.translate import (
     split_html,
     utf16_len,
 )
+from storage.ids import chat_number
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class TelegramSender:
 
     async def send(self, delivery: Delivery) -> str:
         """Send one outbox row; Telegram's errors become retries or failures."""
-        chat_id = int(delivery.room_id.split(":", 1)[1])
+        chat_id = chat_number(delivery.room_id)
         try:
             match delivery.content:
                 case Redact() if (delivery.target_id or "").startswith(REACTION):
