@@ -71,6 +71,14 @@ class Delivery:
     file: FileData | None = None
     thread_root: str | None = None  # this room's id of the thread it belongs in
 
+    @property
+    def target(self) -> str:
+        """The message an edit, redaction, reaction or deletion changes. Resolved before
+        the send, so a row without one is kept as failed, never sent to message 0."""
+        if not self.target_id:
+            raise DeliveryFailed("it names no message to change")
+        return self.target_id
+
 
 Fetcher = Callable[[str], Awaitable[bytes]]
 

@@ -118,7 +118,7 @@ async def show_case(ctx: Context, args: Args) -> Reply:
                               b(case.status), f" ({case.close_reason})" if case.close_reason
                               else "", " — confidential" if case.confidential else "")]
     lines.append(line(case.summary))
-    tags = tags_of(db, case.id or 0)
+    tags = tags_of(db, case.key)
     if tags:
         lines.append(line("Tags: ", ", ".join(tags)))
     if case.pseudonym:
@@ -138,7 +138,7 @@ async def show_case(ctx: Context, args: Args) -> Reply:
         lines.append(line(f"UN body engaged: {case.un_body or '—'}; prior UN reference: "
                           f"{case.un_reference or '—'}"))
     lines.append(line(b("Timeline")))
-    for ev in timeline(db, case.id or 0):
+    for ev in timeline(db, case.key):
         lines.append(item(f"{ctx.local(ev.at):%Y-%m-%d %H:%M} {roles.name_of(db, ev.actor_id)}: ",
                           describe_event(ev.kind, ev.value, ev.text, ev.id)))
     return Reply(tuple(lines))
@@ -168,7 +168,7 @@ def summary_line(ctx: Context, case: Case) -> Line:
     if not may_see(ctx, case):
         return item(b(f"#{case.id}"), " (confidential)")
     short = case.summary if len(case.summary) <= 80 else case.summary[:79] + "…"
-    tags = tags_of(ctx.db, case.id or 0)
+    tags = tags_of(ctx.db, case.key)
     tag_text = f" [{', '.join(tags)}]" if tags else ""
     mark = " (confidential)" if case.confidential else ""
     return item(b(f"#{case.id}"), f"{mark} {name_of(case.country)} — {case.status} — "

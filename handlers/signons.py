@@ -77,7 +77,7 @@ async def signon(ctx: Context, args: Args) -> Reply:
     country = (args["country"].code if args.get("country")
                else profile.country if from_profile and profile else None)
     signature = Signature(
-        statement_id=statement.id or 0, org_name=name, org_key=normalise_org_name(name),
+        statement_id=statement.key, org_name=name, org_key=normalise_org_name(name),
         country=country,
         level=args.opt("level") or (profile.level if from_profile and profile else None),
         ecosoc=args.opt("ecosoc") or (profile.ecosoc if from_profile and profile else None),
@@ -105,7 +105,7 @@ async def signon(ctx: Context, args: Args) -> Reply:
         first = line(f"Signed {statement.code} for ", b(name), where,
                      " — unlisted: it counts, the name is never printed"
                      if row.unlisted else "", ".")
-    lines: list[Line] = [first, line(f"{totals(*counts(ctx.db, statement.id or 0))} so far.")]
+    lines: list[Line] = [first, line(f"{totals(*counts(ctx.db, statement.key))} so far.")]
     return Reply(tuple(lines))
 
 
@@ -117,7 +117,7 @@ async def withdraw(ctx: Context, args: Args) -> Reply:
         # Before looking the name up: the same answer whoever signed, or whether anyone did.
         raise CommandError(f"{statement.code} is closed: only the secretariat can withdraw a "
                            "signature now.")
-    row = active_signature(ctx.db, statement.id or 0, normalise_org_name(name))
+    row = active_signature(ctx.db, statement.key, normalise_org_name(name))
     if row is None or (row.signed_by != ctx.caller.id and ctx.caller.role < Role.SECRETARIAT):
         # One answer whether it never signed or someone else signed it (perhaps unlisted),
         # and no name in it: the room reads the answer.
@@ -128,7 +128,7 @@ async def withdraw(ctx: Context, args: Args) -> Reply:
     ctx.db.add(row)
     ctx.audit("statement.withdraw", statement.code, ("(unlisted)" if row.unlisted else row.org_name)
               + (" (late: after the close)" if late else ""))
-    remain = totals(*counts(ctx.db, statement.id or 0))
+    remain = totals(*counts(ctx.db, statement.key))
     when = " after it closed (marked late)" if late else ""
     if not _may_know(ctx, row):
         return Reply.text(f"The signature is withdrawn from {statement.code}{when}; {remain} "
@@ -179,7 +179,7 @@ def _may_know(ctx: Context, row: Signature) -> bool:
 
 async def signatories(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
-    rows = active_signatures(ctx.db, statement.id or 0)
+    rows = active_signatures(ctx.db, statement.key)
     listed = sorted((s for s in rows if not s.unlisted), key=lambda s: s.org_name.casefold())
     unlisted = len(rows) - len(listed)
     page = args.opt("page", 1)
@@ -187,7 +187,7 @@ async def signatories(ctx: Context, args: Args) -> Reply:
     if not 1 <= page <= pages:
         raise CommandError(f"Page {page} does not exist; there {'is' if pages == 1 else 'are'} "
                            f"{pages}.")
-    header = f"{statement.code} \"{statement.title}\": {totals(*counts(ctx.db, statement.id or 0))}"
+    header = f"{statement.code} \"{statement.title}\": {totals(*counts(ctx.db, statement.key))}"
     if unlisted:
         header += f" ({unlisted} unlisted, not named)"
     lines: list[Line] = [line(b(header + (f" — page {page} of {pages}" if pages > 1 else "")))]

@@ -44,7 +44,7 @@ async def export_statement(ctx: Context, args: Args) -> Reply:
     ctx.audit("statement.export", statement.code, fmt)
     if fmt == "csv":
         return _csv(ctx, statement)
-    listed = sorted((s for s in active_signatures(ctx.db, statement.id or 0) if not s.unlisted),
+    listed = sorted((s for s in active_signatures(ctx.db, statement.key) if not s.unlisted),
                     key=lambda s: s.org_name.casefold())
     return _text(ctx, statement, listed) if fmt == "text" else _hrc(ctx, statement, listed)
 
@@ -92,7 +92,7 @@ def closed_at(db: Session, statement: Statement, moment: datetime) -> bool:
 def _text(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:
     body = [f"{s.org_name}" + (f" ({name_of(s.country)})" if s.country else "")
             + _earlier(statement, s) for s in listed]
-    total, countries = counts(ctx.db, statement.id or 0)
+    total, countries = counts(ctx.db, statement.key)
     unlisted = total - len(listed)
     footer = [totals(total, countries)]
     if unlisted:
@@ -132,7 +132,7 @@ def _hrc(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:
     earlier = [s for s in listed if _earlier(statement, s)]
     if earlier:
         notes.append(f"{EARLIER} Signed an earlier version of the text: {_names(earlier)}.")
-    unlisted = counts(ctx.db, statement.id or 0)[0] - len(listed)
+    unlisted = counts(ctx.db, statement.key)[0] - len(listed)
     if unlisted:
         notes.append(f"{unlisted} unlisted signator{'ies are' if unlisted > 1 else 'y is'} not "
                      "printed.")
@@ -158,7 +158,7 @@ def nudge_times(statement: Statement, *, nudge_days: tuple[int, ...], send_time:
 
 def nudge_message(db: Session, statement: Statement, *, now: datetime, tz: ZoneInfo,
                   prefix: str = "/") -> Reply:
-    total, _ = counts(db, statement.id or 0)
+    total, _ = counts(db, statement.key)
     when = closes_in(statement.deadline, now, tz) if statement.deadline else "is open"
     return Reply.of(line(b(f"{statement.code} \"{statement.title}\""), f" {when} — {total} "
                          f"sign-on{'s' if total != 1 else ''} so far. "

@@ -106,7 +106,7 @@ async def new_statement(ctx: Context, args: Args) -> Reply:
     statement.id = next_number(ctx.db, Statement.id, LAST_STATEMENT_ID)
     ctx.db.add(statement)
     ctx.db.flush()
-    ctx.db.add(StatementRoom(statement_id=statement.id or 0, room_id=ctx.room.id))
+    ctx.db.add(StatementRoom(statement_id=statement.key, room_id=ctx.room.id))
     ctx.db.flush()
     rescheduled(ctx)
     ctx.audit("statement.new", statement.code, statement.title)
@@ -121,9 +121,9 @@ async def announce(ctx: Context, args: Args) -> Reply:
     if sign_ons_closed(statement, ctx.now):
         raise CommandError(f"{statement.code}'s deadline has passed; move it first: "
                            f"{ctx.cmd('statement edit')} {statement.code} deadline=YYYY-MM-DD")
-    if ctx.room.id in rooms_of(ctx.db, statement.id or 0):
+    if ctx.room.id in rooms_of(ctx.db, statement.key):
         raise CommandError(f"{statement.code} was already announced here.")
-    ctx.db.add(StatementRoom(statement_id=statement.id or 0, room_id=ctx.room.id))
+    ctx.db.add(StatementRoom(statement_id=statement.key, room_id=ctx.room.id))
     ctx.db.flush()
     rescheduled(ctx)
     ctx.audit("statement.announce", statement.code)
@@ -147,9 +147,9 @@ async def edit_statement(ctx: Context, args: Args) -> Reply:
 
 async def new_text(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
-    signed_before, _ = counts(ctx.db, statement.id or 0)
+    signed_before, _ = counts(ctx.db, statement.key)
     statement.text_version += 1
-    ctx.db.add(StatementText(statement_id=statement.id or 0, version=statement.text_version,
+    ctx.db.add(StatementText(statement_id=statement.key, version=statement.text_version,
                              text=args["text"], at=ctx.now, by=ctx.caller.id))
     ctx.db.add(statement)
     ctx.audit("statement.text", statement.code, f"version {statement.text_version}")
@@ -158,7 +158,7 @@ async def new_text(ctx: Context, args: Args) -> Reply:
                       f"{signed_before} organisation{'s' if signed_before != 1 else ''} signed "
                       "an earlier version; exports flag them. Read the new text before "
                       f"signing: {ctx.cmd('statement')} {statement.code}")
-    for room_id in rooms_of(ctx.db, statement.id or 0):
+    for room_id in rooms_of(ctx.db, statement.key):
         ctx.notify(room_id, notice)
     return notice
 
@@ -172,7 +172,7 @@ async def set_open(ctx: Context, args: Args, *, status: str) -> Reply:
     ctx.db.flush()
     rescheduled(ctx)
     ctx.audit(f"statement.{'close' if status == 'closed' else 'reopen'}", statement.code)
-    total, countries = counts(ctx.db, statement.id or 0)
+    total, countries = counts(ctx.db, statement.key)
     return Reply.text(f"{statement.code} is {status}: {total} sign-on{'s' if total != 1 else ''} "
                       f"from {countries} countr{'ies' if countries != 1 else 'y'}.")
 
@@ -204,7 +204,7 @@ async def delete_statement(ctx: Context, args: Args) -> Reply:
 
 async def show_statement(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
-    total, countries = counts(ctx.db, statement.id or 0)
+    total, countries = counts(ctx.db, statement.key)
     closed = sign_ons_closed(statement, ctx.now)
     lines: list[Line] = [line(b(f"{statement.code}"), f" {statement.title} — "
                               f"{'closed' if closed else 'open'}")]
@@ -217,7 +217,7 @@ async def show_statement(ctx: Context, args: Args) -> Reply:
         lines.append(line(f"Text version {statement.text_version}: ", latest.text))
     lines.append(line(f"{total} organisation{'s' if total != 1 else ''} from {countries} "
                       f"countr{'ies' if countries != 1 else 'y'} signed."))
-    mine = [s for s in active_signatures(ctx.db, statement.id or 0)
+    mine = [s for s in active_signatures(ctx.db, statement.key)
             if s.signed_by == ctx.caller.id]
     if mine:
         # An unlisted name typed in a DM must not come back in a group room.
@@ -246,7 +246,7 @@ async def list_statements(ctx: Context, args: Args) -> Reply:
     lines: list[Line] = [line(b("Closed statements:" if closed else "Open statements"),
                               "" if closed else f" (deadlines in {zone_name(ctx.tz)}):")]
     for statement in rows:
-        total, countries = counts(ctx.db, statement.id or 0)
+        total, countries = counts(ctx.db, statement.key)
         lines.append(item(b(statement.code), f" {statement.title} — "
                           f"{deadline_words(ctx, statement)} — {total} sign-on"
                           f"{'s' if total != 1 else ''}, {countries} countr"

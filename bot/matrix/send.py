@@ -58,7 +58,7 @@ class MatrixSender:
                         reason = ("deleted on the other side" if isinstance(removal, Redact)
                                   else "it should not have been typed in this room")
                         check(await self.client.room_redact(
-                            room_id, delivery.target_id or "", reason=reason, tx_id=tx),
+                            room_id, delivery.target, reason=reason, tx_id=tx),
                             "redacting")
                         return ""
                     case Edit(text=text):
@@ -73,7 +73,7 @@ class MatrixSender:
                             place, delivery.reply_to, delivery.thread_root), tx)
                     case React(key=key):
                         return await self._send(room_id, {"m.relates_to": {
-                            "rel_type": "m.annotation", "event_id": delivery.target_id,
+                            "rel_type": "m.annotation", "event_id": delivery.target,
                             "key": key}}, tx, "m.reaction")
                     case unknown:
                         assert_never(unknown)
@@ -120,7 +120,7 @@ class MatrixSender:
                "formatted_body": html}
         return {**new, "body": f"* {plain}", "formatted_body": f"* {html}",
                 "m.new_content": new,
-                "m.relates_to": {"rel_type": "m.replace", "event_id": delivery.target_id}}
+                "m.relates_to": {"rel_type": "m.replace", "event_id": delivery.target}}
 
     async def _send(self, room_id: str, content: dict[str, Any], tx_id: str,
                     event_type: str = "m.room.message") -> str:
