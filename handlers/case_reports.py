@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.arguments import Args
-from bot.commands import CommandError, UsageError
+from bot.arguments import Args, Param
+from bot.commands import Command, CommandError, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
 from handlers.countries import name_of
@@ -153,3 +153,15 @@ def stale_digest(db: Session, *, now: datetime, stale_days: int) -> Reply | None
                           case.summary if len(case.summary) <= 80 else case.summary[:79] + "…",
                           f" [{', '.join(tags)}]" if tags else "", i(f" · {idle} days idle")))
     return Reply(tuple(lines))
+
+
+COMMANDS = [
+    Command("case", export_cases, "Export cases as CSV (confidential ones only in private)",
+            sub="export", params=(Param("what", optional=True),
+                                  Param("year", kind="int", optional=True)),
+            role=Role.SECRETARIAT, usage_text="[status] | reprisals [year]", read_only=True,
+            example="/case export reprisals 2027",
+            details="reprisals [year]: the reprisal-un cases of the Secretary-General's "
+                    "reporting period (1 May to 30 April) with sg-report consent, by State; "
+                    "only in a direct message or a secure room."),
+]

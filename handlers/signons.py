@@ -8,15 +8,17 @@ named.
 
 from __future__ import annotations
 
-from bot.arguments import Args
-from bot.commands import CommandError, Role, UsageError
+from bot.arguments import SEP, Args, Option, Param
+from bot.commands import Command, CommandError, Private, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
-from handlers.countries import name_of
-from handlers.statement_lookup import load_statement, sign_ons_closed
+from handlers.countries import country_param, name_of
+from handlers.statement_lookup import STATEMENT_ID, load_statement, sign_ons_closed
 from handlers.when import stamp
 from storage import roles
 from storage.statements import (
+    ECOSOC,
+    LEVELS,
     OrgProfile,
     Signature,
     Statement,
@@ -238,3 +240,30 @@ async def org_set(ctx: Context, args: Args) -> Reply:
                                   ("ecosoc", profile.ecosoc)) if v)]))
     return Reply.text(_profile_text(profile) + ". Now /signon <id> alone signs for it."
                       .replace("/", ctx.prefix))
+
+
+COMMANDS = [
+    Command("signon", signon, "Sign a statement for your organisation",
+            params=(STATEMENT_ID, Param("organisation", kind="text", optional=True), SEP,
+                    country_param(optional=True)),
+            options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
+            flags=("unlisted",), private=Private(flags=("unlisted",)),
+            example='/signon S3 "Cairo Institute for Human Rights Studies" | Egypt '
+                    "level=regional ecosoc=special",
+            details="unlisted: the signature counts but the name is never printed.\n"
+                    "With /org set saved, /signon S3 alone signs for your organisation."),
+    Command("withdraw", withdraw, "Withdraw an organisation's signature",
+            params=(STATEMENT_ID, Param("organisation", kind="text")),
+            # Always, so that whether it stays cannot tell who signed unlisted.
+            private=Private(always=True),
+            example='/withdraw S3 "Cairo Institute for Human Rights Studies"'),
+    Command("signatories", signatories, "List who signed, alphabetically",
+            params=(STATEMENT_ID,), options=(Option("page", "N", kind="int"),),
+            example="/signatories S3", read_only=True),
+    Command("org", org, "Show the organisation you sign for", read_only=True),
+    Command("org", org_set, "Save your organisation's details for quick sign-ons", sub="set",
+            params=(Param("name", kind="text"), SEP, country_param(optional=True)),
+            options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
+            example='/org set "Gulf Centre for Human Rights" | Lebanon level=regional '
+                    "ecosoc=special"),
+]

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from bot.arguments import Args
-from bot.commands import CommandError
+from bot.arguments import Args, Param
+from bot.commands import Command, CommandError, Role
 from bot.context import Context
 from bot.replies import Reply, b, line
 from handlers.countries import name_of
 from handlers.csv_export import csv_file, iso_time, text_file
 from handlers.signons import totals
-from handlers.statement_lookup import load_statement
+from handlers.statement_lookup import STATEMENT_ID, load_statement
 from handlers.when import closes_in
 from storage import audit, roles
 from storage.statements import Signature, Statement, active_signatures, counts
@@ -163,3 +163,13 @@ def nudge_message(db: Session, statement: Statement, *, now: datetime, tz: ZoneI
     return Reply.of(line(b(f"{statement.code} \"{statement.title}\""), f" {when} — {total} "
                          f"sign-on{'s' if total != 1 else ''} so far. "
                          f"{prefix}signon {statement.code} <organisation>"))
+
+
+COMMANDS = [
+    Command("statement", export_statement, "Export sign-ons: CSV, a paste-ready list, or the "
+            "HRC co-sponsor block", sub="export",
+            params=(STATEMENT_ID, Param("format", optional=True, choices=("csv", "text", "hrc"))),
+            role=Role.SECRETARIAT, example="/statement export S3 hrc", read_only=True,
+            details="csv has every field and is sent only in a direct message or a secure "
+                    "room; text and hrc never name unlisted signatories."),
+]

@@ -10,21 +10,16 @@ import re
 
 from sqlmodel import col, select
 
-from bot.arguments import SEP, Args, Option, Param
-from bot.commands import Command, CommandError, Private, Role, UsageError
+from bot.arguments import Args, Option, Param
+from bot.commands import Command, CommandError, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
-from handlers.countries import country_param
 from handlers.reminder_plan import rescheduled
-from handlers.signons import org, org_set, signatories, signon, withdraw
-from handlers.statement_exports import export_statement
-from handlers.statement_lookup import deadline_words, load_statement, sign_ons_closed
+from handlers.statement_lookup import STATEMENT_ID, deadline_words, load_statement, sign_ons_closed
 from handlers.when import parse_deadline, sentence, stamp, zone_name
 from storage.calendar import HrcSession
 from storage.numbering import next_number
 from storage.statements import (
-    ECOSOC,
-    LEVELS,
     Signature,
     Statement,
     StatementRoom,
@@ -254,7 +249,6 @@ async def list_statements(ctx: Context, args: Args) -> Reply:
     return Reply(tuple(lines))
 
 
-_ID = Param("id")
 _EDIT = (Option("title", "text"), Option("deadline", "YYYY-MM-DD[THH:MM]"),
          Option("session", "HRC62"), Option("url", "link"))
 
@@ -264,55 +258,27 @@ COMMANDS = [
                                                   choices=("open", "closed")),),
             example="/statements closed", read_only=True),
     Command("statement", show_statement, "Show a statement, its count and whether you signed",
-            params=(_ID,), example="/statement S3", read_only=True),
+            params=(STATEMENT_ID,), example="/statement S3", read_only=True),
     Command("statement", new_statement, "Open a joint statement for sign-ons", sub="new",
             params=(Param("title", kind="text"),), options=_EDIT[1:], role=Role.SECRETARIAT,
             example='/statement new "Joint letter on reprisals against Egyptian defenders" '
                     "deadline=2026-12-04 session=HRC61"),
     Command("statement", announce, "Announce a statement in this room too (it then gets "
-            "text-change notices and deadline nudges)", sub="announce", params=(_ID,),
+            "text-change notices and deadline nudges)", sub="announce", params=(STATEMENT_ID,),
             role=Role.SECRETARIAT, example="/statement announce S3"),
     Command("statement", edit_statement, "Change a statement's title, deadline, session or link",
-            sub="edit", params=(_ID,), options=_EDIT, role=Role.SECRETARIAT,
+            sub="edit", params=(STATEMENT_ID,), options=_EDIT, role=Role.SECRETARIAT,
             example="/statement edit S3 deadline=2026-12-06T12:00"),
     Command("statement", new_text, "Record a new version of the text (or a link to it)",
-            sub="text", params=(_ID, Param("text", kind="text")), role=Role.SECRETARIAT,
+            sub="text", params=(STATEMENT_ID, Param("text", kind="text")), role=Role.SECRETARIAT,
             example="/statement text S3 https://example.org/letter-v2"),
-    Command("statement", close_statement, "Close sign-ons", sub="close", params=(_ID,),
+    Command("statement", close_statement, "Close sign-ons", sub="close", params=(STATEMENT_ID,),
             role=Role.SECRETARIAT),
-    Command("statement", reopen_statement, "Reopen sign-ons", sub="reopen", params=(_ID,),
+    Command("statement", reopen_statement, "Reopen sign-ons", sub="reopen", params=(STATEMENT_ID,),
             role=Role.SECRETARIAT),
     Command("statement", delete_statement, "Delete a statement nobody has signed (a mistake)",
-            sub="delete", params=(_ID,), role=Role.SECRETARIAT, example="/statement delete S3",
+            sub="delete", params=(STATEMENT_ID,), role=Role.SECRETARIAT,
+            example="/statement delete S3",
             details="A statement with sign-ons, even withdrawn ones, is closed instead; a "
                     "deleted statement's id is never given again."),
-    Command("statement", export_statement, "Export sign-ons: CSV, a paste-ready list, or the "
-            "HRC co-sponsor block", sub="export",
-            params=(_ID, Param("format", optional=True, choices=("csv", "text", "hrc"))),
-            role=Role.SECRETARIAT, example="/statement export S3 hrc", read_only=True,
-            details="csv has every field and is sent only in a direct message or a secure "
-                    "room; text and hrc never name unlisted signatories."),
-    Command("signon", signon, "Sign a statement for your organisation",
-            params=(_ID, Param("organisation", kind="text", optional=True), SEP,
-                    country_param(optional=True)),
-            options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
-            flags=("unlisted",), private=Private(flags=("unlisted",)),
-            example='/signon S3 "Cairo Institute for Human Rights Studies" | Egypt '
-                    "level=regional ecosoc=special",
-            details="unlisted: the signature counts but the name is never printed.\n"
-                    "With /org set saved, /signon S3 alone signs for your organisation."),
-    Command("withdraw", withdraw, "Withdraw an organisation's signature",
-            params=(_ID, Param("organisation", kind="text")),
-            # Always, so that whether it stays cannot tell who signed unlisted.
-            private=Private(always=True),
-            example='/withdraw S3 "Cairo Institute for Human Rights Studies"'),
-    Command("signatories", signatories, "List who signed, alphabetically",
-            params=(_ID,), options=(Option("page", "N", kind="int"),),
-            example="/signatories S3", read_only=True),
-    Command("org", org, "Show the organisation you sign for", read_only=True),
-    Command("org", org_set, "Save your organisation's details for quick sign-ons", sub="set",
-            params=(Param("name", kind="text"), SEP, country_param(optional=True)),
-            options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
-            example='/org set "Gulf Centre for Human Rights" | Lebanon level=regional '
-                    "ecosoc=special"),
 ]
