@@ -29,8 +29,8 @@ RELAYED = Counter("caucus_relayed_messages", "Messages relayed across the bridge
 DELIVERY_LATENCY = Histogram("caucus_delivery_latency_seconds",
                              "From queued in the outbox to sent, by the network sent to",
                              ["network"], buckets=LATENCY_BUCKETS, registry=None)
-COMMANDS = Counter("caucus_commands", "Commands run, by name and outcome (ok, error: the "
-                   "user was told what was wrong, failed: a bug, logged with a reference)",
+COMMANDS = Counter("caucus_commands", "Commands run, by name and outcome (answered; refused: "
+                   "the user was told what was wrong; failed: a bug, logged with a reference)",
                    ["command", "outcome"], registry=None)
 FLOOD_WAITS = Counter("caucus_flood_control_waits", "Times a network asked the bot to slow "
                       "down (Telegram 429, Matrix M_LIMIT_EXCEEDED)", ["network"],

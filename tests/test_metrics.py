@@ -176,9 +176,9 @@ async def test_relays_latency_flood_control_and_the_backlog_are_counted(
 
 async def test_commands_are_counted_by_name_and_outcome(bot: FakeBot):
     bot.dispatcher.on_outcome.append(metrics.count_command)  # as the service wires it
-    ok = sample("caucus_commands_total", command="flag", outcome="ok")
-    error = sample("caucus_commands_total", command="flag", outcome="error")
+    ok = sample("caucus_commands_total", command="flag", outcome="answered")
+    error = sample("caucus_commands_total", command="flag", outcome="refused")
     await bot.send("/flag Egypt | Lawyer arrested")
     await bot.send("/flag")
-    assert sample("caucus_commands_total", command="flag", outcome="ok") == ok + 1
-    assert sample("caucus_commands_total", command="flag", outcome="error") == error + 1
+    assert sample("caucus_commands_total", command="flag", outcome="answered") == ok + 1
+    assert sample("caucus_commands_total", command="flag", outcome="refused") == error + 1

@@ -43,8 +43,8 @@ async def test_health_metrics_and_json_logs_of_a_running_bot(api: BotApiDouble, 
             async with http.get("/metrics") as response:
                 metrics = await response.text()
         assert body.startswith("ok\ndatabase: answers\ntelegram: polled ")
-        assert 'caucus_commands_total{command="flag",outcome="ok"} 1.0' in metrics
-        assert 'caucus_commands_total{command="flag",outcome="error"} 1.0' in metrics
+        assert 'caucus_commands_total{command="flag",outcome="answered"} 1.0' in metrics
+        assert 'caucus_commands_total{command="flag",outcome="refused"} 1.0' in metrics
         assert 'caucus_delivery_latency_seconds_count{network="telegram"} 2.0' in metrics
         assert "caucus_leader 1.0" in metrics
         assert str(MEMBER) not in metrics and "Omar" not in metrics
