@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import tempfile
@@ -10,7 +11,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import commands, footprint, relay, scheduler
+from bench import commands, footprint, relay, scheduler, takeover
+from bench.servers import postgres
 from bench.stats import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -21,17 +23,26 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000,
                         help="messages per direction for the relay (default 1000)")
     parser.add_argument("--skip-relay", action="store_true")
+    parser.add_argument("--skip-postgresql", action="store_true",
+                        help="SQLite only (no PostgreSQL server binaries here)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="caucus-bench-"))
     started = time.time()
     out: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                  "machine": f"{platform.machine()}, {platform.python_implementation()} "
                             f"{platform.python_version()}, {_cores()} cores"}
-    out["commands"] = commands.run(folder)
-    out["scheduler"] = scheduler.run(folder)
-    out["footprint"] = footprint.run(folder)
-    if not args.skip_relay:
-        out["relay"] = relay.run(folder, messages=args.messages)
+    with contextlib.ExitStack() as stack:
+        pg = None if args.skip_postgresql else stack.enter_context(postgres())
+        out["commands"] = commands.run(folder)
+        if pg is not None:
+            out["commands_postgresql"] = commands.run(folder, url=pg.new_database())
+        out["scheduler"] = scheduler.run(folder)
+        out["footprint"] = footprint.run(folder)
+        if not args.skip_relay:
+            out["relay"] = relay.run(folder, messages=args.messages,
+                                     postgres_url=pg.new_database() if pg else None)
+        if pg is not None:
+            out["takeover"] = takeover.run(folder, pg.new_database())
     out["seconds"] = round(time.time() - started)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=1))
@@ -50,6 +61,10 @@ def rows(out: dict) -> list[tuple[str, str, str, str]]:
     for name, s in out["commands"]["commands"].items():
         r.append((f"command {name} p50/p95", f"{s['p50_ms']} / {s['p95_ms']} ms", "p95 < 20 ms",
                   _yes(s["p95_ms"] < 20)))
+        pg = out.get("commands_postgresql", {}).get("commands", {}).get(name)
+        if pg is not None:
+            r.append(("  on PostgreSQL", f"{pg['p50_ms']} / {pg['p95_ms']} ms", "p95 < 20 ms",
+                      _yes(pg["p95_ms"] < 20)))
     sch = out["scheduler"]
     jobs = f"{sch['jobs_in_store']:,} jobs"
     r.append((f"scheduler: {jobs}, restart load", f"{sch['restart_load_s']} s", "< 2 s",
@@ -66,6 +81,13 @@ def rows(out: dict) -> list[tuple[str, str, str, str]]:
                   _yes(f["idle_rss_mb"] < 120)))
     if "relay" in out:
         r += relay_rows(out["relay"])
+    if "takeover" in out:
+        t = out["takeover"]
+        r.append((f"standby takeover, kill -9 to ready (median of {t['kills']})",
+                  f"{t['median_to_ready_s']} s", "< 10 s", _yes(t["median_to_ready_s"] < 10)))
+        r.append(("  kill -9 to a message relayed (median; max)",
+                  f"{t['median_to_relay_s']} s; {t['max_to_relay_s']} s", "< 10 s",
+                  _yes(t["max_to_relay_s"] < 10)))
     return r
 
 
@@ -79,6 +101,11 @@ def relay_rows(rel: dict) -> list[tuple[str, str, str, str]]:
         r.append((f"relay {short} p95 ours/bare", f"{o['p95_ms']}/{b['p95_ms']} ms = "
                   f"{ratio95}x", "≤ 1.2x", _yes(ratio95 <= 1.2)))
         r.append((f"relay {short} p99 ours/bare", f"{o['p99_ms']}/{b['p99_ms']} ms", "", ""))
+        if "ours_postgresql" in rel:
+            g, ratios = rel["ours_postgresql"][d], rel["ratios_postgresql"]
+            r.append(("  on PostgreSQL p50/p95 ours/bare", f"{g['p50_ms']}/{g['p95_ms']} ms = "
+                      f"{ratios[f'{d}_p50_ms']}x/{ratios[f'{d}_p95_ms']}x", "≤ 1.1x/1.2x",
+                      _yes(ratios[f"{d}_p50_ms"] <= 1.1 and ratios[f"{d}_p95_ms"] <= 1.2)))
     r.append(("relay CPU per message ours/bare", f"{rel['ours']['cpu_ms_per_message']}/"
               f"{rel['bare']['cpu_ms_per_message']} ms = {rel['ratios']['cpu_per_message']}x",
               "", ""))
@@ -90,6 +117,14 @@ def relay_rows(rel: dict) -> list[tuple[str, str, str, str]]:
                   _yes(rel["ours"][key] >= 100)))
     r.append(("throughput M→T backlog, ours", f"{rel['ours']['drain_m_to_t_per_s']} msg/s",
               "≥ 100 msg/s", _yes(rel["ours"]["drain_m_to_t_per_s"] >= 100)))
+    if "ours_postgresql" in rel:
+        g = rel["ours_postgresql"]
+        r.append(("relay CPU per message, PostgreSQL", f"{g['cpu_ms_per_message']} ms = "
+                  f"{rel['ratios_postgresql']['cpu_per_message']}x bare", "", ""))
+        r.append(("throughput T→M / M→T live / M→T backlog, PostgreSQL",
+                  f"{g['throughput_t_to_m_per_s']} / {g['throughput_m_to_t_per_s']} / "
+                  f"{g['drain_m_to_t_per_s']} msg/s", "≥ 100 backlog",
+                  _yes(g["drain_m_to_t_per_s"] >= 100)))
     r.append(("Synapse alone: one room, 1 / 8 in flight",
               f"{syn['one_room_per_s']} / {syn['one_room_concurrent_per_s']} events/s",
               f"its CPU: {syn['cpu_ms_per_event']} ms/event", ""))

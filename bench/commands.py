@@ -1,4 +1,5 @@
-"""Handler time of the everyday commands with a coalition's worth of records in SQLite."""
+"""Handler time of the everyday commands with a coalition's worth of records, on SQLite
+and on PostgreSQL (the same records, the same commands, in the same run)."""
 
 from __future__ import annotations
 
@@ -62,8 +63,8 @@ def populate(database: Database, *, cases: int, statements: int, signons: int) -
 
 
 def run(folder: Path, *, cases: int = 10_000, statements: int = 1_000, signons: int = 100_000,
-        repeats: int = 200) -> dict:
-    database = Database(f"sqlite:///{folder / 'commands.db'}")
+        repeats: int = 200, url: str | None = None) -> dict:
+    database = Database(url or f"sqlite:///{folder / 'commands.db'}")
     database.upgrade()
     started = time.perf_counter()
     populate(database, cases=cases, statements=statements, signons=signons)

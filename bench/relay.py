@@ -1,4 +1,5 @@
-"""Relay latency, throughput and CPU on loopback, ours against a bare relay, in one run.
+"""Relay latency, throughput and CPU on loopback, ours against a bare relay, in one run;
+ours twice, on SQLite and on PostgreSQL.
 
 Each relay runs as its own process, as in production: ours is ``caucus-bot run``,
 the floor is ``bench.bare_relay`` (the same client libraries and the same output,
@@ -37,7 +38,7 @@ from tests.botapi_double import BotApiDouble
 from tests.synapse_server import Account, Synapse
 
 TOKEN = re.compile(r"#(\d+)")
-OURS_CHAT, BARE_CHAT = -100111, -100222
+OURS_CHAT, BARE_CHAT, PG_CHAT = -100111, -100222, -100333
 SENDERS = 8  # requests Alice keeps in flight when she floods a room
 BLOCK = 10  # messages a relay is timed for before the other's turn
 
@@ -243,15 +244,18 @@ def report(side: Side) -> dict[str, Any]:
             "cpu_ms_per_message": round(side.cpu / side.relayed * 1000, 2), **side.rates}
 
 
-def run(folder: Path, *, messages: int = 1000) -> dict[str, Any]:
-    return asyncio.run(_run(folder, messages))
+def run(folder: Path, *, messages: int = 1000, postgres_url: str | None = None
+        ) -> dict[str, Any]:
+    return asyncio.run(_run(folder, messages, postgres_url))
 
 
-async def _run(folder: Path, n: int) -> dict[str, Any]:
+async def _run(folder: Path, n: int, postgres_url: str | None) -> dict[str, Any]:
     async with servers(folder / "relay") as (synapse, api):
-        bare_api = BotApiDouble()
+        bare_api, pg_api = BotApiDouble(), BotApiDouble()
         await bare_api.start()
+        await pg_api.start()
         bot, bare = synapse.register("caucusbot"), synapse.register("barebot")
+        pg_bot = synapse.register("pgbot")
         receiver = Receiver(synapse, synapse.register("alice"))
         await receiver.start()
         alice = receiver.client
@@ -266,6 +270,13 @@ async def _run(folder: Path, n: int) -> dict[str, Any]:
                 "homeserver": synapse.url, "user_id": bare.user_id, "room": bare_room,
                 "access_token": bare.access_token, "device_id": bare.device_id})],
             folder / "bare.log", cwd=folder)]
+        pg_room = ""
+        if postgres_url is not None:
+            pg_room = (await alice.room_create(name="pg", invite=[pg_bot.user_id])).room_id
+            pg_config = write_config(folder, synapse, pg_bot, pg_api, [
+                {"name": "Pair", "telegram_chat_id": PG_CHAT, "matrix_room_id": pg_room}],
+                database=postgres_url, name="postgresql.toml")
+            processes.append(spawn_bot(pg_config, folder / "ours-postgresql.log"))
         try:
             await wait_for_line(folder / "ours.log", READY, processes[0])
             await wait_for_line(folder / "bare.log", "ready", processes[1])
@@ -276,17 +287,26 @@ async def _run(folder: Path, n: int) -> dict[str, Any]:
                         TelegramWatch(api, OURS_CHAT))
             floor = Side("bare", bare_api, BARE_CHAT, bare_room, processes[1],
                          TelegramWatch(bare_api, BARE_CHAT))
+            sides = [ours, floor]
+            if postgres_url is not None:
+                await wait_for_line(folder / "ours-postgresql.log", READY, processes[2])
+                await _wait_joined(alice, pg_room, pg_bot.user_id)
+                receiver.watch[pg_room] = pg_bot.user_id
+                sides.append(Side("ours on PostgreSQL", pg_api, PG_CHAT, pg_room, processes[2],
+                                  TelegramWatch(pg_api, PG_CHAT)))
             tokens = Tokens()
-            for side in (ours, floor):  # first connections and caches, not measured
+            for side in sides:  # first connections and caches, not measured
                 await paced(side, receiver, alice, tokens, 10, record=False)
             block = max(1, min(BLOCK, n))
             for k in range(0, n, block):
-                order = (ours, floor) if (k // block) % 2 == 0 else (floor, ours)
-                for side in order:
+                turn = (k // block) % len(sides)  # each takes the first turn as often
+                for side in sides[turn:] + sides[:turn]:
                     await paced(side, receiver, alice, tokens, min(block, n - k))
-            for side in (ours, floor):
+            for side in sides:
                 await bursts(side, receiver, alice, tokens, n)
-            await drain(ours, alice, tokens, n)
+            for side in sides:
+                if side is not floor:
+                    await drain(side, alice, tokens, n)
         finally:
             for process in processes:
                 process.terminate()
@@ -297,13 +317,20 @@ async def _run(folder: Path, n: int) -> dict[str, Any]:
                     process.kill()
             await receiver.stop()
             await bare_api.stop()
-    mine, base = report(ours), report(floor)
-    ratios = {f"{d}_{p}": round(mine[d][p] / base[d][p], 2)
-              for d in ("telegram_to_matrix", "matrix_to_telegram")
-              for p in ("p50_ms", "p95_ms", "p99_ms")}
-    ratios["cpu_per_message"] = round(mine["cpu_ms_per_message"] / base["cpu_ms_per_message"], 2)
-    return {"messages_per_direction": n, "synapse": ceiling, "ours": mine, "bare": base,
-            "ratios": ratios}
+            await pg_api.stop()
+    base = report(floor)
+    out: dict[str, Any] = {"messages_per_direction": n, "synapse": ceiling, "bare": base}
+    for key, side in (("ours", ours), ("ours_postgresql", sides[2] if len(sides) > 2 else None)):
+        if side is None:
+            continue
+        mine = report(side)
+        ratios = {f"{d}_{p}": round(mine[d][p] / base[d][p], 2)
+                  for d in ("telegram_to_matrix", "matrix_to_telegram")
+                  for p in ("p50_ms", "p95_ms", "p99_ms")}
+        ratios["cpu_per_message"] = round(mine["cpu_ms_per_message"]
+                                          / base["cpu_ms_per_message"], 2)
+        out[key], out[f"ratios{key[4:]}"] = mine, ratios
+    return out
 
 
 async def _wait_joined(client: AsyncClient, room: str, user: str) -> None:

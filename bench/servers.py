@@ -9,11 +9,12 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from tests.botapi_double import BotApiDouble
+from tests.postgres_server import Postgres
 from tests.synapse_server import Account, Synapse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +35,11 @@ async def servers(folder: Path) -> AsyncIterator[tuple[Synapse, BotApiDouble]]:
 
 
 def write_config(folder: Path, synapse: Synapse, bot: Account, api: BotApiDouble,
-                 rooms: list[dict[str, str | int]]) -> Path:
-    """A config.toml for the real bot against these servers (TOML strings are JSON's)."""
-    database = f"sqlite:///{folder / 'bot.db'}"
+                 rooms: list[dict[str, str | int]], *, database: str | None = None,
+                 name: str = "config.toml") -> Path:
+    """A config.toml for the real bot against these servers (TOML strings are JSON's);
+    its database an SQLite file beside it unless ``database`` names one."""
+    database = database or f"sqlite:///{folder / (Path(name).stem + '.db')}"
     lines = ["[bot]", f"database_url = {json.dumps(database)}",
              "[telegram]", f"token = {json.dumps(api.token)}",
              f"base_url = {json.dumps(api.base_url)}",
@@ -45,10 +48,10 @@ def write_config(folder: Path, synapse: Synapse, bot: Account, api: BotApiDouble
              f"user_id = {json.dumps(bot.user_id)}",
              f"access_token = {json.dumps(bot.access_token)}",
              f"device_id = {json.dumps(bot.device_id)}",
-             f"store_path = {json.dumps(str(folder / 'store'))}"]
+             f"store_path = {json.dumps(str(folder / (Path(name).stem + '-store')))}"]
     for room in rooms:
         lines += ["[[rooms]]", *(f"{k} = {json.dumps(v)}" for k, v in room.items())]
-    path = folder / "config.toml"
+    path = folder / name
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -90,3 +93,15 @@ def rss_mb(pid: int) -> float:
         if row.startswith("VmRSS:"):
             return int(row.split()[1]) / 1024
     return float("nan")
+
+
+@contextmanager
+def postgres() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL cluster with its defaults (fsync on), as an operator runs it."""
+    server = Postgres(durable=True)
+    try:
+        server.start()
+        server.make_template()
+        yield server
+    finally:
+        server.stop()
