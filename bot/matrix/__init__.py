@@ -117,6 +117,7 @@ class MatrixAdapter(Adapter):
             await self._handle_invites(response)
             self._save_since(response.next_batch)
             self._full_state = False
+            self.sender.synced.set()
         else:
             self.client.next_batch = since
         self._task = asyncio.create_task(self._sync_loop(), name="matrix sync")
@@ -204,6 +205,7 @@ class MatrixAdapter(Adapter):
                 self.on_recovered()
             failures = 0
             self._full_state = False
+            self.sender.synced.set()  # nio has read the rooms: sends waiting for them go
             try:
                 await self._after_sync(response, missed)
             except (SQLAlchemyError, TimeoutError, aiohttp.ClientError, OSError) as exc:

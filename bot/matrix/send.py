@@ -8,6 +8,7 @@ idempotent at the homeserver; ``M_LIMIT_EXCEEDED`` and network errors become
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 from typing import Any, assert_never
@@ -41,6 +42,7 @@ from bot.replies import Reply
 from storage.ids import native_of
 
 UPLOAD_BYTES_PER_SECOND = 64 * 1024  # slower than this, an upload is taken for stalled
+FIRST_SYNC_WAIT = 10.0  # seconds a send waits for the first sync before it counts as a retry
 
 
 class MatrixSender:
@@ -48,6 +50,9 @@ class MatrixSender:
         self.client = client
         self.verify_devices = verify_devices
         self._lock = asyncio.Lock()  # one encrypting send at a time
+        # Set once the process's first sync is in: until then no room is known, and a send
+        # waits for it rather than for a retry two seconds later (a start, a takeover).
+        self.synced = asyncio.Event()
 
     async def send(self, delivery: Delivery) -> str:
         """Send one outbox row; the transaction id comes from the row, so a retry is safe."""
@@ -129,6 +134,9 @@ class MatrixSender:
 
     async def _send(self, room_id: str, content: dict[str, Any], tx_id: str,
                     event_type: str = "m.room.message") -> str:
+        if room_id not in self.client.rooms and not self.synced.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.synced.wait(), FIRST_SYNC_WAIT)
         if room_id not in self.client.rooms:
             # Joined but not synced yet, or invited and joining: wait, do not give up.
             raise RetryLater(f"{room_id} is not in the bot's synced rooms yet", after=2.0)
