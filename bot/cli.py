@@ -1,4 +1,4 @@
-"""The ``caucus-bot`` command: console, run, check-config, db upgrade, keys."""
+"""The ``caucus-bot`` command: console, run, web, check-config, db upgrade, keys."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.INFO if args.command == "run" else logging.WARNING,
+    logging.basicConfig(level=logging.INFO if args.command in ("run", "web") else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("alembic", "httpx", "nio.rooms", "nio.client.base_client", "nio.crypto.log",
                   "apscheduler.scheduler", "apscheduler.executors.default"):
@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="connect to the configured networks and serve")
     run.add_argument("--config", type=Path, required=True)
     run.set_defaults(func=_run)
+
+    web = sub.add_parser("web", help="serve the statements' public sign-on pages alone "
+                                     "([web] in the config)")
+    web.add_argument("--config", type=Path, required=True)
+    web.add_argument("--database", help="database URL (overrides the config)")
+    web.set_defaults(func=_web)
 
     check = sub.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("file", type=Path)
@@ -120,6 +126,12 @@ def _run(args: argparse.Namespace) -> int:
     from bot.runner import run
 
     return run(_config(args))
+
+
+def _web(args: argparse.Namespace) -> int:
+    from bot.web.app import serve
+
+    return serve(_config(args))
 
 
 def _check_config(args: argparse.Namespace) -> int:

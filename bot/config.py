@@ -24,6 +24,8 @@ from sqlalchemy.exc import ArgumentError
 from bot.config_reader import ConfigError, Problems
 from bot.config_reader import ConfigErrors as ConfigErrors  # raised by parse_config
 from bot.config_reader import Section as _Section
+from bot.config_web import KEYS as WEB_KEYS
+from bot.config_web import WebConfig, read_web
 from storage.crypto import DataKeyError, parse_keys
 
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
@@ -147,6 +149,9 @@ class PrivacyConfig:
     key_from_env: bool = False
     relay_retention_days: int = 7
     closed_case_retention_days: int | None = None
+    # Days after a statement's deadline (after the sign-on, without one) when a web
+    # signer's name and e-mail are dropped.
+    web_signer_retention_days: int = 90
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ class Config:
     cases: CasesConfig = field(default_factory=CasesConfig)
     statements: StatementsConfig = field(default_factory=StatementsConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    web: WebConfig | None = None  # None: no public sign-on pages
     source: str = "(defaults)"
 
     def room_for(self, canonical_room_id: str) -> RoomConfig | None:
@@ -169,6 +175,12 @@ class Config:
 
     def room_named(self, name: str) -> RoomConfig | None:
         return next((r for r in self.rooms if r.name.lower() == name.lower()), None)
+
+    def prefix_for(self, room_id: str) -> str:
+        """The prefix to show in a message to a room: "!" on Matrix, where Element swallows
+        unknown "/" commands (when "!" is a prefix at all), else the first one."""
+        prefixes = self.bot.command_prefixes
+        return "!" if room_id.startswith("matrix:") and "!" in prefixes else prefixes[0]
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
@@ -197,7 +209,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
     # Constructed for its check alone: an unknown top-level table is a typo to report.
     _Section(source, "(top level)", data,
              {"bot", "telegram", "matrix", "rooms", "reminders", "cases", "statements",
-              "privacy"}, problems)
+              "privacy", "web"}, problems)
     bot = _bot(section("[bot]", "bot", {"timezone", "database_url", "admins",
                                         "command_prefixes", "display_name", "date_order"}))
     telegram = _telegram(source, data["telegram"], env, problems) if "telegram" in data else None
@@ -210,10 +222,12 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
     statements = StatementsConfig(nudge_days=section(
         "[statements]", "statements", {"nudge_days"}).int_list("nudge_days", (2, 0)))
     privacy = _privacy(section("[privacy]", "privacy", {"key_file", "relay_retention_days",
-                                                        "closed_case_retention_days"}), env)
+                                                        "closed_case_retention_days",
+                                                        "web_signer_retention_days"}), env)
+    web = read_web(section("[web]", "web", WEB_KEYS)) if "web" in data else None
     problems.raise_any()
     return Config(bot=bot, telegram=telegram, matrix=matrix, rooms=rooms, reminders=reminders,
-                  cases=cases, statements=statements, privacy=privacy, source=source)
+                  cases=cases, statements=statements, privacy=privacy, web=web, source=source)
 
 
 def _bot(s: _Section) -> BotConfig:
@@ -428,6 +442,11 @@ def _privacy(s: _Section, env: Mapping[str, str]) -> PrivacyConfig:
     if closed_days is not None and closed_days < 1:
         s.fail("closed_case_retention_days", "must be 1 or more; leave it out to keep the "
                                              "details of closed cases")
+    signer_days = s.get("web_signer_retention_days", int, 90)
+    if signer_days < 1:
+        s.fail("web_signer_retention_days", "must be 1 or more")
+        signer_days = 90
     return PrivacyConfig(data_key=data_key, key_file=key_file, relay_retention_days=relay_days,
                          closed_case_retention_days=closed_days,
+                         web_signer_retention_days=signer_days,
                          key_from_env=bool(env.get("CAUCUS_DATA_KEY")))

@@ -19,6 +19,8 @@ from bot.commands import Registry
 from bot.config import Config
 from bot.replies import Reply
 from storage.reminders import Reminder
+from storage.statements import Statement
+from storage.web_signons import WebSignon
 
 
 @dataclass(frozen=True)
@@ -31,3 +33,6 @@ class Features:
     render_reminder: Callable[[Session, Reminder, Config, datetime], Reply | None]
     # The daily list of cases waiting, for secure rooms; None when none wait.
     stale_digest: Callable[[Session, datetime, int], Reply | None]
+    # Tell a statement's rooms of a web sign-on ("new" or "withdrawn"): queued in the
+    # outbox in the caller's transaction; returns how many rooms were told.
+    web_signon_notice: Callable[[Session, Config, Statement, WebSignon, str, datetime], int]

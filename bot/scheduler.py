@@ -199,7 +199,8 @@ class ReminderScheduler:
         privacy = self.config.privacy
         with self.database.session() as db:
             result = apply_retention(db, now=self.clock(), relay_days=privacy.relay_retention_days,
-                                     closed_case_days=privacy.closed_case_retention_days)
+                                     closed_case_days=privacy.closed_case_retention_days,
+                                     web_signer_days=privacy.web_signer_retention_days)
             db.commit()
         log.info("%s", result.summary())
         return result

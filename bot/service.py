@@ -1,4 +1,5 @@
-"""The running bot: storage, dispatcher, outbox, scheduler and the network adapters.
+"""The running bot: storage, dispatcher, outbox, scheduler, the network adapters, and the
+sign-on pages when ``[web]`` is configured.
 
 Each part has ``start()``/``stop()``; the service starts them in dependency
 order and stops them in reverse, so a stop never leaves a half-sent message
@@ -11,6 +12,7 @@ import asyncio
 import logging
 import signal
 from functools import partial
+from typing import TYPE_CHECKING
 
 import handlers
 from bot.adapter import NetworkAdapter
@@ -20,6 +22,9 @@ from bot.inbound import Inbound
 from bot.outbox import OutboxWorker
 from bot.scheduler import ReminderScheduler
 from bot.startup import prepare
+
+if TYPE_CHECKING:
+    from bot.web.app import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,12 @@ class Service:
         self.dispatcher.can_delete = lambda room_id: (
             room_id.split(":", 1)[0] in by_platform
             and by_platform[room_id.split(":", 1)[0]].can_delete(room_id))
+        self.web: WebServer | None = None
+        if config.web is not None:
+            from bot.web.app import WebServer
+
+            self.web = WebServer(config, self.database, features, clock=clock,
+                                 on_queued=self.outbox.wake)
         for adapter in self.adapters:
             self.outbox.senders[adapter.platform] = adapter.send
             self.outbox.fetchers[adapter.platform] = adapter.fetch_file
@@ -73,9 +84,14 @@ class Service:
             await adapter.start()
         await self.outbox.start()
         await self.scheduler.start()
-        log.info("caucus-bot is ready: %s", ", ".join(a.platform for a in self.adapters))
+        if self.web is not None:
+            await self.web.start()
+        log.info("caucus-bot is ready: %s", ", ".join(
+            [a.platform for a in self.adapters] + (["web"] if self.web else [])))
 
     async def stop(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
         self.scheduler.stop()
         await self.outbox.stop()
         for adapter in reversed(self.adapters):

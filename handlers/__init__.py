@@ -21,12 +21,13 @@ def all_commands() -> list[Command]:
         moderation,
         reminders,
         statements,
+        web_signons,
     )
     from handlers import help as help_commands
 
     return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS, *case_erase.COMMANDS,
-            *statements.COMMANDS, *calendar.COMMANDS, *reminders.COMMANDS,
-            *bridge_status.COMMANDS, *moderation.COMMANDS]
+            *statements.COMMANDS, *web_signons.COMMANDS, *calendar.COMMANDS,
+            *reminders.COMMANDS, *bridge_status.COMMANDS, *moderation.COMMANDS]
 
 
 def build_registry() -> Registry:
@@ -37,7 +38,9 @@ def features() -> Features:
     """The commands and the hooks the runtime calls: its one way into the features."""
     from handlers.case_reports import stale_digest
     from handlers.reminder_plan import render, replan
+    from handlers.web_signons import notify_rooms
 
     return Features(
         registry=build_registry(), replan=replan, render_reminder=render,
-        stale_digest=lambda db, now, days: stale_digest(db, now=now, stale_days=days))
+        stale_digest=lambda db, now, days: stale_digest(db, now=now, stale_days=days),
+        web_signon_notice=notify_rooms)

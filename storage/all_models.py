@@ -13,9 +13,10 @@ from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
 from storage.outbox import OutboxMessage
 from storage.reminders import Reminder
 from storage.statements import OrgProfile, Signature, Statement, StatementRoom, StatementText
+from storage.web_signons import WebSignon
 
 __all__ = ["AuditEntry", "Case", "CaseEvent", "CaseTag", "Deadline", "DeadlineTemplate",
            "ErasureCode", "HrcSession", "Identity", "InboundSeen", "MessageLink",
            "OrgProfile", "OutboxMessage", "Reminder",
            "ResumePoint", "RoleGrant", "RoomSetting", "Signature", "Statement", "StatementRoom",
-           "StatementText"]
+           "StatementText", "WebSignon"]

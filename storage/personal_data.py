@@ -1,6 +1,7 @@
 """One person's data: erase it, or export it for them (a data-subject access request).
 
-A person is their canonical id (``telegram:123``, ``matrix:@a:srv``). Erasure
+A person is their canonical id (``telegram:123``, ``matrix:@a:srv``), or, for someone
+who signed on a web page, ``web:`` and the e-mail they gave. Erasure
 deletes what is only about them (seen names, organisation profile, role) and
 replaces their id with one neutral placeholder (``erased:<random>``, shown as
 "(erased user)") wherever a shared record names them, so cases, timelines,
@@ -25,9 +26,19 @@ from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
 from storage.outbox import OutboxMessage
 from storage.reminders import CANCELLED, PENDING, Reminder
 from storage.statements import OrgProfile, Signature, Statement, StatementText
+from storage.web_signons import erase_signer, export_signer
 
 ERASED_PREFIX = "erased:"
 ERASED_NAME = "(erased user)"
+# Someone who signed on a statement's web page has no chat id: they are named by the
+# e-mail they gave, "web:ana@example.org" (see storage.web_signons).
+WEB_SIGNER = "web:"
+
+
+def web_signer_email(user_id: str) -> str | None:
+    """The e-mail of a web signer's id, or None for a chat id."""
+    email = user_id.removeprefix(WEB_SIGNER)
+    return email if user_id.startswith(WEB_SIGNER) and "@" in email else None
 
 
 def placeholder() -> str:
@@ -51,7 +62,14 @@ def erase_person(db: Session, user_id: str, *, replacement: str) -> dict[str, in
     private chat is ``telegram:<their id>``): outbox rows and settings of that room
     go. A Matrix direct-message room has an id of its own that the bot does not
     record by person, so its old messages go only with retention.
+
+    A web signer (``web:<e-mail>``) loses the name and e-mail of their web sign-ons;
+    the organisations' signatures stay.
     """
+    email = web_signer_email(user_id)
+    if email is not None:
+        erased = erase_signer(db, email)
+        return {"websignon": erased} if erased else {}
     db.flush()
     run = db.connection().execute
     identity = db.get(Identity, user_id)
@@ -128,6 +146,10 @@ def export_person(db: Session, user_id: str, *, admins: frozenset[str] | tuple[s
     notes are left out, since they may be about someone else. Cases they are only
     assigned, and what they did on other cases, come as numbers and dates.
     """
+    email = web_signer_email(user_id)
+    if email is not None:
+        return {"user": user_id, "exported_at": _when(now),
+                "web_signons": export_signer(db, email)}
     identity = db.get(Identity, user_id)
     grant = db.get(RoleGrant, user_id)
     org = db.get(OrgProfile, user_id)

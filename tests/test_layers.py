@@ -18,7 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = {"bot.events", "bot.replies", "bot.commands", "bot.context", "bot.parsing",
           "bot.dispatcher", "bot.deliveries", "bot.features", "bot.failures",
-          "bot.formatting", "bot.config", "bot.config_reader", "bot.text_limits"}
+          "bot.formatting", "bot.config", "bot.config_reader", "bot.config_web",
+          "bot.text_limits"}
 
 
 def layer(module: str) -> str:

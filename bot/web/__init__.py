@@ -1,0 +1,7 @@
+"""The public sign-on pages of statements: an aiohttp.web app, Jinja2 templates, Babel
+catalogs in English, French and Spanish.
+
+The only place aiohttp's server is imported. A web sign-on goes through the same
+storage functions as ``/signon``; the chat side (``/statement web``, ``/signon
+approve``) lives in ``handlers.web_signons``, reached through the features' hooks.
+"""
