@@ -39,11 +39,12 @@ class WebBot(FakeBot):
 
     async def open_statement(self, secretariat: str, *, deadline: str = "2026-12-01") -> str:
         """A statement with its page on: the page's path (``/s/<token>``)."""
+        assert self.config.web is not None
         await self.send(f"/role grant {secretariat} secretariat", user=self.admin)
         await self.send(f"/statement new \"Letter on reprisals\" deadline={deadline}",
                         user=secretariat)
         answer = await self.say("/statement web S1 on", user=secretariat)
-        match = re.search(r"http://signons\.test(/s/[\w-]+)", answer)
+        match = re.search(re.escape(self.config.web.public_url) + r"(/s/[\w-]+)", answer)
         assert match, answer
         return match.group(1)
 
