@@ -85,7 +85,9 @@ def test_example_config_is_valid_and_documents_every_key():
                   "password", "device_id", "store_path", "verify_devices", "name",
                   "telegram_chat_id", "matrix_room_id", "secure", "reminders",
                   "session_offsets_days", "deadline_offsets_days", "send_time", "grace_hours",
-                  "stale_days", "nudge_days", "date_order"}
+                  "stale_days", "nudge_days", "date_order", "web_signer_retention_days",
+                  "listen", "port", "public_url", "trusted_proxies", "review",
+                  "submissions_per_hour"}
     for key in documented:
         assert f"{key} =" in text, f"config.example.toml does not document {key}"
 
@@ -162,9 +164,36 @@ def test_example_config_is_valid_and_documents_every_key():
     ({"cases": {"stale_days": 0}}, "[cases].stale_days: must be 1 or more"),
     ({"statements": {"nudge_days": "2"}}, "[statements].nudge_days: must be a list, not a "
                                           "string"),
+    ({"web": {"port": 0}}, "[web].port: must be a port number from 1 to 65535"),
+    ({"web": {"public_url": "sign.example.org"}}, "[web].public_url: must be an http(s) URL"),
+    ({"web": {"public_url": "https://sign.example.org/?x=1"}},
+     "[web].public_url: must be an address without ?query or #fragment"),
+    ({"web": {"trusted_proxies": ["10.0.0.0/8", "proxy"]}},
+     "[web].trusted_proxies[1]: 'proxy' is not an IP address or network"),
+    ({"web": {"review": "yes"}}, "[web].review: must be true or false, not a string"),
+    ({"web": {"submissions_per_hour": 0}}, "[web].submissions_per_hour: must be 1 or more"),
+    ({"web": {"lisen": "0.0.0.0"}}, "[web].lisen: unknown key"),
+    ({"privacy": {"web_signer_retention_days": 0}},
+     "[privacy].web_signer_retention_days: must be 1 or more"),
 ])
 def test_config_errors_name_the_key_and_the_problem(data: dict[str, Any], expected: str):
     assert expected in error_of(data)
+
+
+def test_the_web_table_and_its_defaults():
+    assert parse_config({}).web is None  # no table: no pages
+    web = parse_config({"web": {}}).web
+    assert web is not None
+    assert (web.listen, web.port, web.public_url, web.review, web.submissions_per_hour) == (
+        "127.0.0.1", 8080, "http://127.0.0.1:8080", True, 10)
+    web = parse_config({"web": {"listen": "0.0.0.0", "port": 8443,
+                                "public_url": "https://sign.example.org/",
+                                "trusted_proxies": ["127.0.0.1", "10.0.0.0/8"]}}).web
+    assert web is not None
+    assert web.page_url("abc") == "https://sign.example.org/s/abc"
+    assert [str(n) for n in web.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8"]
+    assert parse_config({"web": {"listen": "0.0.0.0"}}).web.public_url == (  # type: ignore[union-attr]
+        "http://127.0.0.1:8080")
 
 
 def test_numeric_string_chat_id_is_accepted():
@@ -222,6 +251,8 @@ def test_check_config_prints_a_summary_without_secrets(tmp_path: Path,
     assert "time zone: Europe/Zurich (numeric dates read DMY)" in out
     assert "Geneva caucus: telegram:-1009876543210 <-> matrix:!real:example.org" in out
     assert "admins: telegram:123456789, matrix:@ana:example.org" in out
+    assert ("web: sign-on pages on 127.0.0.1:8080, public address http://127.0.0.1:8080 (only "
+            "this machine can open it: set public_url), review on") in out
     assert TOKEN not in out and "syt_real_token" not in out
 
 
