@@ -1,4 +1,7 @@
-"""``python -m bench``: run every benchmark, print a table, write bench/results/latest.json."""
+"""``python -m bench``: run every benchmark, print a table, write bench/results/latest.json.
+
+``python -m bench signons`` runs only the sign-on page rush (bench/signons.py).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import commands, footprint, relay, scheduler
+from bench import commands, footprint, relay, scheduler, signons
 from bench.stats import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -18,8 +21,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "signons"],
+                        help="signons: only the sign-on page rush (about 2 minutes)")
     parser.add_argument("--messages", type=int, default=1000,
                         help="messages per direction for the relay (default 1000)")
+    parser.add_argument("--signons", type=int, default=1000,
+                        help="organisations in the sign-on rush (default 1000)")
     parser.add_argument("--skip-relay", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="caucus-bench-"))
@@ -27,11 +34,20 @@ def main() -> None:
     out: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                  "machine": f"{platform.machine()}, {platform.python_implementation()} "
                             f"{platform.python_version()}, {_cores()} cores"}
+    if args.which == "signons":
+        out["signons"] = signons.run(folder, signons=args.signons)
+        out["seconds"] = round(time.time() - started)
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "signons.json").write_text(json.dumps(out, indent=1))
+        print(table(signons.rows(out["signons"])))
+        print(f"\n{out['date']} on {out['machine']}; JSON in {RESULTS / 'signons.json'}")
+        return
     out["commands"] = commands.run(folder)
     out["scheduler"] = scheduler.run(folder)
     out["footprint"] = footprint.run(folder)
     if not args.skip_relay:
         out["relay"] = relay.run(folder, messages=args.messages)
+        out["signons"] = signons.run(folder, signons=args.signons)
     out["seconds"] = round(time.time() - started)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=1))
@@ -66,6 +82,8 @@ def rows(out: dict) -> list[tuple[str, str, str, str]]:
                   _yes(f["idle_rss_mb"] < 120)))
     if "relay" in out:
         r += relay_rows(out["relay"])
+    if "signons" in out:
+        r += signons.rows(out["signons"])
     return r
 
 

@@ -108,14 +108,20 @@ def countries(lang: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs, key=lambda pair: _sort_key(pair[1])))
 
 
+@cache
+def _names(lang: str) -> dict[str, str]:
+    return dict(countries(lang))
+
+
 def country_name(code: str | None, lang: str) -> str:
+    """A country's name in ``lang`` (looked up once per language: a page lists hundreds)."""
     if not code:
         return ""
-    return Locale.parse(lang).territories.get(code) or _english(code)
+    return _names(lang).get(code) or code
 
 
 def is_country(code: str) -> bool:
-    return code in EXTRA_COUNTRIES or pycountry.countries.get(alpha_2=code) is not None
+    return code in _names(DEFAULT)
 
 
 def _english(code: str) -> str:

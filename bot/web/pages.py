@@ -5,12 +5,14 @@ normalised key and the same unique index as ``/signon``. The rooms that have the
 statement are told through the outbox (the ``web_signon_notice`` hook of the
 features), in the same transaction that records the sign-on, so neither goes without
 the other. Works without JavaScript: plain forms, answered with pages.
+
+The database and the templates are worked in the pages' own threads (``Site.run``),
+so that a rush on a page never holds up the bot's relay on the event loop.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 from sqlmodel import Session, col, select
@@ -26,6 +28,7 @@ from storage.web_signons import (
     AlreadyPending,
     AlreadySigned,
     Received,
+    WebSignon,
     by_withdraw_token,
     pending_count,
     signature_of,
@@ -119,7 +122,10 @@ def _keep_cookie(request: web.Request, site: Site, response: web.Response,
 
 async def show(request: web.Request) -> web.StreamResponse:
     site: Site = request.app[SITE]
-    lang = _lang(request)
+    return await site.run(_show, site, request, _lang(request))
+
+
+def _show(site: Site, request: web.Request, lang: str) -> web.Response:
     with site.database.session() as db:
         statement = _statement(site, db, request, lang)
         return statement_page(site, db, request, statement, lang)
@@ -158,6 +164,10 @@ async def sign(request: web.Request) -> web.StreamResponse:
     refused = _refused(site, request, data, lang)
     if refused is not None:
         return refused
+    return await site.run(_sign, site, request, data, lang)
+
+
+def _sign(site: Site, request: web.Request, data: dict[str, str], lang: str) -> web.Response:
     with site.database.session() as db:
         statement = _statement(site, db, request, lang)
         if is_closed(site, statement):
@@ -186,13 +196,8 @@ async def sign(request: web.Request) -> web.StreamResponse:
 
 def _received(site: Site, db: Session, request: web.Request, statement: Statement,
               outcome: Received, lang: str) -> web.Response:
-    row, now = outcome.row, site.clock()
-    site.features.web_signon_notice(db, site.config, statement, row, "new", now)
-    audit.record(db, at=now, actor_id=ACTOR, room_id=ACTOR, action="statement.web.signon",
-                 target=statement.code,
-                 detail=f"#{row.id} " + ("(unlisted)" if row.unlisted else row.org_name))
-    db.commit()
-    site.on_queued()
+    row = outcome.row
+    _tell(site, db, statement, row, "new")
     page = f"/s/{statement.web_token}"
     return render.page(request, "thanks.html", lang, path=page, statement=statement,
                        org=row.org_name, pending=row.status == "pending", unlisted=row.unlisted,
@@ -201,8 +206,21 @@ def _received(site: Site, db: Session, request: web.Request, statement: Statemen
                            f"{site.web.public_url}{page}/withdraw/{outcome.withdraw_token}", lang))
 
 
+def _tell(site: Site, db: Session, statement: Statement, row: WebSignon, event: str) -> None:
+    """The statement's rooms are told, and the audit trail written, in the transaction
+    that records the change; then the outbox worker is woken."""
+    now = site.clock()
+    site.features.web_signon_notice(db, site.config, statement, row, event, now)
+    audit.record(db, at=now, actor_id=ACTOR, room_id=ACTOR,
+                 action="statement.web.signon" if event == "new" else "statement.web.withdraw",
+                 target=statement.code,
+                 detail=f"#{row.id} " + ("(unlisted)" if row.unlisted else row.org_name))
+    db.commit()
+    site.queued()
+
+
 def _withdrawal(site: Site, db: Session, request: web.Request,
-                lang: str) -> tuple[Statement, Any]:
+                lang: str) -> tuple[Statement, WebSignon]:
     statement = _statement(site, db, request, lang)
     row = by_withdraw_token(db, statement.id or 0, request.match_info["key"])
     if row is None:
@@ -211,7 +229,7 @@ def _withdrawal(site: Site, db: Session, request: web.Request,
 
 
 def _cannot_withdraw(site: Site, db: Session, request: web.Request, statement: Statement,
-                     row: Any, lang: str) -> web.Response | None:
+                     row: WebSignon, lang: str) -> web.Response | None:
     back = render.with_lang(f"/s/{statement.web_token}", lang)
     if not withdrawable(db, row):
         return render.message(request, lang, N_("Nothing to withdraw"),
@@ -227,7 +245,10 @@ def _cannot_withdraw(site: Site, db: Session, request: web.Request, statement: S
 
 async def confirm_withdrawal(request: web.Request) -> web.StreamResponse:
     site: Site = request.app[SITE]
-    lang = _lang(request)
+    return await site.run(_confirm_withdrawal, site, request, _lang(request))
+
+
+def _confirm_withdrawal(site: Site, request: web.Request, lang: str) -> web.Response:
     with site.database.session() as db:
         statement, row = _withdrawal(site, db, request, lang)
         refusal = _cannot_withdraw(site, db, request, statement, row, lang)
@@ -244,6 +265,10 @@ async def confirm_withdrawal(request: web.Request) -> web.StreamResponse:
 async def do_withdraw(request: web.Request) -> web.StreamResponse:
     site: Site = request.app[SITE]
     data, lang = await _posted(request, site)
+    return await site.run(_withdraw, site, request, data, lang)
+
+
+def _withdraw(site: Site, request: web.Request, data: dict[str, str], lang: str) -> web.Response:
     with site.database.session() as db:
         statement, row = _withdrawal(site, db, request, lang)
         refusal = _cannot_withdraw(site, db, request, statement, row, lang)
@@ -253,14 +278,8 @@ async def do_withdraw(request: web.Request) -> web.StreamResponse:
             return render.message(request, lang, N_("Not withdrawn"),
                                   N_("The page had expired. Open your withdrawal link again "
                                      "and confirm."), status=403)
-        now = site.clock()
-        withdraw(db, row, now=now)
-        site.features.web_signon_notice(db, site.config, statement, row, "withdrawn", now)
-        audit.record(db, at=now, actor_id=ACTOR, room_id=ACTOR,
-                     action="statement.web.withdraw", target=statement.code,
-                     detail=f"#{row.id} " + ("(unlisted)" if row.unlisted else row.org_name))
-        db.commit()
-        site.on_queued()
+        withdraw(db, row, now=site.clock())
+        _tell(site, db, statement, row, "withdrawn")
         return render.message(request, lang, N_("Withdrawn"),
                               N_("The sign-on of %(org)s is withdrawn from this statement, and "
                                  "the secretariat is told. Your name and e-mail are deleted."),

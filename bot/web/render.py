@@ -8,13 +8,14 @@ only ever escaped, never trusted as markup.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from bot.web.i18n import LANGUAGES, NAMES, countries, country_name, number, translations
 
@@ -28,9 +29,28 @@ def environment(lang: str) -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(lang=lang, number=lambda n: number(n, lang),
-                       country_name=lambda code: country_name(code, lang),
-                       countries=countries(lang))
+                       country_options=lambda selected: country_options(lang, selected),
+                       signatory_items=lambda rows: signatory_items(lang, tuple(rows)))
     return env
+
+
+# The two long parts of a page, made once and kept: a statement's signatories (hundreds
+# of names in a last-day rush, where each visitor would otherwise render them all again)
+# and the list of countries. Keyed by what they show, so they are never stale.
+@lru_cache(maxsize=64)
+def signatory_items(lang: str, rows: tuple[tuple[str, str | None], ...]) -> Markup:
+    return Markup("\n").join(
+        Markup("<li>{}{}</li>").format(name, Markup(' <span class="country">({})</span>')
+                                       .format(country_name(code, lang)) if code else "")
+        for name, code in rows)
+
+
+@lru_cache(maxsize=256)
+def country_options(lang: str, selected: str) -> Markup:
+    return Markup("\n").join(
+        Markup('<option value="{}"{}>{}</option>').format(
+            code, Markup(" selected") if code == selected else "", name)
+        for code, name in countries(lang))
 
 
 def with_lang(path: str, lang: str) -> str:
