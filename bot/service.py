@@ -22,6 +22,7 @@ from bot.inbound import Inbound
 from bot.outbox import OutboxWorker
 from bot.scheduler import ReminderScheduler
 from bot.startup import prepare
+from storage.ids import platform_of
 
 if TYPE_CHECKING:
     from bot.web.app import WebServer
@@ -61,8 +62,8 @@ class Service:
                 inbound_handler=self.inbound, clock=clock, sync_timeout_ms=poll_timeout * 1000))
         by_platform = {adapter.platform: adapter for adapter in self.adapters}
         self.dispatcher.can_delete = lambda room_id: (
-            room_id.split(":", 1)[0] in by_platform
-            and by_platform[room_id.split(":", 1)[0]].can_delete(room_id))
+            platform_of(room_id) in by_platform
+            and by_platform[platform_of(room_id)].can_delete(room_id))
         self.web: WebServer | None = None
         if config.web is not None:
             from bot.web.app import WebServer

@@ -15,13 +15,14 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import deliveries
-from bot.commands import Args, Command, CommandError, Option, Param, Role
+from bot.arguments import Args, Option, Param
+from bot.commands import Command, CommandError, Role
 from bot.config import Config
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line, link
 from handlers.countries import name_of
 from handlers.signons import totals
-from handlers.statement_lookup import load_statement, sign_ons_closed
+from handlers.statement_lookup import STATEMENT_ID, load_statement, sign_ons_closed
 from handlers.when import stamp
 from storage.statements import WEB, Statement, counts, rooms_of
 from storage.web_signons import (
@@ -58,8 +59,8 @@ async def web_page(ctx: Context, args: Args) -> Reply:
         state_words = "showing \"closed\" (the statement takes no sign-ons)"
     else:
         state_words = "open"
-    signed, _ = counts(ctx.db, statement.id or 0, source=WEB)
-    waiting = pending_count(ctx.db, statement.id or 0)
+    signed, _ = counts(ctx.db, statement.key, source=WEB)
+    waiting = pending_count(ctx.db, statement.key)
     lines: list[Line] = [
         line(b(f"{statement.code} sign-on page"), f" ({state_words}): ", link(url)),
         line(f"{signed} organisation{'s' if signed != 1 else ''} signed through the web; "
@@ -112,7 +113,7 @@ def _described(ctx: Context, row: WebSignon) -> str:
 
 async def list_pending(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
-    rows = pending(ctx.db, statement.id or 0)
+    rows = pending(ctx.db, statement.key)
     if not rows:
         return Reply.text(f"No web sign-ons wait for review on {statement.code}.")
     page = args.opt("page", 1)
@@ -141,7 +142,7 @@ async def list_pending(ctx: Context, args: Args) -> Reply:
 
 def _pending_row(ctx: Context, statement: Statement, number: int) -> WebSignon:
     row = ctx.db.get(WebSignon, number)
-    if row is None or row.statement_id != statement.id:
+    if row is None or row.statement_id != statement.key:
         raise CommandError(f"There is no web sign-on {number} on {statement.code} "
                            f"({ctx.cmd('signon pending')} {statement.code} lists those waiting).")
     if row.status != PENDING:
@@ -163,7 +164,7 @@ async def approve_signon(ctx: Context, args: Args) -> Reply:
               f"#{row.id} " + ("(unlisted)" if row.unlisted else row.org_name))
     return Reply.of(line(f"Approved web sign-on {row.id}: {_described(ctx, row)} signed "
                          f"{statement.code}."),
-                    line(f"{totals(*counts(ctx.db, statement.id or 0))} so far."))
+                    line(f"{totals(*counts(ctx.db, statement.key))} so far."))
 
 
 async def reject_signon(ctx: Context, args: Args) -> Reply:
@@ -182,7 +183,7 @@ def notify_rooms(db: Session, config: Config, statement: Statement, row: WebSign
     """Tell every room that has the statement (where it was opened or announced, where its
     secretariat works) of a web sign-on: ``new`` (to review, or signed when review is off)
     or ``withdrawn`` by its signer. Queued in the outbox in the caller's transaction."""
-    rooms = rooms_of(db, statement.id or 0)
+    rooms = rooms_of(db, statement.key)
     for room_id in rooms:
         deliveries.enqueue(db, room_id, _notice(db, config, statement, row, event, room_id),
                            now=now)
@@ -210,10 +211,10 @@ def _notice(db: Session, config: Config, statement: Statement, row: WebSignon, e
                              f"{p}signon approve {statement.code} {row.id} · "
                              f"{p}signon reject {statement.code} {row.id}"))
     return Reply.of(line(b(f"New web sign-on for {statement.code}"), f": {who} signed. "
-                         f"{totals(*counts(db, statement.id or 0))} so far."))
+                         f"{totals(*counts(db, statement.key))} so far."))
 
 
-_ID = Param("id")
+_ID = STATEMENT_ID
 _NUMBER = Param("number", kind="int")
 
 COMMANDS = [

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from storage.statements import WEB, Signature, Statement, active_signature, sign
-from storage.types import EncryptedText, UTCDateTime
+from storage.types import EncryptedText, Keyed, UTCDateTime
 
 PENDING, APPROVED, REJECTED, WITHDRAWN, DUPLICATE = (
     "pending", "approved", "rejected", "withdrawn", "duplicate")
@@ -38,7 +38,7 @@ SIGNED_IN = "web"  # Signature.signed_in of a web signature: the page, not a cha
 BATCH = 500
 
 
-class WebSignon(SQLModel, table=True):
+class WebSignon(Keyed, SQLModel, table=True):
     __table_args__ = (
         Index("uq_websignon_pending", "statement_id", "org_key", unique=True,
               sqlite_where=text("status = 'pending'"),
@@ -73,7 +73,7 @@ class WebSignon(SQLModel, table=True):
     @property
     def signer(self) -> str:
         """What a Signature records as ``signed_by`` for this web sign-on."""
-        return f"web:{self.id}"
+        return f"web:{self.key}"
 
 
 @dataclass(frozen=True)
@@ -136,10 +136,10 @@ def submit(db: Session, statement: Statement, form: Submission, *, now: datetime
 
     ``org_key`` is ``normalise_org_name(form.org_name)``, computed by the caller once.
     """
-    if active_signature(db, statement.id or 0, org_key) is not None:
+    if active_signature(db, statement.key, org_key) is not None:
         return AlreadySigned()
     token = secrets.token_urlsafe(24)
-    row = WebSignon(statement_id=statement.id or 0, org_name=form.org_name, org_key=org_key,
+    row = WebSignon(statement_id=statement.key, org_name=form.org_name, org_key=org_key,
                     country=form.country, level=form.level, ecosoc=form.ecosoc,
                     unlisted=form.unlisted, text_version=statement.text_version,
                     signer_name=form.signer_name, signer_email=form.signer_email,
@@ -161,7 +161,7 @@ def submit(db: Session, statement: Statement, form: Submission, *, now: datetime
     except _Taken:
         return AlreadySigned()
     except IntegrityError:
-        if review and pending_for(db, statement.id or 0, org_key) is not None:
+        if review and pending_for(db, statement.key, org_key) is not None:
             return AlreadyPending()
         raise
     return Received(row, token)
@@ -299,7 +299,7 @@ def _with_signer_data(db: Session) -> Iterator[WebSignon]:
         if not rows:
             return
         yield from rows
-        last = rows[-1].id or last
+        last = rows[-1].key
 
 
 def of_email(db: Session, email: str) -> list[WebSignon]:

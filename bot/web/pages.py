@@ -86,8 +86,8 @@ def statement_page(site: Site, db: Session, request: web.Request, statement: Sta
                    notice: str | None = None) -> web.Response:
     """The page: what the statement is, who signed, and the form while it is open."""
     t = translations(lang)
-    total, countries = counts(db, statement.id or 0)
-    listed = _listed(db, statement.id or 0)
+    total, countries = counts(db, statement.key)
+    listed = _listed(db, statement.key)
     latest = db.get(StatementText, (statement.id, statement.text_version))
     cookie = _cookie(request, site)
     errors = {key: t.gettext(text) % {"limit": LIMITS.get(key, 0)}
@@ -100,7 +100,7 @@ def statement_page(site: Site, db: Session, request: web.Request, statement: Sta
         text_link=latest.text.strip() if latest and render.is_link(latest.text) else None,
         text_body=latest.text if latest and not render.is_link(latest.text) else None,
         total=total, countries_count=countries, unlisted=total - len(listed), listed=listed,
-        pending=pending_count(db, statement.id or 0), values=form.values if form else {},
+        pending=pending_count(db, statement.key), values=form.values if form else {},
         errors=errors, limits=LIMITS, csrf=site.csrf.field_for(cookie), honeypot=HONEYPOT,
         notice=notice, retention_days=site.config.privacy.web_signer_retention_days,
         review=site.web.review)
@@ -222,7 +222,7 @@ def _tell(site: Site, db: Session, statement: Statement, row: WebSignon, event: 
 def _withdrawal(site: Site, db: Session, request: web.Request,
                 lang: str) -> tuple[Statement, WebSignon]:
     statement = _statement(site, db, request, lang)
-    row = by_withdraw_token(db, statement.id or 0, request.match_info["key"])
+    row = by_withdraw_token(db, statement.key, request.match_info["key"])
     if row is None:
         raise not_found(request, lang)
     return statement, row
