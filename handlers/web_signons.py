@@ -36,6 +36,8 @@ from storage.web_signons import (
 )
 
 PAGE_SIZE = 50
+DECIDED = {"approved": "approved", "rejected": "rejected", "duplicate": "found to be a "
+           "duplicate (the organisation had signed)", "withdrawn": "withdrawn by its signer"}
 NO_WEB = ("This bot serves no web pages: add a [web] table to its config (see "
           "config.example.toml) and restart it.")
 
@@ -147,7 +149,7 @@ def _pending_row(ctx: Context, statement: Statement, number: int) -> WebSignon:
                            f"({ctx.cmd('signon pending')} {statement.code} lists those waiting).")
     if row.status != PENDING:
         raise CommandError(f"Web sign-on {number} on {statement.code} is not waiting for "
-                           f"review: it was {row.status}.")
+                           f"review: it was {DECIDED.get(row.status, row.status)}.")
     return row
 
 

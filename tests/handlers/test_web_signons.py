@@ -122,6 +122,8 @@ async def test_pending_sign_ons_are_listed_counted_apart_and_reviewed(web: WebBo
         "and e-mail are deleted.")
     assert await web.say("/signon approve S1 2", user=sec) == (
         "Web sign-on 2 on S1 is not waiting for review: it was rejected.")
+    assert await web.say("/signon reject S1 2", user=sec) == (
+        "Web sign-on 2 on S1 is not waiting for review: it was rejected.")
     assert await web.say("/signon approve S1 7", user=sec) == (
         "There is no web sign-on 7 on S1 (/signon pending S1 lists those waiting).")
     await web.send("/statement new Other", user=sec)

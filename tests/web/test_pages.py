@@ -140,6 +140,9 @@ async def test_the_organisation_that_signed_meanwhile_is_a_duplicate(site: WebBo
     assert len(rows(site, Signature)) == 1
     [web] = rows(site, WebSignon)
     assert (web.status, web.signer_email) == ("duplicate", None)
+    assert await site.say("/signon approve S1 1", user=SECRETARIAT) == (
+        "Web sign-on 1 on S1 is not waiting for review: it was found to be a duplicate (the "
+        "organisation had signed).")
 
 
 async def test_missing_and_wrong_fields_are_named_next_to_them(site: WebBot, client: Client):
