@@ -1,4 +1,5 @@
-"""``python -m bench``: run every benchmark, print a table, write bench/results/latest.json."""
+"""``python -m bench [media]``: run every benchmark (or only the media one), print a table,
+write bench/results/latest.json (media-only runs: bench/results/media.json)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import commands, footprint, relay, scheduler
+from bench import commands, footprint, media, relay, scheduler
 from bench.stats import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -18,6 +19,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("part", nargs="?", choices=["all", "media"], default="all",
+                        help="media: only the memory cost of relaying a 20 MB video")
     parser.add_argument("--messages", type=int, default=1000,
                         help="messages per direction for the relay (default 1000)")
     parser.add_argument("--skip-relay", action="store_true")
@@ -27,16 +30,19 @@ def main() -> None:
     out: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                  "machine": f"{platform.machine()}, {platform.python_implementation()} "
                             f"{platform.python_version()}, {_cores()} cores"}
-    out["commands"] = commands.run(folder)
-    out["scheduler"] = scheduler.run(folder)
-    out["footprint"] = footprint.run(folder)
-    if not args.skip_relay:
-        out["relay"] = relay.run(folder, messages=args.messages)
+    if args.part == "all":
+        out["commands"] = commands.run(folder)
+        out["scheduler"] = scheduler.run(folder)
+        out["footprint"] = footprint.run(folder)
+        if not args.skip_relay:
+            out["relay"] = relay.run(folder, messages=args.messages)
+    out["media"] = media.run(folder)
     out["seconds"] = round(time.time() - started)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(out, indent=1))
+    name = "latest.json" if args.part == "all" else f"{args.part}.json"
+    (RESULTS / name).write_text(json.dumps(out, indent=1))
     print(table(rows(out)))
-    print(f"\n{out['date']} on {out['machine']}; JSON in {RESULTS / 'latest.json'}")
+    print(f"\n{out['date']} on {out['machine']}; JSON in {RESULTS / name}")
 
 
 def _cores() -> int:
@@ -47,6 +53,8 @@ def _cores() -> int:
 
 def rows(out: dict) -> list[tuple[str, str, str, str]]:
     r: list[tuple[str, str, str, str]] = []
+    if "commands" not in out:
+        return media.rows(out["media"])
     for name, s in out["commands"]["commands"].items():
         r.append((f"command {name} p50/p95", f"{s['p50_ms']} / {s['p95_ms']} ms", "p95 < 20 ms",
                   _yes(s["p95_ms"] < 20)))
@@ -66,7 +74,7 @@ def rows(out: dict) -> list[tuple[str, str, str, str]]:
                   _yes(f["idle_rss_mb"] < 120)))
     if "relay" in out:
         r += relay_rows(out["relay"])
-    return r
+    return r + media.rows(out["media"])
 
 
 def relay_rows(rel: dict) -> list[tuple[str, str, str, str]]:

@@ -88,6 +88,19 @@ def canonical_id(platform: str, native_id: str | int) -> str:
     return f"{platform}:{native_id}"
 
 
+def telegram_room(chat_id: int, topic: int | None = None) -> str:
+    """A Telegram group's room id, or that of one forum topic in it paired on its own:
+    ``telegram:-100123`` and ``telegram:-100123/45`` (the topic's id is the last number
+    of a link to the topic)."""
+    return f"telegram:{chat_id}" if topic is None else f"telegram:{chat_id}/{topic}"
+
+
+def telegram_chat(room_id: str) -> tuple[int, int | None]:
+    """Inverse of :func:`telegram_room`: (the chat's id, the topic's id or None)."""
+    chat, _, topic = room_id.removeprefix("telegram:").partition("/")
+    return int(chat), int(topic) if topic else None
+
+
 def split_id(canonical: str) -> tuple[str, str]:
     """Inverse of :func:`canonical_id`; raises ``ValueError`` on an unprefixed id."""
     platform, sep, native = canonical.partition(":")

@@ -300,8 +300,8 @@ class MatrixAdapter(Adapter):
         room = self.client.rooms.get(room_id.split(":", 1)[1])
         return room is not None and bool(room.power_levels.can_user_redact(self.client.user_id))
 
-    async def fetch_file(self, ref: str) -> bytes:
-        return await self.sender.fetch_file(ref)
+    async def fetch_file(self, ref: str, path: Path) -> None:
+        await self.sender.fetch_file(ref, path)
 
     def _is_direct(self, room: MatrixRoom) -> bool:
         return (self.config.room_for(f"matrix:{room.room_id}") is None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -35,6 +36,7 @@ from telegram.request import HTTPXRequest
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, TelegramConfig
 from bot.dispatcher import Clock, Dispatcher
+from bot.events import telegram_chat
 from bot.failures import traceback_without_messages
 from bot.inbound import Inbound
 from bot.outbox import Delivery
@@ -199,7 +201,7 @@ class TelegramAdapter(Adapter):
         return fresh and resume is not None
 
     def can_delete(self, room_id: str) -> bool:
-        return self._may_delete.get(int(room_id.split(":", 1)[1]), False)
+        return self._may_delete.get(telegram_chat(room_id)[0], False)
 
     async def _learn_rights(self) -> None:
         """Whether the bot may delete messages in each configured group (it must be an
@@ -291,5 +293,5 @@ class TelegramAdapter(Adapter):
     async def send(self, delivery: Delivery) -> str:
         return await self.sender.send(delivery)
 
-    async def fetch_file(self, file_id: str) -> bytes:
-        return await self.sender.fetch_file(file_id)
+    async def fetch_file(self, file_id: str, path: Path) -> None:
+        await self.sender.fetch_file(file_id, path)

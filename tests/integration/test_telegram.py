@@ -187,7 +187,7 @@ async def test_direct_messages(api: BotApiDouble, start_bot):
     assert "is for members of the coalition's rooms" in api.sent_to(stranger)[1].plain
 
 
-async def test_captions_photos_and_documents(api: BotApiDouble, start_bot):
+async def test_captions_photos_and_documents(api: BotApiDouble, start_bot, tmp_path: Path):
     service = await start_bot()
     await api.user_message(CAUCUS, api.user(MEMBER), "/whoami",
                            document=("report.pdf", b"%PDF-1.7 evidence", "application/pdf"))
@@ -195,8 +195,8 @@ async def test_captions_photos_and_documents(api: BotApiDouble, start_bot):
     assert answer.plain.startswith("You:")  # a caption is read like a message
     photo = await api.user_message(CAUCUS, api.user(MEMBER), "", photo=b"\x89PNG fake")
     adapter = service.adapters[0]
-    data = await adapter.fetch_file(photo["photo"][-1]["file_id"])
-    assert data == b"\x89PNG fake"
+    await adapter.fetch_file(photo["photo"][-1]["file_id"], tmp_path / "photo")
+    assert (tmp_path / "photo").read_bytes() == b"\x89PNG fake"
 
 
 async def test_polling_survives_network_errors(api: BotApiDouble, start_bot):
