@@ -140,7 +140,23 @@ def test_example_config_is_valid_and_documents_every_key():
     ({"rooms": [{"name": "A", "telegram_chat_id": -5}, {"name": "a", "telegram_chat_id": -6}]},
      "[[rooms]][1].name: room name 'a' is used twice"),
     ({"rooms": [{"name": "A", "telegram_chat_id": -5}, {"name": "B", "telegram_chat_id": -5}]},
-     "[[rooms]][1].telegram_chat_id: telegram:-5 is already room 'A'"),
+     "[[rooms]][1].telegram_chat_id: the group -5 is already room 'A' as a whole; another entry "
+     "for it must name one of its forum topics (telegram_topic_id)"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "telegram_topic_id": 4},
+                {"name": "B", "telegram_chat_id": -5, "telegram_topic_id": 4}]},
+     "[[rooms]][1].telegram_topic_id: topic 4 of the group -5 is already room 'A'"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "telegram_topic_id": 0}]},
+     "[[rooms]][0].telegram_topic_id: 0 is not a topic id: expected a positive whole number, "
+     "the last number of a link to the topic (t.me/c/1234567890/45 is topic 45)"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "telegram_topic_id": "45"}]},
+     "[[rooms]][0].telegram_topic_id: '45' is not a topic id"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "telegram_topic_id": True}]},
+     "[[rooms]][0].telegram_topic_id: True is not a topic id"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "telegram_topic_id": 4.5}]},
+     "[[rooms]][0].telegram_topic_id: 4.5 is not a topic id"),
+    ({"rooms": [{"name": "A", "matrix_room_id": "!a:x", "telegram_topic_id": 4}]},
+     "[[rooms]][0].telegram_topic_id: needs telegram_chat_id: the id of the group the topic "
+     "is in"),
     ({"rooms": [{"name": "A", "telegram_chat_id": -5, "colour": "red"}]},
      "[[rooms]][0].colour: unknown key"),
     ({"rooms": [{"name": "A", "telegram_chat_id": -5, "matrix_room_id": "!a:example.org",
@@ -165,6 +181,31 @@ def test_example_config_is_valid_and_documents_every_key():
 ])
 def test_config_errors_name_the_key_and_the_problem(data: dict[str, Any], expected: str):
     assert expected in error_of(data)
+
+
+def test_one_group_pairs_several_topics_and_itself_each_with_a_room_of_its_own():
+    config = parse_config({"rooms": [
+        {"name": "Caucus", "telegram_chat_id": -5, "matrix_room_id": "!all:x"},
+        {"name": "Bahrain", "telegram_chat_id": -5, "telegram_topic_id": 45,
+         "matrix_room_id": "!bh:x"},
+        {"name": "Egypt", "telegram_chat_id": -5, "telegram_topic_id": 46,
+         "matrix_room_id": "!eg:x"}]})
+    assert [r.ids for r in config.rooms] == [("telegram:-5", "matrix:!all:x"),
+                                             ("telegram:-5/45", "matrix:!bh:x"),
+                                             ("telegram:-5/46", "matrix:!eg:x")]
+    assert config.room_for("telegram:-5/45").name == "Bahrain"  # type: ignore[union-attr]
+    assert [r.name for r in config.rooms_in_chat(-5)] == ["Caucus", "Bahrain", "Egypt"]
+    assert "    - Bahrain: telegram:-5/45 <-> matrix:!bh:x (bridged pair, forum topic 45 of " \
+           "the group -5, not secure, reminders on" in summarise(config)
+
+
+def test_a_group_may_be_paired_by_its_topics_alone():
+    config = parse_config({"rooms": [
+        {"name": "Bahrain", "telegram_chat_id": -5, "telegram_topic_id": 45,
+         "matrix_room_id": "!bh:x"},
+        {"name": "Egypt", "telegram_chat_id": -5, "telegram_topic_id": 46}]})
+    assert config.room_for("telegram:-5") is None
+    assert len(config.rooms_in_chat(-5)) == 2
 
 
 def test_numeric_string_chat_id_is_accepted():
