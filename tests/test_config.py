@@ -83,7 +83,8 @@ def test_example_config_is_valid_and_documents_every_key():
                   "token", "base_url", "base_file_url", "mode", "webhook_url", "webhook_listen",
                   "webhook_port", "webhook_secret", "homeserver", "user_id", "access_token",
                   "password", "device_id", "store_path", "verify_devices", "name",
-                  "telegram_chat_id", "matrix_room_id", "secure", "reminders",
+                  "telegram_chat_id", "telegram_topic_id", "matrix_room_id", "secure",
+                  "reminders",
                   "session_offsets_days", "deadline_offsets_days", "send_time", "grace_hours",
                   "stale_days", "nudge_days", "date_order"}
     for key in documented:

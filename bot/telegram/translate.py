@@ -79,6 +79,9 @@ def to_event(message: Message, *, edited: bool, topic_rooms: Container[str] = ()
     text = message.text or message.caption or ""
     if message.poll is not None:
         text = poll_text(message.poll)
+    elif unbridged and message.sticker is not None and message.sticker.emoji:
+        # An animated sticker with no still picture to show: its emoji says what it meant.
+        text, unbridged = f"{message.sticker.emoji} (an animated sticker)", None
     html = (message.text_html if message.text else message.caption_html) if text else None
     anonymous = message.sender_chat is not None or sender is None or \
         sender.id in SHARED_SENDERS
