@@ -12,6 +12,7 @@ from functools import cache
 
 import pycountry
 
+from bot.arguments import Param
 from bot.commands import CommandError
 
 # Names in common use that ISO 3166 spells otherwise (or, for Kosovo, leaves out:
@@ -101,3 +102,8 @@ def parse_country(text: str) -> Country:
     hint = f" Did you mean {' or '.join(close)}?" if close else ""
     raise CommandError(f"I don't know the country '{text}'.{hint} Use a name or an ISO code "
                        "(Egypt, EG, EGY).")
+
+
+def country_param(*, optional: bool = False) -> Param:
+    """The ``<country>`` a command takes, handed to it as a :class:`Country`."""
+    return Param("country", kind="text", optional=optional, parse=parse_country)

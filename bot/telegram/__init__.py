@@ -37,7 +37,7 @@ from telegram.request import HTTPXRequest
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, TelegramConfig
 from bot.dispatcher import Clock, Dispatcher
-from bot.events import Event, telegram_chat, telegram_room
+from bot.events import Event
 from bot.failures import traceback_without_messages
 from bot.inbound import Inbound
 from bot.outbox import Delivery
@@ -51,6 +51,7 @@ from bot.telegram.translate import (
 )
 from storage import inbound, links
 from storage.database import Database
+from storage.ids import RoomId, UserId, chat_number, telegram_room_id
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class TelegramAdapter(Adapter):
         self._may_delete: dict[int, bool] = {}  # chat -> the bot may delete others' messages
         # The rooms that are one forum topic of a group each (telegram:<chat>/<topic>).
         self.topic_rooms = frozenset(
-            telegram_room(r.telegram_chat_id, r.telegram_topic_id) for r in config.rooms
+            telegram_room_id(r.telegram_chat_id, r.telegram_topic_id) for r in config.rooms
             if r.telegram_chat_id is not None and r.telegram_topic_id is not None)
 
     async def start(self) -> None:
@@ -220,16 +221,16 @@ class TelegramAdapter(Adapter):
         fresh = await self.inbound.receive(event, version=version, resume=resume)
         return fresh and resume is not None
 
-    def _room_of(self, chat_id: int, message_id: int) -> str:
+    def _room_of(self, chat_id: int, message_id: int) -> RoomId:
         """The room a message of a group is in: one of its topics paired on its own, when
         the message crossed the bridge there, or the group."""
-        topics = [r for r in self.topic_rooms if telegram_chat(r)[0] == chat_id]
+        topics = [r for r in self.topic_rooms if chat_number(r) == chat_id]
         if topics:
             with self.database.session() as db:
                 room = links.room_holding(db, topics, str(message_id))
             if room is not None:
-                return room
-        return telegram_room(chat_id)
+                return RoomId(room)
+        return telegram_room_id(chat_id)
 
     def _remember_poll(self, message: Message, event: Event) -> None:
         assert message.poll is not None
@@ -247,15 +248,16 @@ class TelegramAdapter(Adapter):
             return  # not a poll of a configured room (or its result was relayed already)
         where = json.loads(stored)
         await self.inbound.receive(Event(
-            platform="telegram", room_id=where["room"], message_id=f"poll:{poll.id}:closed",
-            sender_id=where["sender"], sender_name=where["name"], text=poll_results(poll),
-            reply_to=where["message"], thread=where.get("thread")))
+            platform="telegram", room_id=RoomId(where["room"]),
+            message_id=f"poll:{poll.id}:closed", sender_id=UserId(where["sender"]),
+            sender_name=where["name"], text=poll_results(poll), reply_to=where["message"],
+            thread=where.get("thread")))
         with self.database.session() as db:
             inbound.drop_resume(db, POLL + poll.id)
             db.commit()
 
     def can_delete(self, room_id: str) -> bool:
-        return self._may_delete.get(telegram_chat(room_id)[0], False)
+        return self._may_delete.get(chat_number(room_id), False)
 
     async def _learn_rights(self) -> None:
         """Whether the bot may delete messages in each configured group (it must be an

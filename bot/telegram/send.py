@@ -41,7 +41,6 @@ from bot.deliveries import (
     SharedLocation,
     Text,
 )
-from bot.events import telegram_chat
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from bot.replies import Reply
 from bot.telegram.media import send_media, takes_caption
@@ -53,6 +52,7 @@ from bot.telegram.translate import (
     split_html,
     utf16_len,
 )
+from storage.ids import chat_number, topic_number
 
 log = logging.getLogger(__name__)
 
@@ -89,20 +89,20 @@ class TelegramSender:
 
     async def send(self, delivery: Delivery) -> str:
         """Send one outbox row; Telegram's errors become retries or failures."""
-        chat = Chat(*telegram_chat(delivery.room_id))
+        chat = Chat(chat_number(delivery.room_id), topic_number(delivery.room_id))
         chat_id = chat.id
         with telegram_errors():
             match delivery.content:
-                case Redact() if (delivery.target_id or "").startswith(REACTION):
+                case Redact() if delivery.target.startswith(REACTION):
                     # Taking back a reaction: the bot's own reaction on that message goes.
-                    target = (delivery.target_id or "").removeprefix(REACTION).split(":")[0]
+                    target = delivery.target.removeprefix(REACTION).split(":")[0]
                     await self.bot.set_message_reaction(chat_id, int(target), None)
                     return ""
                 case Redact() | Delete():
-                    await self.bot.delete_message(chat_id, int(delivery.target_id or 0))
+                    await self.bot.delete_message(chat_id, int(delivery.target))
                     return ""
                 case React(key=key):
-                    return await self._react(chat_id, int(delivery.target_id or 0), key)
+                    return await self._react(chat_id, int(delivery.target), key)
                 case Edit(text=text):
                     return await self._relayed(self._edit, chat, delivery, text)
                 case BotReply(reply=reply):
@@ -204,12 +204,12 @@ class TelegramSender:
     async def _edit(self, chat: Chat, delivery: Delivery, text: Text) -> str:
         try:
             await self.bot.edit_message_text(text.html, chat_id=chat.id,
-                                             message_id=int(delivery.target_id or 0),
+                                             message_id=int(delivery.target),
                                              parse_mode=ParseMode.HTML)
         except BadRequest as exc:
             if "not modified" not in str(exc):
                 raise
-        return str(delivery.target_id)
+        return delivery.target
 
     async def fetch_file(self, file_id: str, path: Path) -> None:
         """Download a file for the bridge into ``path``, a chunk at a time.

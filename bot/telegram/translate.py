@@ -19,8 +19,9 @@ from telegram.error import RetryAfter
 
 from bot.commands import Registry, Role
 from bot.dispatcher import permitted
-from bot.events import Attachment, Event, Location, Reaction, telegram_room
+from bot.events import Attachment, Event, Location, Reaction
 from bot.replies import Reply
+from storage.ids import RoomId, telegram_room_id, user_id_for
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -73,9 +74,9 @@ def to_event(message: Message, *, edited: bool, topic_rooms: Container[str] = ()
     location = location_of(message)
     unbridged = None if attachments or location else unbridged_kind(message)
     thread, thread_name, replied = topic_of(message)
-    room_id = telegram_room(chat.id)
-    if thread is not None and telegram_room(chat.id, int(thread)) in topic_rooms:
-        room_id, thread, thread_name = telegram_room(chat.id, int(thread)), None, None
+    room_id = telegram_room_id(chat.id)
+    if thread is not None and telegram_room_id(chat.id, int(thread)) in topic_rooms:
+        room_id, thread, thread_name = telegram_room_id(chat.id, int(thread)), None, None
     text = message.text or message.caption or ""
     if message.poll is not None:
         text = poll_text(message.poll)
@@ -92,7 +93,7 @@ def to_event(message: Message, *, edited: bool, topic_rooms: Container[str] = ()
         name = sender.full_name  # type: ignore[union-attr]
     return Event(
         platform="telegram", room_id=room_id, message_id=str(message.message_id),
-        sender_id=f"telegram:{sender.id}" if sender else f"telegram:{chat.id}",
+        sender_id=user_id_for("telegram", sender.id if sender else chat.id),
         sender_name=name, anonymous=anonymous,
         text=text, html=html,
         reply_to=str(replied.message_id) if replied else None, reply_quote=_quote(replied),
@@ -214,12 +215,12 @@ def poll_results(poll: Poll) -> str:
     return "\n".join(lines) + f"\n({voters} {'person' if voters == 1 else 'people'} voted)"
 
 
-def reaction_events(change: MessageReactionUpdated, room_id: str) -> list[Event]:
+def reaction_events(change: MessageReactionUpdated, room_id: RoomId) -> list[Event]:
     """A person's reactions on a message changed: one Event per emoji added (its id names
     the person, the message and the emoji) and one redaction per emoji taken back.
     ``room_id``: the room the message is in (the update names only its chat)."""
     who = change.user
-    sender = f"telegram:{who.id}" if who else f"telegram:{change.chat.id}"
+    sender = user_id_for("telegram", who.id if who else change.chat.id)
     name = who.full_name if who else (change.actor_chat.title if change.actor_chat else "")
 
     def emoji(reactions: Sequence[ReactionType]) -> set[str]:
