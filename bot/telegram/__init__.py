@@ -216,7 +216,8 @@ class TelegramAdapter(Adapter):
         edited = update.edited_message is not None
         version = str(int(message.edit_date.timestamp())) if edited and message.edit_date else ""
         event = to_event(message, edited=edited, topic_rooms=self.topic_rooms)
-        if message.poll is not None and not edited:
+        room = self.config.room_for(event.room_id)
+        if message.poll is not None and not edited and room is not None and room.bridged:
             self._remember_poll(message, event)
         fresh = await self.inbound.receive(event, version=version, resume=resume)
         return fresh and resume is not None
