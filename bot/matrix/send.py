@@ -46,6 +46,7 @@ from bot.replies import Reply
 from storage.ids import native_of
 
 CHUNK = 256 * 1024  # nio reads a file 4 kB at a time; a video goes up faster in larger pieces
+UPLOAD_BYTES_PER_SECOND = 64 * 1024  # slower than this, an upload is taken for stalled
 
 
 async def chunks_of(path: Path) -> AsyncIterator[bytes]:
@@ -60,11 +61,14 @@ def matrix_errors() -> Iterator[None]:
     try:
         yield
     except MatrixError as exc:
-        if exc.status_code == "M_LIMIT_EXCEEDED":
-            raise RetryLater(str(exc), after=(exc.retry_after_ms or 1000) / 1000) from exc
-        if exc.status_code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN", "M_TOO_LARGE"):
+        if exc.status_code == "M_LIMIT_EXCEEDED" or exc.http_status == 429:
+            raise RetryLater(str(exc), after=exc.retry_after or 1.0) from exc
+        if exc.http_status is not None and 400 <= exc.http_status < 500 and \
+                exc.http_status not in (401, 408):
+            # Refused (not in the room, no such room, too large): trying again cannot
+            # help. A refused token (401) waits instead: the sync stops the bot to say so.
             raise DeliveryFailed(str(exc)) from exc
-        raise RetryLater(str(exc)) from exc
+        raise RetryLater(str(exc)) from exc  # 5xx (Synapse's are M_UNKNOWN too)
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise RetryLater(f"network: {exc!r}") from exc
 
@@ -159,9 +163,12 @@ class MatrixSender:
         disk as it goes up) and send its event."""
         room = self.client.rooms.get(room_id)
         encrypted = bool(room and room.encrypted)
-        upload, keys = await self.client.upload(
-            (lambda *_: chunks_of(data)) if isinstance(data, Path) else io.BytesIO(data),
-            content_type=mime, filename=name, encrypt=encrypted, filesize=size)
+        # nio gives an upload no time limit: a stalled one would hold every send behind it.
+        async with asyncio.timeout(self.client.config.request_timeout
+                                   + size / UPLOAD_BYTES_PER_SECOND):
+            upload, keys = await self.client.upload(
+                (lambda *_: chunks_of(data)) if isinstance(data, Path) else io.BytesIO(data),
+                content_type=mime, filename=name, encrypt=encrypted, filesize=size)
         check(upload, "uploading a file")
         event_type, content = file_content(name, mime, size, source)
         related(content, None, thread_root)
