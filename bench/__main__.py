@@ -1,6 +1,6 @@
-"""``python -m bench``: run every benchmark, print a table, write bench/results/latest.json.
-
-``python -m bench signons`` runs only the sign-on page rush (bench/signons.py).
+"""``python -m bench [PART]``: run every benchmark, print a table, write
+bench/results/latest.json; or only one part (``signons``: the sign-on page rush,
+``media``: the memory cost of relaying a 20 MB video), written to bench/results/PART.json.
 """
 
 from __future__ import annotations
@@ -13,16 +13,18 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import commands, footprint, relay, scheduler, signons
+from bench import commands, footprint, media, relay, scheduler, signons
 from bench.stats import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
+PARTS = {"signons": signons, "media": media}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "signons"],
-                        help="signons: only the sign-on page rush (about 2 minutes)")
+    parser.add_argument("which", nargs="?", default="all", choices=["all", *PARTS],
+                        help="signons: only the sign-on page rush (about 2 minutes); "
+                             "media: only the memory cost of relaying a 20 MB video")
     parser.add_argument("--messages", type=int, default=1000,
                         help="messages per direction for the relay (default 1000)")
     parser.add_argument("--signons", type=int, default=1000,
@@ -34,13 +36,15 @@ def main() -> None:
     out: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                  "machine": f"{platform.machine()}, {platform.python_implementation()} "
                             f"{platform.python_version()}, {_cores()} cores"}
-    if args.which == "signons":
-        out["signons"] = signons.run(folder, signons=args.signons)
+    if args.which != "all":
+        part = PARTS[args.which]
+        out[args.which] = part.run(folder, **({"signons": args.signons}
+                                              if args.which == "signons" else {}))
         out["seconds"] = round(time.time() - started)
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "signons.json").write_text(json.dumps(out, indent=1))
-        print(table(signons.rows(out["signons"])))
-        print(f"\n{out['date']} on {out['machine']}; JSON in {RESULTS / 'signons.json'}")
+        (RESULTS / f"{args.which}.json").write_text(json.dumps(out, indent=1))
+        print(table(part.rows(out[args.which])))
+        print(f"\n{out['date']} on {out['machine']}; JSON in {RESULTS / args.which}.json")
         return
     out["commands"] = commands.run(folder)
     out["scheduler"] = scheduler.run(folder)
@@ -48,6 +52,7 @@ def main() -> None:
     if not args.skip_relay:
         out["relay"] = relay.run(folder, messages=args.messages)
         out["signons"] = signons.run(folder, signons=args.signons)
+    out["media"] = media.run(folder)
     out["seconds"] = round(time.time() - started)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=1))
@@ -84,7 +89,7 @@ def rows(out: dict) -> list[tuple[str, str, str, str]]:
         r += relay_rows(out["relay"])
     if "signons" in out:
         r += signons.rows(out["signons"])
-    return r
+    return r + media.rows(out["media"])
 
 
 def relay_rows(rel: dict) -> list[tuple[str, str, str, str]]:

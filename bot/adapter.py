@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from bot.config import Config
@@ -28,7 +29,8 @@ def poll_backoff(failures: int) -> float:
 
 class NetworkAdapter(Protocol):
     """What the service needs of a network: its lifecycle, sending an outbox row (the
-    network's id of what it sent), fetching a file for the bridge, and what it may do."""
+    network's id of what it sent), fetching a file for the bridge (into a file on disk,
+    a chunk at a time), and what it may do."""
 
     platform: str
     on_fatal: Callable[[str], None]
@@ -40,7 +42,7 @@ class NetworkAdapter(Protocol):
 
     async def send(self, delivery: Delivery) -> str: ...
 
-    async def fetch_file(self, ref: str) -> bytes: ...
+    async def fetch_file(self, ref: str, path: Path) -> None: ...
 
     def can_delete(self, room_id: str) -> bool: ...
 

@@ -27,7 +27,7 @@ from bot.config_reader import Section as _Section
 from bot.config_web import KEYS as WEB_KEYS
 from bot.config_web import WebConfig, read_web
 from storage.crypto import DataKeyError, parse_keys
-from storage.ids import RoomId, UserId, room_id_for
+from storage.ids import RoomId, UserId, room_id_for, telegram_room_id
 
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 USER_ID = re.compile(r"telegram:\d{1,20}|matrix:@[^:\s]+:\S+|console:\S+")
@@ -102,13 +102,15 @@ class RoomConfig:
     matrix_room_id: str | None = None
     secure: bool = False
     reminders: bool = True
+    # One forum topic of the group, paired on its own: the room is that topic alone.
+    telegram_topic_id: int | None = None
 
     @property
     def ids(self) -> tuple[RoomId, ...]:
         """Canonical ids of this room on each network it lives on."""
         out = []
         if self.telegram_chat_id is not None:
-            out.append(room_id_for("telegram", self.telegram_chat_id))
+            out.append(telegram_room_id(self.telegram_chat_id, self.telegram_topic_id))
         if self.matrix_room_id is not None:
             out.append(room_id_for("matrix", self.matrix_room_id))
         return tuple(out)
@@ -173,6 +175,10 @@ class Config:
             if canonical_room_id in room.ids:
                 return room
         return None
+
+    def rooms_in_chat(self, chat_id: int) -> tuple[RoomConfig, ...]:
+        """The entries of a Telegram group: the whole group, and topics paired on their own."""
+        return tuple(r for r in self.rooms if r.telegram_chat_id == chat_id)
 
     def room_named(self, name: str) -> RoomConfig | None:
         return next((r for r in self.rooms if r.name.lower() == name.lower()), None)
@@ -343,7 +349,8 @@ def _rooms(source: str, data: Any, problems: Problems) -> tuple[RoomConfig, ...]
     seen_ids: dict[str, str] = {}
     for n, raw in enumerate(data):
         s = _Section(source, f"[[rooms]][{n}]", raw,
-                     {"name", "telegram_chat_id", "matrix_room_id", "secure", "reminders"},
+                     {"name", "telegram_chat_id", "telegram_topic_id", "matrix_room_id", "secure",
+                      "reminders"},
                      problems)
         room = _room(s, rooms, seen_ids)
         if room is not None:
@@ -364,6 +371,7 @@ def _room(s: _Section, rooms: list[RoomConfig], seen_ids: dict[str, str]) -> Roo
     if chat_id in PLACEHOLDER_CHAT_IDS:
         s.fail("telegram_chat_id", f"{PLACEHOLDER}; use your group's id (/whoami in the group "
                                    "shows it)")
+    topic = _topic(s, chat_id)
     matrix_id = s.text("matrix_room_id")
     if matrix_id is not None and not MATRIX_ROOM_ID.fullmatch(matrix_id):
         s.fail("matrix_room_id", f"'{matrix_id}' is not a room id like !abcdef:example.org "
@@ -383,15 +391,40 @@ def _room(s: _Section, rooms: list[RoomConfig], seen_ids: dict[str, str]) -> Roo
         s.fail("secure", f"room '{name}' is bridged (it has both ids), and a bridged room "
                          "cannot be secure: keep the secure room on one network")
     room = RoomConfig(name=name, telegram_chat_id=chat_id, matrix_room_id=matrix_id,
-                      secure=secure, reminders=s.get("reminders", bool, True))
+                      secure=secure, reminders=s.get("reminders", bool, True),
+                      telegram_topic_id=topic)
     if any(r.name.lower() == name.lower() for r in rooms):
         s.fail("name", f"room name '{name}' is used twice")
     for cid in room.ids:
-        if cid in seen_ids:
-            s.fail("telegram_chat_id" if cid.startswith("telegram") else "matrix_room_id",
-                   f"{cid} is already room '{seen_ids[cid]}'")
-        seen_ids[cid] = name
+        if cid not in seen_ids:
+            seen_ids[cid] = name
+        elif cid.startswith("matrix"):
+            s.fail("matrix_room_id", f"{cid} is already room '{seen_ids[cid]}'")
+        elif topic is not None:
+            s.fail("telegram_topic_id", f"topic {topic} of the group {chat_id} is already room "
+                                        f"'{seen_ids[cid]}'")
+        else:
+            s.fail("telegram_chat_id", f"the group {chat_id} is already room "
+                                       f"'{seen_ids[cid]}' as a whole; another entry for it "
+                                       "must name one of its forum topics (telegram_topic_id)")
     return room
+
+
+def _topic(s: _Section, chat_id: int | None) -> int | None:
+    """``telegram_topic_id``: one forum topic of the group, paired with a room of its own."""
+    if "telegram_topic_id" not in s.data:
+        return None
+    topic = s.data["telegram_topic_id"]
+    if not isinstance(topic, int) or isinstance(topic, bool) or topic < 1:
+        s.fail("telegram_topic_id", f"{topic!r} is not a topic id: expected a positive whole "
+                                    "number, the last number of a link to the topic (t.me/c/"
+                                    "1234567890/45 is topic 45)")
+        return None
+    if chat_id is None:
+        s.fail("telegram_topic_id", "needs telegram_chat_id: the id of the group the topic "
+                                    "is in")
+        return None
+    return topic
 
 
 def _reminders(s: _Section) -> RemindersConfig:

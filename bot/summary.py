@@ -34,6 +34,8 @@ def summarise(config: Config) -> str:
     out.append(f"  rooms ({len(config.rooms)}):")
     for room in config.rooms:
         traits = ["bridged pair" if room.bridged else "single network",
+                  *([f"forum topic {room.telegram_topic_id} of the group "
+                     f"{room.telegram_chat_id}"] if room.telegram_topic_id else []),
                   "secure" if room.secure else "not secure",
                   "reminders on" if room.reminders else "reminders off"]
         unserved = [cid for cid in room.ids

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from storage.crypto import clear_data_keys
+from storage.database import Database
 from tests.harness import FakeBot, Network
 
 
@@ -28,3 +29,12 @@ def bot(tmp_path: Path, net: Network) -> Iterator[FakeBot]:
     fake = FakeBot(tmp_path, net)
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    """A fresh SQLite database with the schema at head (the outbox worker's tests)."""
+    db = Database(f"sqlite:///{tmp_path / 'o.db'}")
+    db.upgrade()
+    yield db
+    db.dispose()

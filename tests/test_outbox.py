@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -15,14 +14,6 @@ from bot.outbox import Delivery, DeliveryFailed, OutboxWorker, RetryLater, backo
 from bot.replies import Reply
 from storage import outbox
 from storage.database import Database
-
-
-@pytest.fixture
-def database(tmp_path: Path):  # type: ignore[no-untyped-def]
-    db = Database(f"sqlite:///{tmp_path / 'o.db'}")
-    db.upgrade()
-    yield db
-    db.dispose()
 
 
 def queue(database: Database, room: str, *texts: str) -> None:

@@ -318,8 +318,8 @@ class MatrixAdapter(Adapter):
         room = self.client.rooms.get(native_of(room_id))
         return room is not None and bool(room.power_levels.can_user_redact(self.client.user_id))
 
-    async def fetch_file(self, ref: str) -> bytes:
-        return await self.sender.fetch_file(ref)
+    async def fetch_file(self, ref: str, path: Path) -> None:
+        await self.sender.fetch_file(ref, path)
 
     def _is_direct(self, room: MatrixRoom) -> bool:
         return (self.config.room_for(room_id_for("matrix", room.room_id)) is None
