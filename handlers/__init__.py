@@ -19,6 +19,7 @@ def all_commands() -> list[Command]:
         case_erase,
         cases,
         moderation,
+        recommendations,
         reminders,
         statements,
     )
@@ -26,7 +27,7 @@ def all_commands() -> list[Command]:
 
     return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS, *case_erase.COMMANDS,
             *statements.COMMANDS, *calendar.COMMANDS, *reminders.COMMANDS,
-            *bridge_status.COMMANDS, *moderation.COMMANDS]
+            *bridge_status.COMMANDS, *moderation.COMMANDS, *recommendations.COMMANDS]
 
 
 def build_registry() -> Registry:
