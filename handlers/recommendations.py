@@ -21,6 +21,7 @@ from handlers.countries import parse_country
 from handlers.date_range import check_date
 from handlers.rec_exports import export_recs
 from handlers.rec_views import card, load_rec, read_filters, summary_item
+from handlers.reminder_plan import rescheduled
 from handlers.statement_lookup import load_statement
 from storage.cases import log_event
 from storage.recommendations import (
@@ -180,6 +181,8 @@ async def add(ctx: Context, args: Args) -> Reply:
         published=_optional_date(args.opt("date")), created_by=ctx.caller.id,
         created_at=ctx.now, updated_at=ctx.now))
     ctx.audit("rec.add", rec.code, country.code)
+    if source == "upr":
+        rescheduled(ctx)  # the State's UPR dates may come from this one
     return Reply.of(line(b(rec.code), f" added for {country.name}: {text[:80]}"
                          + ("…" if len(text) > 80 else "")),
                     f"Assess it: {ctx.cmd('rec status')} {rec.code} <status> [evidence]")

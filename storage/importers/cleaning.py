@@ -29,20 +29,17 @@ def label(value: Any) -> str:
     """A label without the export's "- " prefix and surrounding space."""
     if value is None:
         return ""
-    text = str(value).strip()
-    while text.startswith("-"):
-        text = text[1:].lstrip()
-    return text
+    return (value if isinstance(value, str) else str(value)).lstrip("- \t\r\n").rstrip()
 
 
 def labels(value: Any, *, separator: str | None = None) -> tuple[str, ...]:
     """A list of labels from a list, or from one string split on ``separator``."""
-    if value is None:
+    if not value:
         return ()
     items = value if isinstance(value, list | tuple) else (
         str(value).split(separator) if separator else [value])
     out = [label(v) for v in items]
-    return tuple(dict.fromkeys(v for v in out if v))
+    return tuple(dict.fromkeys(v for v in out if v)) if len(out) > 1 else tuple(out[:1])
 
 
 class _Text(HTMLParser):

@@ -58,12 +58,16 @@ def record_of(item: Any) -> SourceRecord:
     if not isinstance(item, dict):
         return SourceRecord(source_id="", is_recommendation=True, source="", body="",
                             countries=(), text="")
+    if not label(item.get("AnnotationType")).casefold().startswith("recommend"):
+        # A concern or an observation: counted, never stored, so nothing more is read.
+        return SourceRecord(source_id=label(item.get("AnnotationId")), is_recommendation=False,
+                            source="", body="", countries=(), text="")
     body = label(item.get("Body"))
     source = source_of(body)
     paragraph, text = paragraph_and_text(plain_text(item.get("Text")))
     return SourceRecord(
         source_id=label(item.get("AnnotationId")),
-        is_recommendation=label(item.get("AnnotationType")).casefold().startswith("recommend"),
+        is_recommendation=True,
         source=source, body=body, countries=labels(item.get("Countries"), separator=";"),
         text=text, paragraph=paragraph, symbol=label(item.get("Symbol")),
         recommending=labels(item.get("UprRecommendingCountry"), separator=";"),
