@@ -31,3 +31,5 @@ class Features:
     render_reminder: Callable[[Session, Reminder, Config, datetime], Reply | None]
     # The daily list of cases waiting, for secure rooms; None when none wait.
     stale_digest: Callable[[Session, datetime, int], Reply | None]
+    # The monthly indicators digest: (room id, message) for each room that asked for it.
+    monthly_indicators: Callable[[Session, Config, datetime], list[tuple[str, Reply]]]

@@ -32,9 +32,10 @@ from storage.retention import RetentionResult, apply_retention
 
 log = logging.getLogger(__name__)
 DIGEST_JOB = "digest:stale-cases"
+MONTHLY_JOB = "digest:indicators-monthly"
 REFILL_JOB = "plan:horizon"
 RETENTION_JOB = "privacy:retention"
-OWN_JOBS = {DIGEST_JOB, REFILL_JOB, RETENTION_JOB}
+OWN_JOBS = {DIGEST_JOB, MONTHLY_JOB, REFILL_JOB, RETENTION_JOB}
 # Retention runs at night, bot time, away from the hours people chat.
 RETENTION_HOUR = 3
 # Only reminders due within this horizon are jobs in APScheduler's store; an hourly
@@ -59,6 +60,11 @@ async def run_refill() -> None:
 async def run_digest() -> None:
     if _current is not None:
         _current.fire_digest()
+
+
+async def run_monthly() -> None:
+    if _current is not None:
+        _current.fire_monthly()
 
 
 async def run_retention() -> None:
@@ -99,6 +105,10 @@ class ReminderScheduler:
         self.scheduler.add_job(run_digest, CronTrigger(hour=send.hour, minute=send.minute,
                                                        timezone=self.config.bot.tz),
                                id=DIGEST_JOB, replace_existing=True)
+        # The indicators digest: the first of the month, at the reminder hour.
+        self.scheduler.add_job(run_monthly, CronTrigger(day=1, hour=send.hour, minute=send.minute,
+                                                        timezone=self.config.bot.tz),
+                               id=MONTHLY_JOB, replace_existing=True)
         self.scheduler.add_job(run_refill, IntervalTrigger(hours=1), id=REFILL_JOB,
                                replace_existing=True)
         self.scheduler.add_job(run_retention, CronTrigger(hour=RETENTION_HOUR,
@@ -193,6 +203,24 @@ class ReminderScheduler:
         if queued:
             self.wake_outbox()
         return queued
+
+    def fire_monthly(self) -> int:
+        """The monthly indicators digest to the rooms that asked for it; once a month."""
+        now = self.clock()
+        key = f"indicators:{now.astimezone(self.config.bot.tz):%Y-%m}"
+        with self.database.session() as db:
+            if db.get(Reminder, key) is not None:
+                return 0
+            messages = self.features.monthly_indicators(db, self.config, now)
+            db.add(Reminder(key=key, kind="indicators", due_at=now,
+                            targets=" ".join(room for room, _ in messages),
+                            status=reminders.SENT, fired_at=now))
+            for room_id, reply in messages:
+                deliveries.enqueue(db, room_id, reply, now=now, dedupe_key=f"{key}@{room_id}")
+            db.commit()
+        if messages:
+            self.wake_outbox()
+        return len(messages)
 
     def fire_retention(self) -> RetentionResult:
         """Drop old delivered text and closed cases' details ([privacy]); counts audited."""

@@ -18,6 +18,7 @@ def all_commands() -> list[Command]:
         calendar,
         case_erase,
         cases,
+        indicators,
         moderation,
         recommendations,
         reminders,
@@ -27,7 +28,8 @@ def all_commands() -> list[Command]:
 
     return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS, *case_erase.COMMANDS,
             *statements.COMMANDS, *calendar.COMMANDS, *reminders.COMMANDS,
-            *bridge_status.COMMANDS, *moderation.COMMANDS, *recommendations.COMMANDS]
+            *bridge_status.COMMANDS, *moderation.COMMANDS, *recommendations.COMMANDS,
+            *indicators.COMMANDS]
 
 
 def build_registry() -> Registry:
@@ -37,8 +39,10 @@ def build_registry() -> Registry:
 def features() -> Features:
     """The commands and the hooks the runtime calls: its one way into the features."""
     from handlers.case_reports import stale_digest
+    from handlers.indicators import monthly_digest
     from handlers.reminder_plan import render, replan
 
     return Features(
         registry=build_registry(), replan=replan, render_reminder=render,
-        stale_digest=lambda db, now, days: stale_digest(db, now=now, stale_days=days))
+        stale_digest=lambda db, now, days: stale_digest(db, now=now, stale_days=days),
+        monthly_indicators=monthly_digest)

@@ -26,7 +26,7 @@ from bot.replies import Line, Reply, b, i, line
 from handlers.when import closes_in
 from storage.calendar import HrcSession
 from storage.countries import name_of
-from storage.recommendations import UprReview, find_recommendations, upr_reviews
+from storage.recommendations import UprReview, defender_gap, upr_reviews
 from storage.reminders import Planned, Reminder
 
 MIDTERM = relativedelta(months=30)
@@ -133,11 +133,7 @@ def render_upr(db: Session, row: Reminder, config: Config, now: datetime) -> Rep
 
 
 def _gap_line(db: Session, country: str, state: str) -> Line:
-    supported, _ = find_recommendations(db, country=country, limit=None)
-    on_defenders = [r for r in supported if r.position == "supported" and r.on_defenders]
-    undone = [r for r in on_defenders if {"not-implemented", "regressed"}
-              & set(r.current_statuses)]
-    return line(i(f"{len(on_defenders)} supported recommendation"
-                  f"{'s' if len(on_defenders) != 1 else ''} on defenders kept for {state}; "
-                  f"{len(undone)} assessed not implemented or regressed. /recs and /recs "
-                  "export list them."))
+    supported, undone = defender_gap(db, country).get(country, (0, 0))
+    return line(i(f"{supported} supported recommendation{'s' if supported != 1 else ''} on "
+                  f"defenders kept for {state}; {undone} assessed not implemented or "
+                  "regressed. /recs and /recs export list them."))

@@ -282,3 +282,19 @@ def delete_case_links(db: Session, case_id: int) -> int:
     return int(db.connection().execute(delete(CASE_LINKS).where(CASE_LINKS.c.case_id == case_id))
                .rowcount)
 
+
+
+def defender_gap(db: Session, country: str | None = None) -> dict[str, tuple[int, int]]:
+    """Per State: (supported recommendations on defenders, those of them an organisation
+    holds not implemented or regressed)."""
+    query = (select(TABLE.c.country, TABLE.c.statuses)
+             .where(TABLE.c.position == "supported")
+             .where(or_(TABLE.c.affected.ilike("%defender%"), TABLE.c.themes.ilike("%defender%"))))
+    if country is not None:
+        query = query.where(TABLE.c.country == country)
+    out: dict[str, tuple[int, int]] = {}
+    for state, statuses in db.connection().execute(query):
+        supported, gap = out.get(state, (0, 0))
+        undone = any(f"{SEPARATOR}{s}{SEPARATOR}" in statuses for s in GAP_STATUSES)
+        out[state] = (supported + 1, gap + int(undone))
+    return out

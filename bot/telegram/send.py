@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 
 # What a reaction the bot set is called in the message links (it has no message id).
 REACTION = "reaction:"
+# Files a Telegram chat shows as pictures (sendPhoto); any other goes as a document.
+PHOTO_TYPES = ("image/png", "image/jpeg")
 
 
 class TelegramSender:
@@ -131,10 +133,13 @@ class TelegramSender:
             caption, chunks = chunks[0], []
         sent = await self._send_texts(chat_id, chunks, reply_to)
         if reply.file is not None:
-            document = InputFile(io.BytesIO(reply.file.data), filename=reply.file.name)
-            message = await self.bot.send_document(
-                chat_id, document, caption=caption, parse_mode=ParseMode.HTML,
-                reply_parameters=None if sent else self._reply_params(reply_to))
+            upload = InputFile(io.BytesIO(reply.file.data), filename=reply.file.name)
+            params = None if sent else self._reply_params(reply_to)
+            # A chart is shown as a picture; an export arrives as a document to open.
+            send = (self.bot.send_photo if reply.file.mime in PHOTO_TYPES
+                    else self.bot.send_document)
+            message = await send(chat_id, upload, caption=caption, parse_mode=ParseMode.HTML,
+                                 reply_parameters=params)
             sent.append(message.message_id)
         return str(sent[0]) if sent else ""
 
