@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import commands, footprint, relay, scheduler
+from bench import commands, footprint, indicators, rec_import, relay, scheduler
 from bench.stats import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -21,16 +21,24 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000,
                         help="messages per direction for the relay (default 1000)")
     parser.add_argument("--skip-relay", action="store_true")
+    parser.add_argument("--skip-import", action="store_true",
+                        help="leave out the 1,000,000-record recommendations import (~5 min)")
+    parser.add_argument("--only", choices=["recommendations"],
+                        help="run only the recommendations benchmarks (import, /indicators)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="caucus-bench-"))
     started = time.time()
     out: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                  "machine": f"{platform.machine()}, {platform.python_implementation()} "
                             f"{platform.python_version()}, {_cores()} cores"}
-    out["commands"] = commands.run(folder)
-    out["scheduler"] = scheduler.run(folder)
-    out["footprint"] = footprint.run(folder)
-    if not args.skip_relay:
+    if args.only is None:
+        out["commands"] = commands.run(folder)
+        out["scheduler"] = scheduler.run(folder)
+        out["footprint"] = footprint.run(folder)
+    out["indicators"] = indicators.run(folder)
+    if not args.skip_import:
+        out["recs_import"] = rec_import.run(folder)
+    if args.only is None and not args.skip_relay:
         out["relay"] = relay.run(folder, messages=args.messages)
     out["seconds"] = round(time.time() - started)
     RESULTS.mkdir(exist_ok=True)
@@ -47,9 +55,12 @@ def _cores() -> int:
 
 def rows(out: dict) -> list[tuple[str, str, str, str]]:
     r: list[tuple[str, str, str, str]] = []
-    for name, s in out["commands"]["commands"].items():
+    for name, s in out.get("commands", {}).get("commands", {}).items():
         r.append((f"command {name} p50/p95", f"{s['p50_ms']} / {s['p95_ms']} ms", "p95 < 20 ms",
                   _yes(s["p95_ms"] < 20)))
+    r += recommendation_rows(out)
+    if "scheduler" not in out:
+        return r
     sch = out["scheduler"]
     jobs = f"{sch['jobs_in_store']:,} jobs"
     r.append((f"scheduler: {jobs}, restart load", f"{sch['restart_load_s']} s", "< 2 s",
@@ -66,6 +77,38 @@ def rows(out: dict) -> list[tuple[str, str, str, str]]:
                   _yes(f["idle_rss_mb"] < 120)))
     if "relay" in out:
         r += relay_rows(out["relay"])
+    return r
+
+
+def recommendation_rows(out: dict) -> list[tuple[str, str, str, str]]:
+    r: list[tuple[str, str, str, str]] = []
+    ind = out.get("indicators")
+    if ind:
+        n = f"{ind['cases']:,} cases"
+        for name, s in ind["commands"].items():
+            r.append((f"{name}, {n} p50/p95", f"{s['p50_ms']} / {s['p95_ms']} ms",
+                      "p95 < 200 ms", _yes(s["p95_ms"] < 200)))
+            r.append(("  CPU time p50/p95", f"{s['cpu']['p50_ms']} / {s['cpu']['p95_ms']} ms",
+                      "", ""))
+        for part, s in ind["parts"].items():
+            r.append((f"  of which {part} p50/p95", f"{s['p50_ms']} / {s['p95_ms']} ms", "", ""))
+    imports = out.get("recs_import")
+    if imports:
+        sizes = sorted(imports, key=int)
+        for size in sizes:
+            first = imports[size]["first"]
+            r.append((f"recs import {int(size):,} UHRI records ({imports[size]['file_mb']} MB)",
+                      f"{first['seconds']} s, {imports[size]['records_per_s']:,}/s", "", ""))
+            r.append((f"  peak RSS, {int(size):,} records", f"{first['peak_rss_mb']} MB",
+                      "flat", ""))
+            if imports[size].get("again"):
+                again = imports[size]["again"]
+                r.append((f"  re-import {int(size):,} (all unchanged)",
+                          f"{again['seconds']} s, {again['peak_rss_mb']} MB", "", ""))
+        small, large = imports[sizes[0]]["first"], imports[sizes[-1]]["first"]
+        ratio = round(large["peak_rss_mb"] / small["peak_rss_mb"], 2)
+        r.append((f"  peak RSS {int(sizes[-1]):,} / {int(sizes[0]):,} records", f"{ratio}x",
+                  "≈ 1x (flat)", _yes(ratio <= 1.1)))
     return r
 
 

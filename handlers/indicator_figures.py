@@ -15,10 +15,17 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from handlers.rec_calendar import upr_dates
+from handlers.rec_calendar import all_upr_dates
 from storage.cases import CHANNELS, CONSENT_SCOPES
 from storage.countries import name_of
-from storage.indicators import CaseFacts, case_facts, cases_since, pseudonym_history
+from storage.indicators import (
+    CaseFacts,
+    case_facts,
+    cases_since,
+    collector_paused,
+    naive,
+    pseudonym_history,
+)
 from storage.recommendations import defender_gap
 
 SMALL = 5
@@ -88,14 +95,19 @@ PLACES, OUTCOME, RECURRENCE, GAP = ("5. Cases", "6. Outcome within 90 days",
 
 def compute(db: Session, *, start: datetime | None, end: datetime, country: str | None,
             confidential: bool) -> Figures:
-    facts = case_facts(db, start=start, end=end, country=country, confidential=confidential)
+    with collector_paused():
+        facts = case_facts(db, start=start, end=end, country=country,
+                           confidential=confidential)
+        history = pseudonym_history(db, start=None if start is None
+                                    else start - RECURRENCE_WINDOW, end=end,
+                                    confidential=confidential)
     figures = Figures(len(facts))
     figures.add("Cases", "flagged in the period", shown(len(facts)))
     _response(figures, facts)
     _consent_and_channels(figures, facts)
     _places(figures, facts)
-    _outcome(figures, facts, end)
-    _recurrence(figures, facts, pseudonym_history(db, end=end, confidential=confidential))
+    _outcome(figures, facts, naive(end))
+    _recurrence(figures, facts, history)
     _gap(db, figures, country, end, confidential)
     return figures
 
@@ -125,14 +137,17 @@ def _response(figures: Figures, facts: list[CaseFacts]) -> None:
 
 def _consent_and_channels(figures: Figures, facts: list[CaseFacts]) -> None:
     n = len(facts)
+    scopes: Counter[str] = Counter()
+    channels: Counter[str] = Counter()
+    for fact in facts:  # each case once per scope and per channel
+        scopes.update(fact.consent)
+        channels.update({c for _, c in fact.referrals})
     for scope in CONSENT_SCOPES:
-        k = sum(1 for f in facts if scope in f.consent)
-        figures.add(CONSENT, scope, share(k, n))
-        figures.bars.append(Bar("Consent", scope, percent(k, n)))
+        figures.add(CONSENT, scope, share(scopes[scope], n))
+        figures.bars.append(Bar("Consent", scope, percent(scopes[scope], n)))
     for channel in CHANNELS:
-        k = sum(1 for f in facts if any(c == channel for _, c in f.referrals))
-        figures.add(CHANNEL, channel, share(k, n))
-        figures.bars.append(Bar("Referrals", channel, percent(k, n)))
+        figures.add(CHANNEL, channel, share(channels[channel], n))
+        figures.bars.append(Bar("Referrals", channel, percent(channels[channel], n)))
 
 
 def _places(figures: Figures, facts: list[CaseFacts]) -> None:
@@ -186,12 +201,12 @@ def _gap(db: Session, figures: Figures, country: str | None, end: datetime,
     gaps = defender_gap(db, country)
     if not gaps:
         figures.add(GAP, "supported recommendations on defenders", "none kept")
+    dates = all_upr_dates(db)
+    reviewed = {state: datetime.combine(d.reviewed_on, datetime.min.time(), tzinfo=end.tzinfo)
+                for state, d in dates.items() if state in gaps and d.reviewed_on is not None}
+    counts = cases_since(db, reviewed, end=end, confidential=confidential)
     for state, (supported, undone) in sorted(gaps.items(), key=lambda kv: name_of(kv[0])):
-        dates = upr_dates(db, state)
-        since = ""
-        if dates is not None and dates.reviewed_on is not None:
-            moment = datetime.combine(dates.reviewed_on, datetime.min.time(), tzinfo=end.tzinfo)
-            n = cases_since(db, state, moment, end=end, confidential=confidential)
-            since = f"; {shown(n)} cases since its review at {dates.reviewed}"
+        since = (f"; {shown(counts[state])} cases since its review at {dates[state].reviewed}"
+                 if state in counts else "")
         figures.add(GAP, name_of(state), f"{shown(undone)} of {shown(supported)} supported "
                     f"recommendations on defenders not implemented or regressed{since}")

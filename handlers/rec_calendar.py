@@ -55,26 +55,37 @@ def next_session_number(session: int) -> int:
     return session + (12 if session <= 12 else 14)
 
 
-def _adopting(db: Session, upr: HrcSession | None) -> HrcSession | None:
-    if upr is None:
-        return None
-    earliest = upr.end + ADOPTION_AFTER
-    found = db.exec(select(HrcSession).where(HrcSession.kind == "hrc")
-                    .where(HrcSession.start >= earliest)
-                    .order_by(col(HrcSession.start))).first()
-    return found if found is not None and found.start <= upr.end + ADOPTION_WITHIN else None
+class _Calendar:
+    """The calendar's sessions, read once for however many States are dated."""
 
+    def __init__(self, db: Session):
+        self.sessions = {s.code: s for s in db.exec(select(HrcSession)
+                                                    .order_by(col(HrcSession.start)))}
+        self.council = [s for s in self.sessions.values() if s.kind == "hrc"]
 
-def dates_of(db: Session, review: UprReview) -> UprDates:
-    code, following = f"UPR{review.session}", f"UPR{next_session_number(review.session)}"
-    held, coming = db.get(HrcSession, code), db.get(HrcSession, following)
-    return UprDates(review.country, code, held.start if held else review.published, held,
-                    following, coming, _adopting(db, held), _adopting(db, coming))
+    def adopting(self, upr: HrcSession | None) -> HrcSession | None:
+        if upr is None:
+            return None
+        earliest = upr.end + ADOPTION_AFTER
+        found = next((s for s in self.council if s.start >= earliest), None)
+        return found if found is not None and found.start <= upr.end + ADOPTION_WITHIN else None
+
+    def dates_of(self, review: UprReview) -> UprDates:
+        code, following = f"UPR{review.session}", f"UPR{next_session_number(review.session)}"
+        held, coming = self.sessions.get(code), self.sessions.get(following)
+        return UprDates(review.country, code, held.start if held else review.published, held,
+                        following, coming, self.adopting(held), self.adopting(coming))
 
 
 def upr_dates(db: Session, country: str) -> UprDates | None:
     reviews = upr_reviews(db, country)
-    return dates_of(db, reviews[0]) if reviews else None
+    return _Calendar(db).dates_of(reviews[0]) if reviews else None
+
+
+def all_upr_dates(db: Session) -> dict[str, UprDates]:
+    """Every State's, in one pass over the recommendations and one over the calendar."""
+    calendar = _Calendar(db)
+    return {review.country: calendar.dates_of(review) for review in upr_reviews(db)}
 
 
 def plan_upr(db: Session, config: Config, now: datetime,
@@ -90,8 +101,7 @@ def plan_upr(db: Session, config: Config, now: datetime,
                 out.append(Planned(f"{KIND}:{ref}:{days}d:{due:%Y%m%d%H%M}", KIND, ref, due,
                                    rooms))
 
-    for review in upr_reviews(db):
-        d = dates_of(db, review)
+    for d in all_upr_dates(db).values():
         cc = d.country
         if d.next_session is not None:
             at(f"{cc}:review:{d.next_review}", d.next_session.start)

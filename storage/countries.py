@@ -61,6 +61,7 @@ def _index() -> dict[str, str]:
     return index
 
 
+@cache
 def name_of(code: str) -> str:
     if code in EXTRA:
         return EXTRA[code]
