@@ -80,7 +80,7 @@ def run(folder: Path, *, cases: int = 10_000, statements: int = 1_000, signons: 
             event = Event(platform="telegram", room_id="telegram:-5", message_id=str(next(ids)),
                           sender_id="telegram:1001", sender_name="Ana", text=make_text(k))
             t0 = time.perf_counter()
-            reply = await dispatcher.handle(event)
+            reply = (await dispatcher.handle(event)).reply
             out.append(time.perf_counter() - t0)
             assert reply is not None and not reply.error, (make_text(k), reply and reply.plain())
         return out

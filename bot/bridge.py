@@ -30,6 +30,7 @@ from bot.deliveries import (
 from bot.events import Attachment, Event
 from bot.formatting import convert, escape
 from bot.replies import Reply
+from storage.ids import RoomId, platform_of
 
 # Bots may download up to 20 MB from Telegram and upload up to 50 MB to it;
 # Synapse's default upload limit is 50 MB.
@@ -45,13 +46,13 @@ def size_words(size: int | None) -> str:
 
 class Bridge:
     def __init__(self, config: Config):
-        self.pairs: dict[str, str] = {}
+        self.pairs: dict[str, RoomId] = {}
         for room in config.rooms:
             if room.bridged:
                 a, b = room.ids
                 self.pairs[a], self.pairs[b] = b, a
 
-    def partner(self, room_id: str) -> str | None:
+    def partner(self, room_id: str) -> RoomId | None:
         return self.pairs.get(room_id)
 
     def relay(self, db: Session, event: Event, now: datetime, *,
@@ -63,7 +64,7 @@ class Bridge:
         target = self.partner(event.room_id)
         if target is None:
             return 0
-        network = target.split(":", 1)[0]
+        network = platform_of(target)
         rows = self.contents(event, network)
         if event.thread is not None and event.platform == "telegram" and (
                 rows or event.thread_name) and event.edit_of is None and event.redacts is None:

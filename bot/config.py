@@ -25,6 +25,7 @@ from bot.config_reader import ConfigError, Problems
 from bot.config_reader import ConfigErrors as ConfigErrors  # raised by parse_config
 from bot.config_reader import Section as _Section
 from storage.crypto import DataKeyError, parse_keys
+from storage.ids import RoomId, UserId, room_id_for
 
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 USER_ID = re.compile(r"telegram:\d{1,20}|matrix:@[^:\s]+:\S+|console:\S+")
@@ -56,7 +57,7 @@ def default_date_order(timezone: str) -> str:
 class BotConfig:
     timezone: str = "Europe/Zurich"
     database_url: str = "sqlite:///caucus.db"
-    admins: tuple[str, ...] = ()
+    admins: tuple[UserId, ...] = ()
     command_prefixes: tuple[str, ...] = ("/", "!")
     display_name: str = "Caucus Bot"
     # How numbers like 12/01 read: DMY (12 January), MDY (1 December) or YMD.
@@ -101,13 +102,13 @@ class RoomConfig:
     reminders: bool = True
 
     @property
-    def ids(self) -> tuple[str, ...]:
+    def ids(self) -> tuple[RoomId, ...]:
         """Canonical ids of this room on each network it lives on."""
         out = []
         if self.telegram_chat_id is not None:
-            out.append(f"telegram:{self.telegram_chat_id}")
+            out.append(room_id_for("telegram", self.telegram_chat_id))
         if self.matrix_room_id is not None:
-            out.append(f"matrix:{self.matrix_room_id}")
+            out.append(room_id_for("matrix", self.matrix_room_id))
         return tuple(out)
 
     @property
@@ -244,7 +245,8 @@ def _bot(s: _Section) -> BotConfig:
     if order not in DATE_ORDERS:
         s.fail("date_order", f"must be DMY, MDY or YMD, not '{order}'")
     return BotConfig(
-        timezone=tz, database_url=url, admins=tuple(admins), command_prefixes=tuple(prefixes),
+        timezone=tz, database_url=url, admins=tuple(UserId(a) for a in admins),
+        command_prefixes=tuple(prefixes),
         display_name=s.text("display_name", "Caucus Bot", required=True), date_order=order,
     )
 

@@ -30,19 +30,20 @@ from bot.replies import OutFile, Reply
 from bot.startup import prepare
 from storage import reminders
 from storage.database import Database
+from storage.ids import RoomId, room_id_for, user_id_for
 from storage.outbox import OutboxMessage
 
 HISTORY = Path.home() / ".caucus_bot_history"
 REMINDER_POLL_SECONDS = 5
-CONSOLE_ROOM = "console:console"
+CONSOLE_ROOM = room_id_for("console", "console")
 
 
 class ConsoleRoom:
     """One person typing into one room, as the adapters would present it."""
 
-    def __init__(self, dispatcher: Dispatcher, *, user: str, room_id: str, direct: bool):
+    def __init__(self, dispatcher: Dispatcher, *, user: str, room_id: RoomId, direct: bool):
         self.dispatcher = dispatcher
-        self.user_id = f"console:{user}"
+        self.user_id = user_id_for("console", user)
         self.user_name = user
         self.room_id = room_id
         self.direct = direct
@@ -52,7 +53,7 @@ class ConsoleRoom:
         event = Event(platform="console", room_id=self.room_id, message_id=str(next(self._ids)),
                       sender_id=self.user_id, sender_name=self.user_name, text=text,
                       is_direct=self.direct)
-        return await self.dispatcher.handle(event)
+        return (await self.dispatcher.handle(event)).reply
 
 
 def open_console(config: Config, *, role: Role, user: str, direct: bool,
@@ -62,7 +63,7 @@ def open_console(config: Config, *, role: Role, user: str, direct: bool,
     database = prepare(config, features)
     extra: dict[str, Place] = {}
     if direct:
-        room_id = f"console:dm-{user}"
+        room_id = room_id_for("console", f"dm-{user}")
     elif room_name is not None:
         room = config.room_named(room_name)
         if room is None:
@@ -73,7 +74,7 @@ def open_console(config: Config, *, role: Role, user: str, direct: bool,
         room_id = CONSOLE_ROOM
         extra[CONSOLE_ROOM] = Place(CONSOLE_ROOM, "console", "console")
     dispatcher = Dispatcher(config=config, registry=features.registry, database=database,
-                            extra_rooms=extra, role_overrides={f"console:{user}": role})
+                            extra_rooms=extra, role_overrides={user_id_for("console", user): role})
     return ConsoleRoom(dispatcher, user=user, room_id=room_id, direct=direct), database
 
 

@@ -19,6 +19,7 @@ from bot import (
 )
 from bot.replies import Reply
 from storage import audit
+from storage.ids import Platform, RoomId, UserId
 from storage.roles import Role
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Caller:
-    id: str
+    id: UserId
     name: str
     role: Role
     # Posting as a channel or anonymously as the group (Telegram): a shared id that is
@@ -40,9 +41,9 @@ class Caller:
 class Place:
     """The room a command was typed in, as the config describes it."""
 
-    id: str
+    id: RoomId
     name: str
-    platform: str
+    platform: Platform
     is_direct: bool = False
     secure: bool = False
 

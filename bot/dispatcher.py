@@ -13,11 +13,11 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from sqlmodel import Session
 
-from bot.commands import Command, CommandError, Private, Registry, Role, UsageError
+from bot.commands import Command, CommandError, Parsed, Private, Registry, Role, UsageError
 from bot.config import Config
 from bot.context import Caller, Context, Place
 from bot.events import Event
@@ -41,13 +41,38 @@ def permitted(command: Command, role: Role) -> bool:
 
 
 class Reading(NamedTuple):
-    """An event as the dispatcher reads it: the place (None: the bot does not act there),
-    the command line if the text has that shape, and whether it is a command for this
-    bot that runs (registered, addressed to us, not an edit)."""
+    """An event as the dispatcher reads it, once: the place (None: the bot does not act
+    there), the command line if the text has that shape, and, when it is a command for
+    this bot that runs (registered, addressed to us, not an edit), the command and its
+    arguments as the registry read them."""
 
     place: Place | None
     line: CommandLine | None
-    is_command: bool
+    command: Parsed | None
+
+    @property
+    def is_command(self) -> bool:
+        return self.command is not None
+
+
+Why = Literal["elsewhere", "edit", "chat", "other-bot", "unknown", "seen-before", "answered",
+              "refused", "failed"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of an event: ``reply`` to show (None: say nothing), and ``why``:
+    not a room the bot acts in, an edit, chat, another bot's command, an unknown
+    command, one handled before (a network delivered it twice), or a command that ran,
+    was refused, or failed."""
+
+    why: Why
+    reply: Reply | None = None
+
+    @property
+    def fresh(self) -> bool:
+        """False when the event had been handled before: nothing was done this time."""
+        return self.why != "seen-before"
 
 
 @dataclass(frozen=True)
@@ -111,36 +136,39 @@ class Dispatcher:
                                                         self.config.bot.command_prefixes)
         ours = (line is not None and self.registry.has(line.name)
                 and (not line.addressee or line.addressee.lower() in self.bot_usernames))
-        command = ours and event.edit_of is None and event.redacts is None
-        return Reading(place, line, command)
+        runs = ours and event.edit_of is None and event.redacts is None
+        parsed = self.registry.read(line.name, line.rest) if runs and line else None
+        return Reading(place, line, parsed)
 
     async def handle(self, event: Event, settlement: Settlement | None = None,
-                     reading: Reading | None = None) -> Reply | None:
-        """Answer a command; None for chat, for other bots' commands and outside allowed rooms.
+                     reading: Reading | None = None) -> Outcome:
+        """Answer a command, or say why not (chat, another bot's command, not a room the
+        bot acts in, seen before).
 
         ``settlement``: what must commit in the command's own transaction (see Settlement);
         ``reading``: the event as :meth:`read` read it, where the caller has it already.
         """
-        place, line, _ = reading or self.read(event)
+        place, line, parsed = reading or self.read(event)
         if place is None:
-            return None
+            return Outcome("elsewhere")
         self._observe(event, place)
         if event.edit_of is not None or event.redacts is not None:
-            return None  # an edited command is not run a second time
+            return Outcome("edit")  # an edited command is not run a second time
         if line is None:
             if place.is_direct and event.text.strip():
                 prefix = "!" if event.platform == "matrix" and "!" in self.config.bot.\
                     command_prefixes else self.config.bot.command_prefixes[0]
-                return Reply.text(f"I answer commands: {prefix}help lists the ones you can use "
-                                  f"here, {prefix}start says what I do.")
-            return None
+                return Outcome("chat", Reply.text(
+                    f"I answer commands: {prefix}help lists the ones you can use here, "
+                    f"{prefix}start says what I do."))
+            return Outcome("chat")
         if line.addressee and line.addressee.lower() not in self.bot_usernames:
-            return None  # /cmd@OtherBot
-        if not self.registry.has(line.name):
-            return self._unknown(line.prefix, line.name, place)
+            return Outcome("other-bot")  # /cmd@OtherBot
+        if parsed is None:
+            return Outcome("unknown", self._unknown(line.prefix, line.name, place))
         with self.database.session() as db:
             if settlement is not None and not settlement.claim(db):
-                return None  # handled before: a network delivered it twice
+                return Outcome("seen-before")  # a network delivered it twice
             caller = Caller(event.sender_id, event.sender_name,
                             self._role(db, event.sender_id, place, event.anonymous),
                             anonymous=event.anonymous)
@@ -149,32 +177,33 @@ class Dispatcher:
                           setup_problems=tuple(self.setup_problems.values()),
                           replying_to=event.reply_to)
             # Decided before it runs, so that a command that fails keeps its words here too.
-            private = self.registry.private(db, line.name, line.rest)
+            private = self.registry.private(db, parsed)
             try:
-                command, rest = self.registry.resolve(line.name, line.rest)
+                if parsed.command is None:
+                    raise parsed.problem or UsageError("No such command.")
+                command = parsed.command
                 self._check_permission(command, caller, line.prefix)
-                answer = self._answer(await command.handler(ctx, command.parse(rest)), ctx,
-                                      private)
+                answer = self._answer(await command.handler(ctx, parsed.args()), ctx, private)
                 if settlement is not None:
                     settlement.settle(db, answer)
                 db.commit()
             except CommandError as exc:
                 db.rollback()
-                return _settled(db, settlement, self._answer(_with_prefix(exc, line.prefix), ctx,
-                                                             private))
+                return _settled(db, settlement, "refused", self._answer(
+                    _with_prefix(exc, line.prefix), ctx, private))
             except Exception as exc:
                 db.rollback()
                 ref = secrets.token_hex(2)
                 log.error("command %s failed (ref %s) for %s in %s\n%s", line.name, ref,
                           event.sender_id, event.room_id, traceback_without_messages(exc))
-                return _settled(db, settlement, self._answer(Reply.text(
+                return _settled(db, settlement, "failed", self._answer(Reply.text(
                     f"Something went wrong (ref {ref}). Nothing was changed; tell an admin "
                     "this reference if it happens again.", error=True), ctx, private))
         log.info("command %s by %s in %s", command.qualified, event.sender_id, event.room_id)
         if ctx.changes:
             for hook in self.after_commit:
                 hook(frozenset(ctx.changes))
-        return answer.reply
+        return Outcome("answered", answer.reply)
 
     def _answer(self, reply: Reply, ctx: Context, private: Private | None) -> Answer:
         """The command's answer; in an ordinary room, one that should not have been typed
@@ -239,12 +268,14 @@ class Dispatcher:
         self._seen.add(key)
 
 
-def _settled(db: Session, settlement: Settlement | None, failure: Answer) -> Reply | None:
+def _settled(db: Session, settlement: Settlement | None, why: Why, failure: Answer) -> Outcome:
     """A failed command's answer, committed with the command's record as handled."""
-    if settlement is not None and settlement.claim(db):
+    if settlement is not None:
+        if not settlement.claim(db):
+            return Outcome("seen-before")
         settlement.settle(db, failure)
         db.commit()
-    return failure.reply
+    return Outcome(why, failure.reply)
 
 
 def _with_prefix(exc: CommandError, prefix: str) -> Reply:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-Platform = Literal["telegram", "matrix", "console"]
+from storage.ids import Platform, RoomId, UserId
+
 # What a file is to a person: each network shows (and plays) these differently.
 AttachmentKind = Literal["image", "file", "audio", "voice", "video", "animation", "sticker"]
 
@@ -53,9 +54,9 @@ class Event:
     """A message (or edit, or redaction) seen in a room the bot is in."""
 
     platform: Platform
-    room_id: str
+    room_id: RoomId
     message_id: str
-    sender_id: str
+    sender_id: UserId
     sender_name: str
     text: str = ""
     html: str | None = None
@@ -81,16 +82,3 @@ class Event:
     # card", "a dice roll"): announced there, never dropped without a word.
     unbridged: str | None = None
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-def canonical_id(platform: str, native_id: str | int) -> str:
-    """``canonical_id("telegram", -100123)`` -> ``"telegram:-100123"``."""
-    return f"{platform}:{native_id}"
-
-
-def split_id(canonical: str) -> tuple[str, str]:
-    """Inverse of :func:`canonical_id`; raises ``ValueError`` on an unprefixed id."""
-    platform, sep, native = canonical.partition(":")
-    if not sep or not native or platform not in ("telegram", "matrix", "console"):
-        raise ValueError(f"not a canonical id: {canonical!r}")
-    return platform, native

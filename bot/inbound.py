@@ -59,7 +59,7 @@ class Inbound:
             # goes on to build its next poll or sync request: that work is not this
             # message's, and would otherwise sit in front of its send.
             await asyncio.sleep(0)
-        reply = await self.dispatcher.handle(event, reading=reading)  # chat: a DM hint, or none
+        reply = (await self.dispatcher.handle(event, reading=reading)).reply  # a DM hint, or none
         if reply is not None:
             with self.database.session() as db:
                 deliveries.enqueue(db, event.room_id, reply, now=self.clock(),
@@ -71,11 +71,8 @@ class Inbound:
     async def _command(self, event: Event, reading: Reading, version: str,
                        resume: tuple[str, str] | None, bridged: bool) -> bool:
         """A command runs in one transaction with its record as handled and its answer."""
-        claimed: list[bool] = []
-
         def claim(db: Session) -> bool:
-            claimed.append(self._claim(db, event, version, resume))
-            return claimed[-1]
+            return self._claim(db, event, version, resume)
 
         def settle(db: Session, answer: Answer) -> None:
             now, subject = self.clock(), answer.subject
@@ -91,8 +88,8 @@ class Inbound:
                 if answer.reply is not None:
                     self.bridge.mirror(db, event, answer.reply, now, subject=subject)
 
-        await self.dispatcher.handle(event, Settlement(claim, settle), reading)
-        if not claimed or not claimed[-1]:
+        outcome = await self.dispatcher.handle(event, Settlement(claim, settle), reading)
+        if not outcome.fresh:
             return False
         partner = self.bridge.partner(event.room_id) if bridged else None
         self.wake_outbox(*[r for r in (event.room_id, partner) if r])

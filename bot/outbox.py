@@ -36,6 +36,7 @@ from bot.deliveries import (
 from bot.failures import traceback_without_messages
 from storage import links, outbox
 from storage.database import Database
+from storage.ids import RoomId, platform_of
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,21 @@ class Delivery:
     """
 
     row_id: int
-    room_id: str
+    room_id: RoomId
     key: str
     content: Content
     reply_to: str | None = None
     target_id: str | None = None
     file: FileData | None = None
     thread_root: str | None = None  # this room's id of the thread it belongs in
+
+    @property
+    def target(self) -> str:
+        """The message an edit, redaction, reaction or deletion changes. Resolved before
+        the send, so a row without one is kept as failed, never sent to message 0."""
+        if not self.target_id:
+            raise DeliveryFailed("it names no message to change")
+        return self.target_id
 
 
 Fetcher = Callable[[str], Awaitable[bytes]]
@@ -200,10 +209,10 @@ class OutboxWorker:
                     return
                 row_id, attempts = row.id, row.attempts
                 prepared = _prepare(db, row)
-            sender = self.senders.get(room_id.split(":", 1)[0])
+            sender = self.senders.get(platform_of(room_id))
             try:
                 if sender is None:
-                    raise DeliveryFailed(f"no adapter for {room_id.split(':', 1)[0]} is running")
+                    raise DeliveryFailed(f"no adapter for {platform_of(room_id)} is running")
                 if isinstance(prepared, str):
                     raise DeliveryFailed(prepared)
                 delivery = await self._with_file(prepared)
@@ -261,7 +270,7 @@ def _prepare(db: Session, row: Row[Any]) -> Delivery | str:
                                      row.room_id)
     thread = getattr(content, "thread", None)
     root = links.counterpart(db, row.source_room or "", thread, row.room_id) if thread else None
-    base = Delivery(row.id, row.room_id, f"{row.id}-{row.created_at:%Y%m%d%H%M%S%f}",
+    base = Delivery(row.id, RoomId(row.room_id), f"{row.id}-{row.created_at:%Y%m%d%H%M%S%f}",
                     content, reply_to=reply_to, thread_root=root)
     match content:
         case Relay(text=text, quote=quote) if quote is not None and reply_to is None:

@@ -9,11 +9,19 @@ fires once on start, later it is recorded as missed. Never twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.cron import CronTrigger
@@ -36,40 +44,24 @@ MONTHLY_JOB = "digest:indicators-monthly"
 REFILL_JOB = "plan:horizon"
 RETENTION_JOB = "privacy:retention"
 OWN_JOBS = {DIGEST_JOB, MONTHLY_JOB, REFILL_JOB, RETENTION_JOB}
+MEMORY = "memory"  # the store of the bot's own jobs, added again at each start
 # Retention runs at night, bot time, away from the hours people chat.
 RETENTION_HOUR = 3
 # Only reminders due within this horizon are jobs in APScheduler's store; an hourly
 # job tops it up. Thousands of far-off jobs would make every restart (which reads them
 # all) heavier, for no gain.
 HORIZON = timedelta(hours=48)
-# Jobs in a persistent store name their function by import path; they find the
-# running scheduler here when they fire.
-_current: ReminderScheduler | None = None
 
 
 async def run_reminder(key: str) -> None:
-    if _current is not None:
-        _current.fire(key)
+    """What a reminder's job runs: nothing itself.
 
-
-async def run_refill() -> None:
-    if _current is not None:
-        _current.sync_jobs()
-
-
-async def run_digest() -> None:
-    if _current is not None:
-        _current.fire_digest()
-
-
-async def run_monthly() -> None:
-    if _current is not None:
-        _current.fire_monthly()
-
-
-async def run_retention() -> None:
-    if _current is not None:
-        _current.fire_retention()
+    A job in a persistent store can name only a module-level function, which would
+    need a global to find the running scheduler; instead the scheduler that owns the
+    store hears the job's submission and fires the reminder it names
+    (``ReminderScheduler._on_due``). The bot's own jobs, added again at each start,
+    live in memory and run bound methods.
+    """
 
 
 class ReminderScheduler:
@@ -86,41 +78,38 @@ class ReminderScheduler:
         self.store = JobStore(engine=Database(database.url).engine)
         self.scheduler = AsyncIOScheduler(
             timezone=config.bot.tz,
-            jobstores={"default": self.store},
+            jobstores={"default": self.store, MEMORY: MemoryJobStore()},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": max(1, int(self.grace.total_seconds()))})
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
+        self.scheduler.add_listener(self._on_due, EVENT_JOB_SUBMITTED)
 
     async def start(self) -> None:
-        global _current
-        _current = self
         now = self.clock()
         with self.database.session() as db:
             self.features.replan(db, self.config, now)
             db.commit()
         self.catch_up(now)
         self.scheduler.start()
+        for job_id in OWN_JOBS:  # kept in the database by versions before 2026-11
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.remove_job(job_id, jobstore="default")
         self.sync_jobs()
-        send = self.config.reminders.send_time
-        self.scheduler.add_job(run_digest, CronTrigger(hour=send.hour, minute=send.minute,
-                                                       timezone=self.config.bot.tz),
-                               id=DIGEST_JOB, replace_existing=True)
+        send, tz = self.config.reminders.send_time, self.config.bot.tz
+        own = {"jobstore": MEMORY, "replace_existing": True}
+        self.scheduler.add_job(self.fire_digest, CronTrigger(hour=send.hour, minute=send.minute,
+                                                             timezone=tz), id=DIGEST_JOB, **own)
         # The indicators digest: the first of the month, at the reminder hour.
-        self.scheduler.add_job(run_monthly, CronTrigger(day=1, hour=send.hour, minute=send.minute,
-                                                        timezone=self.config.bot.tz),
-                               id=MONTHLY_JOB, replace_existing=True)
-        self.scheduler.add_job(run_refill, IntervalTrigger(hours=1), id=REFILL_JOB,
-                               replace_existing=True)
-        self.scheduler.add_job(run_retention, CronTrigger(hour=RETENTION_HOUR,
-                                                          timezone=self.config.bot.tz),
-                               id=RETENTION_JOB, replace_existing=True)
+        self.scheduler.add_job(self.fire_monthly, CronTrigger(day=1, hour=send.hour,
+                                                              minute=send.minute, timezone=tz),
+                               id=MONTHLY_JOB, **own)
+        self.scheduler.add_job(self.sync_jobs, IntervalTrigger(hours=1), id=REFILL_JOB, **own)
+        self.scheduler.add_job(self.fire_retention, CronTrigger(hour=RETENTION_HOUR, timezone=tz),
+                               id=RETENTION_JOB, **own)
 
     def stop(self) -> None:
-        global _current
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if _current is self:
-            _current = None
 
     def catch_up(self, now: datetime) -> None:
         """What came due while the bot was down: fire once if recent, else record it missed."""
@@ -231,6 +220,10 @@ class ReminderScheduler:
             db.commit()
         log.info("%s", result.summary())
         return result
+
+    def _on_due(self, event: JobSubmissionEvent) -> None:
+        if event.job_id not in OWN_JOBS:
+            self.fire(event.job_id)
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         if event.job_id not in OWN_JOBS:

@@ -20,6 +20,7 @@ from bot.inbound import Inbound
 from bot.outbox import OutboxWorker
 from bot.scheduler import ReminderScheduler
 from bot.startup import prepare
+from storage.ids import platform_of
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,8 @@ class Service:
                 inbound_handler=self.inbound, clock=clock, sync_timeout_ms=poll_timeout * 1000))
         by_platform = {adapter.platform: adapter for adapter in self.adapters}
         self.dispatcher.can_delete = lambda room_id: (
-            room_id.split(":", 1)[0] in by_platform
-            and by_platform[room_id.split(":", 1)[0]].can_delete(room_id))
+            platform_of(room_id) in by_platform
+            and by_platform[platform_of(room_id)].can_delete(room_id))
         for adapter in self.adapters:
             self.outbox.senders[adapter.platform] = adapter.send
             self.outbox.fetchers[adapter.platform] = adapter.fetch_file

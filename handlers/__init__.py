@@ -17,19 +17,24 @@ def all_commands() -> list[Command]:
         bridge_status,
         calendar,
         case_erase,
+        case_followup,
+        case_reports,
         cases,
         indicators,
         moderation,
+        rec_exports,
         recommendations,
         reminders,
+        signons,
+        statement_exports,
         statements,
     )
     from handlers import help as help_commands
 
-    return [*help_commands.COMMANDS, *admin.COMMANDS, *cases.COMMANDS, *case_erase.COMMANDS,
-            *statements.COMMANDS, *calendar.COMMANDS, *reminders.COMMANDS,
-            *bridge_status.COMMANDS, *moderation.COMMANDS, *recommendations.COMMANDS,
-            *indicators.COMMANDS]
+    modules = (help_commands, admin, cases, case_followup, case_reports, case_erase, statements,
+               signons, statement_exports, calendar, reminders, bridge_status, moderation,
+               recommendations, rec_exports, indicators)
+    return [command for module in modules for command in module.COMMANDS]
 
 
 def build_registry() -> Registry:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.commands import Args, Command, CommandError, Option, Param, Role
+from bot.arguments import Args, Option, Param
+from bot.commands import Command, CommandError, Role
 from bot.context import Context
 from bot.replies import Line, Reply, code, i, item, line
 from handlers.people import resolve_user
@@ -13,7 +14,7 @@ MAX_AUDIT_PAGE = 100
 
 
 async def role_grant(ctx: Context, args: Args) -> Reply:
-    role = Role[args["role"].upper()]
+    role = args["role"]
     if role == Role.ADMIN:
         raise CommandError("Admins are named in the config file ([bot].admins), not by command.")
     user = resolve_user(ctx, args["user"])
@@ -75,7 +76,8 @@ async def audit_log(ctx: Context, args: Args) -> Reply:
 
 COMMANDS = [
     Command("role", role_grant, "Grant a role (secretariat) to a person", sub="grant",
-            params=(Param("user"), Param("role", choices=("secretariat", "admin"))),
+            params=(Param("user"), Param("role", choices=("secretariat", "admin"),
+                                         parse=lambda word: Role[word.upper()])),
             usage_text="<user> secretariat",
             role=Role.ADMIN, example="/role grant matrix:@ana:example.org secretariat",
             details="<user> is an id (telegram:123, matrix:@a:server) or the exact name of "

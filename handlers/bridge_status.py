@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import col, func, select
 
-from bot.commands import Args, Command, Role
+from bot.arguments import Args
+from bot.commands import Command, Role
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
 from storage.crypto import UNENCRYPTED_WARNING, has_data_key

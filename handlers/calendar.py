@@ -7,11 +7,13 @@ moves its reminders and nothing stale fires.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from icalendar import Alarm, Calendar, Event
 from sqlmodel import select
 
-from bot.commands import Args, Command, CommandError, Option, Param, Role, UsageError
+from bot.arguments import Args, Option, Param
+from bot.commands import Command, CommandError, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, OutFile, Reply, b, i, item, line
 from handlers.date_range import check_date
@@ -92,11 +94,11 @@ async def show_session(ctx: Context, args: Args) -> Reply:
 
 
 async def add_session(ctx: Context, args: Args) -> Reply:
-    code = _code(args["code"])
+    code = args["code"]
     if ctx.db.get(HrcSession, code) is not None:
         raise CommandError(f"{code} is already in the calendar; change it with "
                            f"{ctx.cmd('session edit')} {code} start=... end=...")
-    start, end = _date(args["start"], "<start>"), _date(args["end"], "<end>")
+    start, end = args["start"], args["end"]
     if end < start:
         raise CommandError(f"The end ({end}) is before the start ({start}).")
     session = HrcSession(code=code, kind=code[:3].lower(), title=args.get("title") or code,
@@ -148,7 +150,7 @@ async def remove_session(ctx: Context, args: Args) -> Reply:
 
 async def add_deadline(ctx: Context, args: Args) -> Reply:
     s = load_session(ctx, args["code"])
-    day = _date(args["date"], "<date>")
+    day = args["date"]
     label = args["label"]
     at = time(23, 59)
     first, _, rest = label.partition(" ")
@@ -247,7 +249,7 @@ def _deadline_event(uid: str, summary: str, at: datetime, now: datetime, *,
     return event
 
 
-_CODE = Param("code")
+_CODE = Param("code", parse=_code)
 _EDIT = (Option("start", "YYYY-MM-DD"), Option("end", "YYYY-MM-DD"), Option("title", "text"),
          Option("place", "text"), Option("confidence", choices=CONFIDENCE))
 
@@ -257,7 +259,8 @@ COMMANDS = [
     Command("session", show_session, "One session with all its deadlines", params=(_CODE,),
             example="/session HRC64", read_only=True),
     Command("session", add_session, "Add a session to the calendar", sub="add",
-            params=(_CODE, Param("start"), Param("end"), Param("title", kind="text",
+            params=(_CODE, Param("start", parse=partial(_date, what="<start>")),
+                    Param("end", parse=partial(_date, what="<end>")), Param("title", kind="text",
                                                                optional=True)),
             role=Role.SECRETARIAT,
             example='/session add HRC67 2028-02-28 2028-04-07 "Human Rights Council, 67th '
@@ -268,7 +271,8 @@ COMMANDS = [
     Command("session", remove_session, "Remove a session and its deadlines", sub="remove",
             params=(_CODE,), role=Role.SECRETARIAT),
     Command("deadline", add_deadline, "Add a deadline to a session", sub="add",
-            params=(_CODE, Param("date"), Param("label", kind="text")),
+            params=(_CODE, Param("date", parse=partial(_date, what="<date>")),
+                    Param("label", kind="text")),
             usage_text="<code> <YYYY-MM-DD> [HH:MM] <label>", role=Role.SECRETARIAT,
             example="/deadline add HRC64 2027-02-05 12:00 Side-event requests"),
     Command("deadline", remove_deadline, "Remove a deadline", sub="remove",

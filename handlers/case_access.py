@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.commands import MAX_INT, CommandError, Role
+from bot.arguments import MAX_INT, Param
+from bot.commands import CommandError, Private, Role
 from bot.context import Context
 from storage.cases import Case
 
@@ -79,3 +80,12 @@ def checked_text(value: str, what: str) -> str:
         raise CommandError(f"The {what} is {len(value):,} characters; the limit is {MAX_TEXT:,}. "
                            "Shorten it, or add the rest as a note.")
     return value
+
+
+CASE_NUMBER = Param("N", kind="int")
+
+
+# Words about a confidential case stay on the side of the bridge they were typed on; so
+# does free text whose case number names no case (it may be a typo of a confidential one).
+HIDDEN = Private(when=names_confidential_case)
+HIDDEN_TEXT = Private(when=names_hidden_case)

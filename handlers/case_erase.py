@@ -9,7 +9,8 @@ number, and nothing of what the case said.
 
 from __future__ import annotations
 
-from bot.commands import Args, Command, CommandError, Param, Role
+from bot.arguments import Args, Param
+from bot.commands import Command, CommandError, Role
 from bot.context import Context
 from bot.replies import Reply, b, line
 from handlers.case_access import load

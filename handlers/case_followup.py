@@ -6,16 +6,19 @@ about a case is overwritten.
 
 from __future__ import annotations
 
-from bot.commands import Args, CommandError, Role, UsageError
+from bot.arguments import Args, Option, Param
+from bot.commands import Command, CommandError, Private, Role, UsageError
 from bot.context import Context
 from bot.replies import Reply
-from handlers.case_access import checked_text, guard_place, load
+from handlers.case_access import CASE_NUMBER, HIDDEN, HIDDEN_TEXT, checked_text, guard_place, load
 from handlers.people import resolve_user
 from storage import roles
 from storage.cases import (
+    CHANNELS,
     CLOSE_REASONS,
     CONSENT_SCOPES,
     STATUSES,
+    UN_BODIES,
     UN_CHANNELS,
     CaseEvent,
     log_event,
@@ -172,3 +175,55 @@ async def confidential(ctx: Context, args: Args) -> Reply:
               value=args["state"])
     ctx.audit("case.confidential", f"#{case.id}", args["state"])
     return Reply.text(f"#{case.id} is {'now confidential' if on else 'no longer confidential'}.")
+
+
+COMMANDS = [
+    Command("case", note, "Add a note to a case's timeline", sub="note", private=HIDDEN_TEXT,
+            params=(CASE_NUMBER, Param("text", kind="text")),
+            example="/case note 12 Lawyer released"),
+    Command("case", unnote, "Delete a note from a case's timeline", sub="unnote",
+            private=HIDDEN, params=(CASE_NUMBER, Param("note", kind="int")),
+            usage_text="<N> <note number>", example="/case unnote 12 31",
+            details="The note number is shown in /case N's timeline (\"note 31: ...\"). "
+                    "Whoever wrote the note, or the secretariat, can delete it; the timeline "
+                    "keeps that a note was deleted, not what it said."),
+    Command("case", set_status, "Move a case along new → verifying → verified → escalated → "
+            "public → closed", sub="status", private=HIDDEN,
+            params=(CASE_NUMBER, Param("status", choices=STATUSES),
+                    Param("reason", kind="text", optional=True)),
+            usage_text="<N> <status> [reason: " + "|".join(CLOSE_REASONS) + "]",
+            example="/case status 12 closed resolved"),
+    Command("case", escalate, "Record a referral and mark the case escalated", sub="escalate",
+            private=HIDDEN_TEXT,
+            params=(CASE_NUMBER, Param("channel", choices=CHANNELS),
+                    Param("note", kind="text", optional=True)),
+            example="/case escalate 12 special-procedures urgent appeal sent",
+            details="UN channels (" + ", ".join(UN_CHANNELS) + ") need share-un consent."),
+    Command("case", public, "Record a public reaction (press release, statement)", sub="public",
+            private=HIDDEN_TEXT,
+            params=(CASE_NUMBER, Param("reaction", kind="text")),
+            example="/case public 12 https://example.org/joint-statement"),
+    Command("case", assign, "Assign a case to someone (or me)", sub="assign", private=HIDDEN,
+            params=(CASE_NUMBER, Param("user")), example="/case assign 12 me"),
+    Command("case", consent, "Record the person's informed consent, or withdraw it",
+            sub="consent", private=HIDDEN, params=(CASE_NUMBER, Param("scopes", kind="words")),
+            usage_text="<N> [withdraw] <" + "|".join(CONSENT_SCOPES) + "> ...",
+            example="/case consent 12 share-un sg-report",
+            details="share-un: share with UN mechanisms; sg-report: include in the Secretary-"
+                    "General's reprisals report; publish-name: name the person publicly."),
+    Command("case", un_details, "Record the UN body engaged and a prior UN document", sub="un",
+            private=HIDDEN,
+            params=(CASE_NUMBER,),
+            options=(Option("body", choices=UN_BODIES), Option("ref", "doc")),
+            example="/case un 12 body=hrc ref=A/HRC/57/60"),
+    Command("case", pseudonym, "Set the name used for the person in chat", sub="pseudonym",
+            private=HIDDEN_TEXT,
+            params=(CASE_NUMBER, Param("name", kind="text")),
+            example='/case pseudonym 12 "Lawyer A"'),
+    Command("case", details, "Save confidential details (real name, contacts); DM only",
+            sub="details", params=(CASE_NUMBER, Param("text", kind="text")),
+            private=Private(always=True)),
+    Command("case", confidential, "Make a case confidential, or not", sub="confidential",
+            params=(CASE_NUMBER, Param("state", choices=("on", "off"))), role=Role.SECRETARIAT,
+            example="/case confidential 12 on"),
+]

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.commands import Args, CommandError, UsageError
+from bot.arguments import Args, Param
+from bot.commands import Command, CommandError, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
 from handlers.countries import name_of
@@ -53,10 +54,10 @@ async def export_cases(ctx: Context, args: Args) -> Reply:
 
 
 def _case_row(ctx: Context, case: Case) -> list[str]:
-    events = timeline(ctx.db, case.id or 0)
+    events = timeline(ctx.db, case.key)
     return [
         str(case.id), case.status, case.close_reason or "", name_of(case.country), case.country,
-        " ".join(tags_of(ctx.db, case.id or 0)), case.summary, case.pseudonym or "",
+        " ".join(tags_of(ctx.db, case.key)), case.summary, case.pseudonym or "",
         "yes" if case.confidential else "no", " ".join(case.consent_scopes) or "none",
         roles.describe(ctx.db, case.reporter_id),
         roles.describe(ctx.db, case.assignee_id) if case.assignee_id else "",
@@ -110,7 +111,7 @@ FOLLOW_UP_KINDS = ("escalation", "public", "status")
 def _reprisal_entry(db: Session, ctx: Context, case: Case) -> list[str]:
     happened = case.incident_date or ctx.local(case.created_at).date()
     follow_up = [f"{ctx.local(e.at):%Y-%m-%d} {_follow_up_text(e)}"
-                 for e in timeline(db, case.id or 0) if e.kind in FOLLOW_UP_KINDS]
+                 for e in timeline(db, case.key) if e.kind in FOLLOW_UP_KINDS]
     return [
         f"Case #{case.id} — {happened:%d %B %Y}" + (f" — {case.pseudonym}" if case.pseudonym
                                                     else ""),
@@ -147,8 +148,20 @@ def stale_digest(db: Session, *, now: datetime, stale_days: int) -> Reply | None
         if case.confidential:
             lines.append(item(b(f"#{case.id}"), " (confidential)", i(f" · {idle} days idle")))
             continue
-        tags = tags_of(db, case.id or 0)
+        tags = tags_of(db, case.key)
         lines.append(item(b(f"#{case.id}"), f" {name_of(case.country)} — {case.status} — ",
                           case.summary if len(case.summary) <= 80 else case.summary[:79] + "…",
                           f" [{', '.join(tags)}]" if tags else "", i(f" · {idle} days idle")))
     return Reply(tuple(lines))
+
+
+COMMANDS = [
+    Command("case", export_cases, "Export cases as CSV (confidential ones only in private)",
+            sub="export", params=(Param("what", optional=True),
+                                  Param("year", kind="int", optional=True)),
+            role=Role.SECRETARIAT, usage_text="[status] | reprisals [year]", read_only=True,
+            example="/case export reprisals 2027",
+            details="reprisals [year]: the reprisal-un cases of the Secretary-General's "
+                    "reporting period (1 May to 30 April) with sg-report consent, by State; "
+                    "only in a direct message or a secure room."),
+]

@@ -19,9 +19,9 @@ from storage.cases import Case, tags_of, timeline
 def searchable_text(ctx: Context, case: Case) -> str:
     """What a reader of the case sees of it: summary, country, tags, pseudonym, notes;
     never the confidential details (real names), which only show to the secretariat."""
-    notes = [e.text for e in timeline(ctx.db, case.id or 0) if e.kind in ("note", "public")]
+    notes = [e.text for e in timeline(ctx.db, case.key) if e.kind in ("note", "public")]
     return " ".join([case.summary, name_of(case.country), case.country,
-                     *tags_of(ctx.db, case.id or 0), case.pseudonym or "", *notes]).casefold()
+                     *tags_of(ctx.db, case.key), case.pseudonym or "", *notes]).casefold()
 
 
 def matching_cases(ctx: Context, words: list[str]) -> list[Case]:

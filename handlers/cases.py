@@ -3,8 +3,8 @@
 Reading goes through :func:`handlers.case_access.may_see`: elsewhere than it
 allows, a confidential case is ``#N (confidential)``, and filtered lists leave
 it out so that a filter cannot reveal its country or tags. The follow-up
-commands live in ``handlers.case_followup``; this module holds the registry
-entries of all of them.
+commands live in ``handlers.case_followup``, the export in ``handlers.case_reports``,
+each with its registry entries.
 """
 
 from __future__ import annotations
@@ -12,53 +12,24 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.commands import (
-    SEP,
-    Args,
-    Command,
-    CommandError,
-    Option,
-    Param,
-    Private,
-    Role,
-    UsageError,
-)
+from bot.arguments import SEP, Args, Option, Param
+from bot.commands import Command, CommandError, Private, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
 from handlers.case_access import (
+    CASE_NUMBER,
     checked_text,
     load,
     may_see,
-    names_confidential_case,
-    names_hidden_case,
     private_reader,
 )
-from handlers.case_followup import (
-    assign,
-    confidential,
-    consent,
-    details,
-    escalate,
-    note,
-    pseudonym,
-    public,
-    set_status,
-    un_details,
-    unnote,
-)
-from handlers.case_reports import export_cases
 from handlers.case_search import matching_cases
-from handlers.countries import name_of, parse_country
+from handlers.countries import country_param, name_of, parse_country
 from handlers.date_range import check_date
 from handlers.rec_views import case_lines
 from storage import roles
 from storage.cases import (
-    CHANNELS,
-    CLOSE_REASONS,
-    CONSENT_SCOPES,
     STATUSES,
-    UN_BODIES,
-    UN_CHANNELS,
     Case,
     add_case,
     find_cases,
@@ -83,7 +54,7 @@ def _tags(raw: list[str]) -> list[str]:
 
 
 async def flag(ctx: Context, args: Args) -> Reply:
-    country = parse_country(args["country"])
+    country = args["country"]
     summary = checked_text(args["summary"], "summary")
     tags = _tags(args["tag"])
     incident = _date(args.opt("date"), ctx) if args.opt("date") else None
@@ -128,7 +99,7 @@ async def show_case(ctx: Context, args: Args) -> Reply:
                               b(case.status), f" ({case.close_reason})" if case.close_reason
                               else "", " — confidential" if case.confidential else "")]
     lines.append(line(case.summary))
-    tags = tags_of(db, case.id or 0)
+    tags = tags_of(db, case.key)
     if tags:
         lines.append(line("Tags: ", ", ".join(tags)))
     if case.pseudonym:
@@ -149,7 +120,7 @@ async def show_case(ctx: Context, args: Args) -> Reply:
                           f"{case.un_reference or '—'}"))
     lines += case_lines(ctx, case.id or 0)  # shown only here, where the case may be
     lines.append(line(b("Timeline")))
-    for ev in timeline(db, case.id or 0):
+    for ev in timeline(db, case.key):
         lines.append(item(f"{ctx.local(ev.at):%Y-%m-%d %H:%M} {roles.name_of(db, ev.actor_id)}: ",
                           describe_event(ev.kind, ev.value, ev.text, ev.id)))
     return Reply(tuple(lines))
@@ -180,7 +151,7 @@ def summary_line(ctx: Context, case: Case) -> Line:
     if not may_see(ctx, case):
         return item(b(f"#{case.id}"), " (confidential)")
     short = case.summary if len(case.summary) <= 80 else case.summary[:79] + "…"
-    tags = tags_of(ctx.db, case.id or 0)
+    tags = tags_of(ctx.db, case.key)
     tag_text = f" [{', '.join(tags)}]" if tags else ""
     mark = " (confidential)" if case.confidential else ""
     return item(b(f"#{case.id}"), f"{mark} {name_of(case.country)} — {case.status} — "
@@ -247,19 +218,9 @@ async def search_cases(ctx: Context, args: Args) -> Reply:
     return Reply(tuple(lines))
 
 
-def _n() -> Param:
-    return Param("N", kind="int")
-
-
-# Words about a confidential case stay on the side of the bridge they were typed on; so
-# does free text whose case number names no case (it may be a typo of a confidential one).
-_HIDDEN = Private(when=names_confidential_case)
-_HIDDEN_TEXT = Private(when=names_hidden_case)
-
-
 COMMANDS = [
     Command("flag", flag, "Flag a threat, attack or reprisal against a defender",
-            params=(Param("country", kind="text"), SEP, Param("summary", kind="text"),
+            params=(country_param(), SEP, Param("summary", kind="text"),
                     Param("tag", kind="tags")),
             flags=("confidential",), options=(Option("date", "YYYY-MM-DD"),),
             private=Private(flags=("confidential",)),
@@ -281,59 +242,6 @@ COMMANDS = [
             read_only=True,
             details="Every word must appear in the summary, country, tags, pseudonym or notes. "
                     "Confidential cases are searched only where you may read them."),
-    Command("case", show_case, "Show a case with its timeline", params=(_n(),),
+    Command("case", show_case, "Show a case with its timeline", params=(CASE_NUMBER,),
             example="/case 12", read_only=True),
-    Command("case", note, "Add a note to a case's timeline", sub="note", private=_HIDDEN_TEXT,
-            params=(_n(), Param("text", kind="text")), example="/case note 12 Lawyer released"),
-    Command("case", unnote, "Delete a note from a case's timeline", sub="unnote",
-            private=_HIDDEN, params=(_n(), Param("note", kind="int")),
-            usage_text="<N> <note number>", example="/case unnote 12 31",
-            details="The note number is shown in /case N's timeline (\"note 31: ...\"). "
-                    "Whoever wrote the note, or the secretariat, can delete it; the timeline "
-                    "keeps that a note was deleted, not what it said."),
-    Command("case", set_status, "Move a case along new → verifying → verified → escalated → "
-            "public → closed", sub="status", private=_HIDDEN,
-            params=(_n(), Param("status", choices=STATUSES),
-                    Param("reason", kind="text", optional=True)),
-            usage_text="<N> <status> [reason: " + "|".join(CLOSE_REASONS) + "]",
-            example="/case status 12 closed resolved"),
-    Command("case", escalate, "Record a referral and mark the case escalated", sub="escalate",
-            private=_HIDDEN_TEXT,
-            params=(_n(), Param("channel", choices=CHANNELS),
-                    Param("note", kind="text", optional=True)),
-            example="/case escalate 12 special-procedures urgent appeal sent",
-            details="UN channels (" + ", ".join(UN_CHANNELS) + ") need share-un consent."),
-    Command("case", public, "Record a public reaction (press release, statement)", sub="public",
-            private=_HIDDEN_TEXT,
-            params=(_n(), Param("reaction", kind="text")),
-            example="/case public 12 https://example.org/joint-statement"),
-    Command("case", assign, "Assign a case to someone (or me)", sub="assign", private=_HIDDEN,
-            params=(_n(), Param("user")), example="/case assign 12 me"),
-    Command("case", consent, "Record the person's informed consent, or withdraw it",
-            sub="consent", private=_HIDDEN, params=(_n(), Param("scopes", kind="words")),
-            usage_text="<N> [withdraw] <" + "|".join(CONSENT_SCOPES) + "> ...",
-            example="/case consent 12 share-un sg-report",
-            details="share-un: share with UN mechanisms; sg-report: include in the Secretary-"
-                    "General's reprisals report; publish-name: name the person publicly."),
-    Command("case", un_details, "Record the UN body engaged and a prior UN document", sub="un",
-            private=_HIDDEN,
-            params=(_n(),), options=(Option("body", choices=UN_BODIES), Option("ref", "doc")),
-            example="/case un 12 body=hrc ref=A/HRC/57/60"),
-    Command("case", pseudonym, "Set the name used for the person in chat", sub="pseudonym",
-            private=_HIDDEN_TEXT,
-            params=(_n(), Param("name", kind="text")), example='/case pseudonym 12 "Lawyer A"'),
-    Command("case", details, "Save confidential details (real name, contacts); DM only",
-            sub="details", params=(_n(), Param("text", kind="text")),
-            private=Private(always=True)),
-    Command("case", confidential, "Make a case confidential, or not", sub="confidential",
-            params=(_n(), Param("state", choices=("on", "off"))), role=Role.SECRETARIAT,
-            example="/case confidential 12 on"),
-    Command("case", export_cases, "Export cases as CSV (confidential ones only in private)",
-            sub="export", params=(Param("what", optional=True),
-                                  Param("year", kind="int", optional=True)),
-            role=Role.SECRETARIAT, usage_text="[status] | reprisals [year]", read_only=True,
-            example="/case export reprisals 2027",
-            details="reprisals [year]: the reprisal-un cases of the Secretary-General's "
-                    "reporting period (1 May to 30 April) with sg-report consent, by State; "
-                    "only in a direct message or a secure room."),
 ]

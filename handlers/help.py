@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.commands import Args, Command, Param, Role, UsageError
+from bot.arguments import Args, Param
+from bot.commands import Command, Role, UsageError
 from bot.context import Context
 from bot.dispatcher import permitted
 from bot.replies import Line, Reply, b, code, i, item, line

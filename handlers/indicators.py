@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, select
 
-from bot.commands import Args, Command, CommandError, Option, Param, Role, UsageError
+from bot.arguments import Args, Option, Param
+from bot.commands import Command, CommandError, Role, UsageError
 from bot.config import Config
 from bot.context import Context
 from bot.replies import Line, OutFile, Reply, b, i, item, line
-from handlers.countries import parse_country
+from handlers.countries import country_param
 from handlers.csv_export import csv_file
 from handlers.date_range import EARLIEST, LATEST
 from handlers.indicator_chart import chart_png
@@ -95,10 +96,10 @@ def report(db: Session, *, start: datetime, end: datetime, words: str, country: 
 
 def _arguments(ctx: Context, args: Args) -> tuple[datetime, datetime, str, str | None, str]:
     start, end, words = parse_period(args.opt("period"), ctx.now, ctx.tz)
-    country = parse_country(args["country"]).code if args.get("country") else None
+    country = args.get("country")  # a Country, read by country_param
     hint = " ".join(x for x in (f"period={args.opt('period')}" if args.opt("period") else "",
-                                args.get("country") or "") if x)
-    return start, end, words, country, hint
+                                country.name if country else "") if x)
+    return start, end, words, country.code if country else None, hint
 
 
 async def show(ctx: Context, args: Args) -> Reply:
@@ -154,7 +155,7 @@ def monthly_digest(db: Session, config: Config, now: datetime) -> list[tuple[str
     return [(room_id, digest) for room_id in rooms]
 
 
-_COUNTRY = Param("country", kind="text", optional=True)
+_COUNTRY = country_param(optional=True)
 _PERIOD = Option("period", "2026|2026-01..2026-06")
 
 COMMANDS = [

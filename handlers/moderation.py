@@ -10,7 +10,8 @@ then its own ``/delete`` message where it may. The command itself never crosses.
 from __future__ import annotations
 
 from bot import deliveries
-from bot.commands import Args, Command, Private, Role, UsageError
+from bot.arguments import Args
+from bot.commands import Command, Private, Role, UsageError
 from bot.context import Context
 from bot.replies import Reply
 from storage import links

@@ -6,6 +6,7 @@ from bot.commands import CommandError
 from bot.config import USER_ID
 from bot.context import Context
 from storage import roles
+from storage.ids import user_id_for
 
 
 def resolve_user(ctx: Context, who: str) -> str:
@@ -15,7 +16,7 @@ def resolve_user(ctx: Context, who: str) -> str:
     if USER_ID.fullmatch(who):
         return who
     if who.startswith("@") and ":" in who:
-        return f"matrix:{who}"
+        return user_id_for("matrix", who)
     matches = roles.find_identities(ctx.db, who)
     if len(matches) == 1:
         return matches[0].id

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 
-from bot.commands import Args, CommandError
+from bot.arguments import Args, Param
+from bot.commands import Command, CommandError, Role
 from bot.context import Context
 from bot.replies import OutFile, Reply
 from handlers.csv_export import csv_file
@@ -107,3 +108,13 @@ def docx_file(name: str, title: str, subtitle: str, header: tuple[str, ...],
 def _printable(text: str) -> str:
     """XML takes no control characters; a text pasted from a PDF may carry some."""
     return "".join(c for c in text if c in "\n\t" or ord(c) >= 32)
+
+
+COMMANDS = [
+    Command("recs", export_recs, "Export the mid-term table (CSV or Word)", sub="export",
+            params=(Param("filters", kind="words", optional=True),), role=Role.SECRETARIAT,
+            read_only=True, usage_text="[country] [status] [#theme] [csv|docx]",
+            example="/recs export Egypt docx",
+            details="Columns: paragraph, recommendation, recommending States, position, status, "
+                    "evidence, linked public cases (confidential cases are never listed)."),
+]

@@ -13,13 +13,13 @@ from datetime import date
 
 from sqlmodel import Session
 
-from bot.commands import SEP, Args, Command, CommandError, Option, Param, Private, Role, UsageError
+from bot.arguments import SEP, Args, Option, Param
+from bot.commands import Command, CommandError, Private, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, line
 from handlers.case_access import guard_place, load, may_see, names_hidden_case
-from handlers.countries import parse_country
+from handlers.countries import country_param
 from handlers.date_range import check_date
-from handlers.rec_exports import export_recs
 from handlers.rec_views import card, load_rec, read_filters, summary_item
 from handlers.reminder_plan import rescheduled
 from handlers.statement_lookup import load_statement
@@ -163,7 +163,7 @@ ADD_LIMITS = {"body": 128, "symbol": 64, "para": 32}
 
 
 async def add(ctx: Context, args: Args) -> Reply:
-    country = parse_country(args["country"])
+    country = args["country"]  # a Country, read by country_param
     text = args["text"].strip()
     if len(text) > MAX_TEXT:
         raise CommandError(f"The text is {len(text):,} characters; the limit is {MAX_TEXT:,}.")
@@ -196,12 +196,6 @@ COMMANDS = [
             example="/recs Egypt not-implemented",
             details="Statuses: " + ", ".join(STATUSES) + ". #theme matches a theme or the "
                     "affected persons (#defenders, #human-rights-defenders)."),
-    Command("recs", export_recs, "Export the mid-term table (CSV or Word)", sub="export",
-            params=(Param("filters", kind="words", optional=True),), role=Role.SECRETARIAT,
-            read_only=True, usage_text="[country] [status] [#theme] [csv|docx]",
-            example="/recs export Egypt docx",
-            details="Columns: paragraph, recommendation, recommending States, position, status, "
-                    "evidence, linked public cases (confidential cases are never listed)."),
     Command("rec", show_rec, "Show a recommendation with its assessments and links",
             params=(Param("id"),), example="/rec R12", read_only=True),
     Command("rec", set_status, "Assess how far a recommendation is implemented",
@@ -220,7 +214,7 @@ COMMANDS = [
             details="The case's card then lists the recommendation. A confidential case is "
                     "linked only in a direct message or a secure room."),
     Command("rec", add, "Add a recommendation by hand", sub="add", role=Role.SECRETARIAT,
-            params=(Param("country", kind="text"), SEP, Param("text", kind="text")),
+            params=(country_param(), SEP, Param("text", kind="text")),
             options=(Option("source", choices=SOURCES), Option("cycle", "N", kind="int"),
                      Option("session", "N", kind="int"), Option("symbol", "A/HRC/52/12"),
                      Option("para", "6.1"), Option("position", choices=POSITIONS),

@@ -54,7 +54,7 @@ def plan(db: Session, config: Config, now: datetime) -> list[Planned]:
                 planned.append(Planned(f"deadline:{deadline.id}:{days}d:{due:%Y%m%d%H%M}",
                                        "deadline", str(deadline.id), due, rooms))
     for statement in open_statements(db):
-        targets = tuple(rooms_of(db, statement.id or 0))
+        targets = tuple(rooms_of(db, statement.key))
         for days, due in nudge_times(statement, nudge_days=config.statements.nudge_days,
                                      send_time=send_time, tz=tz):
             planned.append(Planned(f"nudge:{statement.code}:{days}d:{due:%Y%m%d%H%M}",

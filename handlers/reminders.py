@@ -8,7 +8,8 @@ from datetime import datetime
 
 import dateparser
 
-from bot.commands import Args, Command, CommandError, Option, Param, Role, UsageError
+from bot.arguments import Args, Option, Param
+from bot.commands import Command, CommandError, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
 from handlers.date_range import check_reminder_time, unreadable_reminder_time

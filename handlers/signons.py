@@ -8,14 +8,17 @@ named.
 
 from __future__ import annotations
 
-from bot.commands import Args, CommandError, Role, UsageError
+from bot.arguments import SEP, Args, Option, Param
+from bot.commands import Command, CommandError, Private, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
-from handlers.countries import name_of, parse_country
-from handlers.statement_lookup import load_statement, sign_ons_closed
+from handlers.countries import country_param, name_of
+from handlers.statement_lookup import STATEMENT_ID, load_statement, sign_ons_closed
 from handlers.when import stamp
 from storage import roles
 from storage.statements import (
+    ECOSOC,
+    LEVELS,
     OrgProfile,
     Signature,
     Statement,
@@ -73,10 +76,10 @@ async def signon(ctx: Context, args: Args) -> Reply:
     name = _org_name(name if name is not None else profile.org_name)  # type: ignore[union-attr]
     from_profile = profile is not None and normalise_org_name(profile.org_name) == \
         normalise_org_name(name)
-    country = (parse_country(args["country"]).code if args.get("country")
+    country = (args["country"].code if args.get("country")
                else profile.country if from_profile and profile else None)
     signature = Signature(
-        statement_id=statement.id or 0, org_name=name, org_key=normalise_org_name(name),
+        statement_id=statement.key, org_name=name, org_key=normalise_org_name(name),
         country=country,
         level=args.opt("level") or (profile.level if from_profile and profile else None),
         ecosoc=args.opt("ecosoc") or (profile.ecosoc if from_profile and profile else None),
@@ -104,7 +107,7 @@ async def signon(ctx: Context, args: Args) -> Reply:
         first = line(f"Signed {statement.code} for ", b(name), where,
                      " — unlisted: it counts, the name is never printed"
                      if row.unlisted else "", ".")
-    lines: list[Line] = [first, line(f"{totals(*counts(ctx.db, statement.id or 0))} so far.")]
+    lines: list[Line] = [first, line(f"{totals(*counts(ctx.db, statement.key))} so far.")]
     return Reply(tuple(lines))
 
 
@@ -116,7 +119,7 @@ async def withdraw(ctx: Context, args: Args) -> Reply:
         # Before looking the name up: the same answer whoever signed, or whether anyone did.
         raise CommandError(f"{statement.code} is closed: only the secretariat can withdraw a "
                            "signature now.")
-    row = active_signature(ctx.db, statement.id or 0, normalise_org_name(name))
+    row = active_signature(ctx.db, statement.key, normalise_org_name(name))
     if row is None or (row.signed_by != ctx.caller.id and ctx.caller.role < Role.SECRETARIAT):
         # One answer whether it never signed or someone else signed it (perhaps unlisted),
         # and no name in it: the room reads the answer.
@@ -127,7 +130,7 @@ async def withdraw(ctx: Context, args: Args) -> Reply:
     ctx.db.add(row)
     ctx.audit("statement.withdraw", statement.code, ("(unlisted)" if row.unlisted else row.org_name)
               + (" (late: after the close)" if late else ""))
-    remain = totals(*counts(ctx.db, statement.id or 0))
+    remain = totals(*counts(ctx.db, statement.key))
     when = " after it closed (marked late)" if late else ""
     if not _may_know(ctx, row):
         return Reply.text(f"The signature is withdrawn from {statement.code}{when}; {remain} "
@@ -178,7 +181,7 @@ def _may_know(ctx: Context, row: Signature) -> bool:
 
 async def signatories(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
-    rows = active_signatures(ctx.db, statement.id or 0)
+    rows = active_signatures(ctx.db, statement.key)
     listed = sorted((s for s in rows if not s.unlisted), key=lambda s: s.org_name.casefold())
     unlisted = len(rows) - len(listed)
     page = args.opt("page", 1)
@@ -186,7 +189,7 @@ async def signatories(ctx: Context, args: Args) -> Reply:
     if not 1 <= page <= pages:
         raise CommandError(f"Page {page} does not exist; there {'is' if pages == 1 else 'are'} "
                            f"{pages}.")
-    header = f"{statement.code} \"{statement.title}\": {totals(*counts(ctx.db, statement.id or 0))}"
+    header = f"{statement.code} \"{statement.title}\": {totals(*counts(ctx.db, statement.key))}"
     if unlisted:
         header += f" ({unlisted} unlisted, not named)"
     lines: list[Line] = [line(b(header + (f" — page {page} of {pages}" if pages > 1 else "")))]
@@ -225,7 +228,7 @@ def _profile_text(profile: OrgProfile) -> str:
 
 async def org_set(ctx: Context, args: Args) -> Reply:
     name = _org_name(args["name"])
-    country = parse_country(args["country"]).code if args.get("country") else None
+    country = args["country"].code if args.get("country") else None
     profile = ctx.db.get(OrgProfile, ctx.caller.id) or OrgProfile(user_id=ctx.caller.id,
                                                                    org_name=name)
     profile.org_name, profile.country = name, country
@@ -237,3 +240,30 @@ async def org_set(ctx: Context, args: Args) -> Reply:
                                   ("ecosoc", profile.ecosoc)) if v)]))
     return Reply.text(_profile_text(profile) + ". Now /signon <id> alone signs for it."
                       .replace("/", ctx.prefix))
+
+
+COMMANDS = [
+    Command("signon", signon, "Sign a statement for your organisation",
+            params=(STATEMENT_ID, Param("organisation", kind="text", optional=True), SEP,
+                    country_param(optional=True)),
+            options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
+            flags=("unlisted",), private=Private(flags=("unlisted",)),
+            example='/signon S3 "Cairo Institute for Human Rights Studies" | Egypt '
+                    "level=regional ecosoc=special",
+            details="unlisted: the signature counts but the name is never printed.\n"
+                    "With /org set saved, /signon S3 alone signs for your organisation."),
+    Command("withdraw", withdraw, "Withdraw an organisation's signature",
+            params=(STATEMENT_ID, Param("organisation", kind="text")),
+            # Always, so that whether it stays cannot tell who signed unlisted.
+            private=Private(always=True),
+            example='/withdraw S3 "Cairo Institute for Human Rights Studies"'),
+    Command("signatories", signatories, "List who signed, alphabetically",
+            params=(STATEMENT_ID,), options=(Option("page", "N", kind="int"),),
+            example="/signatories S3", read_only=True),
+    Command("org", org, "Show the organisation you sign for", read_only=True),
+    Command("org", org_set, "Save your organisation's details for quick sign-ons", sub="set",
+            params=(Param("name", kind="text"), SEP, country_param(optional=True)),
+            options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
+            example='/org set "Gulf Centre for Human Rights" | Lebanon level=regional '
+                    "ecosoc=special"),
+]

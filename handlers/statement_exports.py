@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from bot.commands import Args, CommandError
+from bot.arguments import Args, Param
+from bot.commands import Command, CommandError, Role
 from bot.context import Context
 from bot.replies import Reply, b, line
 from handlers.countries import name_of
 from handlers.csv_export import csv_file, iso_time, text_file
 from handlers.signons import totals
-from handlers.statement_lookup import load_statement
+from handlers.statement_lookup import STATEMENT_ID, load_statement
 from handlers.when import closes_in
 from storage import audit, roles
 from storage.statements import Signature, Statement, active_signatures, counts
@@ -43,7 +44,7 @@ async def export_statement(ctx: Context, args: Args) -> Reply:
     ctx.audit("statement.export", statement.code, fmt)
     if fmt == "csv":
         return _csv(ctx, statement)
-    listed = sorted((s for s in active_signatures(ctx.db, statement.id or 0) if not s.unlisted),
+    listed = sorted((s for s in active_signatures(ctx.db, statement.key) if not s.unlisted),
                     key=lambda s: s.org_name.casefold())
     return _text(ctx, statement, listed) if fmt == "text" else _hrc(ctx, statement, listed)
 
@@ -91,7 +92,7 @@ def closed_at(db: Session, statement: Statement, moment: datetime) -> bool:
 def _text(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:
     body = [f"{s.org_name}" + (f" ({name_of(s.country)})" if s.country else "")
             + _earlier(statement, s) for s in listed]
-    total, countries = counts(ctx.db, statement.id or 0)
+    total, countries = counts(ctx.db, statement.key)
     unlisted = total - len(listed)
     footer = [totals(total, countries)]
     if unlisted:
@@ -131,7 +132,7 @@ def _hrc(ctx: Context, statement: Statement, listed: list[Signature]) -> Reply:
     earlier = [s for s in listed if _earlier(statement, s)]
     if earlier:
         notes.append(f"{EARLIER} Signed an earlier version of the text: {_names(earlier)}.")
-    unlisted = counts(ctx.db, statement.id or 0)[0] - len(listed)
+    unlisted = counts(ctx.db, statement.key)[0] - len(listed)
     if unlisted:
         notes.append(f"{unlisted} unlisted signator{'ies are' if unlisted > 1 else 'y is'} not "
                      "printed.")
@@ -157,8 +158,18 @@ def nudge_times(statement: Statement, *, nudge_days: tuple[int, ...], send_time:
 
 def nudge_message(db: Session, statement: Statement, *, now: datetime, tz: ZoneInfo,
                   prefix: str = "/") -> Reply:
-    total, _ = counts(db, statement.id or 0)
+    total, _ = counts(db, statement.key)
     when = closes_in(statement.deadline, now, tz) if statement.deadline else "is open"
     return Reply.of(line(b(f"{statement.code} \"{statement.title}\""), f" {when} — {total} "
                          f"sign-on{'s' if total != 1 else ''} so far. "
                          f"{prefix}signon {statement.code} <organisation>"))
+
+
+COMMANDS = [
+    Command("statement", export_statement, "Export sign-ons: CSV, a paste-ready list, or the "
+            "HRC co-sponsor block", sub="export",
+            params=(STATEMENT_ID, Param("format", optional=True, choices=("csv", "text", "hrc"))),
+            role=Role.SECRETARIAT, example="/statement export S3 hrc", read_only=True,
+            details="csv has every field and is sent only in a direct message or a secure "
+                    "room; text and hrc never name unlisted signatories."),
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from bot.arguments import Param
 from bot.commands import CommandError
 from bot.context import Context
 from handlers.when import closes_in, stamp, zoned_stamp
@@ -41,3 +42,6 @@ def deadline_words(ctx: Context, statement: Statement, *, zone: bool = False) ->
     if statement.status != "open":
         return f"closed for sign-ons (the deadline was to be {when})"
     return f"{closes_in(statement.deadline, ctx.now, ctx.tz)} ({when})"
+
+
+STATEMENT_ID = Param("id")  # S3, s3 or 3: load_statement reads it

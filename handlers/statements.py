@@ -10,19 +10,16 @@ import re
 
 from sqlmodel import col, select
 
-from bot.commands import SEP, Args, Command, CommandError, Option, Param, Private, Role, UsageError
+from bot.arguments import Args, Option, Param
+from bot.commands import Command, CommandError, Role, UsageError
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
 from handlers.reminder_plan import rescheduled
-from handlers.signons import org, org_set, signatories, signon, withdraw
-from handlers.statement_exports import export_statement
-from handlers.statement_lookup import deadline_words, load_statement, sign_ons_closed
+from handlers.statement_lookup import STATEMENT_ID, deadline_words, load_statement, sign_ons_closed
 from handlers.when import parse_deadline, sentence, stamp, zone_name
 from storage.calendar import HrcSession
 from storage.numbering import next_number
 from storage.statements import (
-    ECOSOC,
-    LEVELS,
     Signature,
     Statement,
     StatementRoom,
@@ -104,7 +101,7 @@ async def new_statement(ctx: Context, args: Args) -> Reply:
     statement.id = next_number(ctx.db, Statement.id, LAST_STATEMENT_ID)
     ctx.db.add(statement)
     ctx.db.flush()
-    ctx.db.add(StatementRoom(statement_id=statement.id or 0, room_id=ctx.room.id))
+    ctx.db.add(StatementRoom(statement_id=statement.key, room_id=ctx.room.id))
     ctx.db.flush()
     rescheduled(ctx)
     ctx.audit("statement.new", statement.code, statement.title)
@@ -119,9 +116,9 @@ async def announce(ctx: Context, args: Args) -> Reply:
     if sign_ons_closed(statement, ctx.now):
         raise CommandError(f"{statement.code}'s deadline has passed; move it first: "
                            f"{ctx.cmd('statement edit')} {statement.code} deadline=YYYY-MM-DD")
-    if ctx.room.id in rooms_of(ctx.db, statement.id or 0):
+    if ctx.room.id in rooms_of(ctx.db, statement.key):
         raise CommandError(f"{statement.code} was already announced here.")
-    ctx.db.add(StatementRoom(statement_id=statement.id or 0, room_id=ctx.room.id))
+    ctx.db.add(StatementRoom(statement_id=statement.key, room_id=ctx.room.id))
     ctx.db.flush()
     rescheduled(ctx)
     ctx.audit("statement.announce", statement.code)
@@ -145,9 +142,9 @@ async def edit_statement(ctx: Context, args: Args) -> Reply:
 
 async def new_text(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
-    signed_before, _ = counts(ctx.db, statement.id or 0)
+    signed_before, _ = counts(ctx.db, statement.key)
     statement.text_version += 1
-    ctx.db.add(StatementText(statement_id=statement.id or 0, version=statement.text_version,
+    ctx.db.add(StatementText(statement_id=statement.key, version=statement.text_version,
                              text=args["text"], at=ctx.now, by=ctx.caller.id))
     ctx.db.add(statement)
     ctx.audit("statement.text", statement.code, f"version {statement.text_version}")
@@ -156,7 +153,7 @@ async def new_text(ctx: Context, args: Args) -> Reply:
                       f"{signed_before} organisation{'s' if signed_before != 1 else ''} signed "
                       "an earlier version; exports flag them. Read the new text before "
                       f"signing: {ctx.cmd('statement')} {statement.code}")
-    for room_id in rooms_of(ctx.db, statement.id or 0):
+    for room_id in rooms_of(ctx.db, statement.key):
         ctx.notify(room_id, notice)
     return notice
 
@@ -170,7 +167,7 @@ async def set_open(ctx: Context, args: Args, *, status: str) -> Reply:
     ctx.db.flush()
     rescheduled(ctx)
     ctx.audit(f"statement.{'close' if status == 'closed' else 'reopen'}", statement.code)
-    total, countries = counts(ctx.db, statement.id or 0)
+    total, countries = counts(ctx.db, statement.key)
     return Reply.text(f"{statement.code} is {status}: {total} sign-on{'s' if total != 1 else ''} "
                       f"from {countries} countr{'ies' if countries != 1 else 'y'}.")
 
@@ -202,7 +199,7 @@ async def delete_statement(ctx: Context, args: Args) -> Reply:
 
 async def show_statement(ctx: Context, args: Args) -> Reply:
     statement = load_statement(ctx, args["id"])
-    total, countries = counts(ctx.db, statement.id or 0)
+    total, countries = counts(ctx.db, statement.key)
     closed = sign_ons_closed(statement, ctx.now)
     lines: list[Line] = [line(b(f"{statement.code}"), f" {statement.title} — "
                               f"{'closed' if closed else 'open'}")]
@@ -215,7 +212,7 @@ async def show_statement(ctx: Context, args: Args) -> Reply:
         lines.append(line(f"Text version {statement.text_version}: ", latest.text))
     lines.append(line(f"{total} organisation{'s' if total != 1 else ''} from {countries} "
                       f"countr{'ies' if countries != 1 else 'y'} signed."))
-    mine = [s for s in active_signatures(ctx.db, statement.id or 0)
+    mine = [s for s in active_signatures(ctx.db, statement.key)
             if s.signed_by == ctx.caller.id]
     if mine:
         # An unlisted name typed in a DM must not come back in a group room.
@@ -244,7 +241,7 @@ async def list_statements(ctx: Context, args: Args) -> Reply:
     lines: list[Line] = [line(b("Closed statements:" if closed else "Open statements"),
                               "" if closed else f" (deadlines in {zone_name(ctx.tz)}):")]
     for statement in rows:
-        total, countries = counts(ctx.db, statement.id or 0)
+        total, countries = counts(ctx.db, statement.key)
         lines.append(item(b(statement.code), f" {statement.title} — "
                           f"{deadline_words(ctx, statement)} — {total} sign-on"
                           f"{'s' if total != 1 else ''}, {countries} countr"
@@ -252,7 +249,6 @@ async def list_statements(ctx: Context, args: Args) -> Reply:
     return Reply(tuple(lines))
 
 
-_ID = Param("id")
 _EDIT = (Option("title", "text"), Option("deadline", "YYYY-MM-DD[THH:MM]"),
          Option("session", "HRC62"), Option("url", "link"))
 
@@ -262,56 +258,27 @@ COMMANDS = [
                                                   choices=("open", "closed")),),
             example="/statements closed", read_only=True),
     Command("statement", show_statement, "Show a statement, its count and whether you signed",
-            params=(_ID,), example="/statement S3", read_only=True),
+            params=(STATEMENT_ID,), example="/statement S3", read_only=True),
     Command("statement", new_statement, "Open a joint statement for sign-ons", sub="new",
             params=(Param("title", kind="text"),), options=_EDIT[1:], role=Role.SECRETARIAT,
             example='/statement new "Joint letter on reprisals against Egyptian defenders" '
                     "deadline=2026-12-04 session=HRC61"),
     Command("statement", announce, "Announce a statement in this room too (it then gets "
-            "text-change notices and deadline nudges)", sub="announce", params=(_ID,),
+            "text-change notices and deadline nudges)", sub="announce", params=(STATEMENT_ID,),
             role=Role.SECRETARIAT, example="/statement announce S3"),
     Command("statement", edit_statement, "Change a statement's title, deadline, session or link",
-            sub="edit", params=(_ID,), options=_EDIT, role=Role.SECRETARIAT,
+            sub="edit", params=(STATEMENT_ID,), options=_EDIT, role=Role.SECRETARIAT,
             example="/statement edit S3 deadline=2026-12-06T12:00"),
     Command("statement", new_text, "Record a new version of the text (or a link to it)",
-            sub="text", params=(_ID, Param("text", kind="text")), role=Role.SECRETARIAT,
+            sub="text", params=(STATEMENT_ID, Param("text", kind="text")), role=Role.SECRETARIAT,
             example="/statement text S3 https://example.org/letter-v2"),
-    Command("statement", close_statement, "Close sign-ons", sub="close", params=(_ID,),
+    Command("statement", close_statement, "Close sign-ons", sub="close", params=(STATEMENT_ID,),
             role=Role.SECRETARIAT),
-    Command("statement", reopen_statement, "Reopen sign-ons", sub="reopen", params=(_ID,),
+    Command("statement", reopen_statement, "Reopen sign-ons", sub="reopen", params=(STATEMENT_ID,),
             role=Role.SECRETARIAT),
     Command("statement", delete_statement, "Delete a statement nobody has signed (a mistake)",
-            sub="delete", params=(_ID,), role=Role.SECRETARIAT, example="/statement delete S3",
+            sub="delete", params=(STATEMENT_ID,), role=Role.SECRETARIAT,
+            example="/statement delete S3",
             details="A statement with sign-ons, even withdrawn ones, is closed instead; a "
                     "deleted statement's id is never given again."),
-    Command("statement", export_statement, "Export sign-ons: CSV, a paste-ready list, or the "
-            "HRC co-sponsor block", sub="export",
-            params=(_ID, Param("format", optional=True, choices=("csv", "text", "hrc"))),
-            role=Role.SECRETARIAT, example="/statement export S3 hrc", read_only=True,
-            details="csv has every field and is sent only in a direct message or a secure "
-                    "room; text and hrc never name unlisted signatories."),
-    Command("signon", signon, "Sign a statement for your organisation",
-            params=(_ID, Param("organisation", kind="text", optional=True), SEP,
-                    Param("country", kind="text", optional=True)),
-            options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
-            flags=("unlisted",), private=Private(flags=("unlisted",)),
-            example='/signon S3 "Cairo Institute for Human Rights Studies" | Egypt '
-                    "level=regional ecosoc=special",
-            details="unlisted: the signature counts but the name is never printed.\n"
-                    "With /org set saved, /signon S3 alone signs for your organisation."),
-    Command("withdraw", withdraw, "Withdraw an organisation's signature",
-            params=(_ID, Param("organisation", kind="text")),
-            # Always, so that whether it stays cannot tell who signed unlisted.
-            private=Private(always=True),
-            example='/withdraw S3 "Cairo Institute for Human Rights Studies"'),
-    Command("signatories", signatories, "List who signed, alphabetically",
-            params=(_ID,), options=(Option("page", "N", kind="int"),),
-            example="/signatories S3", read_only=True),
-    Command("org", org, "Show the organisation you sign for", read_only=True),
-    Command("org", org_set, "Save your organisation's details for quick sign-ons", sub="set",
-            params=(Param("name", kind="text"), SEP, Param("country", kind="text",
-                                                            optional=True)),
-            options=(Option("level", choices=LEVELS), Option("ecosoc", choices=ECOSOC)),
-            example='/org set "Gulf Centre for Human Rights" | Lebanon level=regional '
-                    "ecosoc=special"),
 ]

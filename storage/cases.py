@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Date, ForeignKey, Integer
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
-from storage.types import EncryptedText, UTCDateTime
+from storage.types import EncryptedText, Keyed, UTCDateTime
 
 STATUSES = ("new", "verifying", "verified", "escalated", "public", "closed")
 CLOSE_REASONS = ("resolved", "no-consent", "duplicate", "other")
@@ -24,7 +24,7 @@ CHANNELS = (*UN_CHANNELS, "protection", "other")
 UN_BODIES = ("hrc", "upr", "special-procedures", "treaty-body", "ohchr-field")
 
 
-class Case(SQLModel, table=True):
+class Case(Keyed, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     country: str = Field(max_length=2, index=True)  # ISO 3166 alpha-2 (XK for Kosovo)
     summary: str = Field(sa_column=Column(EncryptedText(), nullable=False))

@@ -193,9 +193,9 @@ def _reported_case(db: Session, case: Case, user_id: str) -> dict[str, Any]:
     return {
         "case": case.id, "country": case.country, "status": case.status,
         "close_reason": case.close_reason, "summary": case.summary,
-        "tags": tags_of(db, case.id or 0), "confidential": case.confidential,
+        "tags": tags_of(db, case.key), "confidential": case.confidential,
         "consent": case.consent_scopes, "happened_on": _when(case.incident_date),
         "flagged_at": _when(case.created_at), "updated_at": _when(case.updated_at),
         "your_entries": [{"at": _when(e.at), "kind": e.kind, "value": e.value, "text": e.text}
-                         for e in timeline(db, case.id or 0) if e.actor_id == user_id],
+                         for e in timeline(db, case.key) if e.actor_id == user_id],
     }

@@ -102,7 +102,7 @@ def purge_closed_cases(db: Session, *, before: datetime) -> int:
                         .order_by(col(Case.id))):
         if closed_at(db, case) >= before:
             continue
-        events = [e for e in timeline(db, case.id or 0) if e.text]
+        events = [e for e in timeline(db, case.key) if e.text]
         if case.details is None and case.pseudonym is None and not events:
             continue
         case.details, case.pseudonym = None, None

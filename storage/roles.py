@@ -7,6 +7,7 @@ from enum import IntEnum
 
 from sqlmodel import Session, select
 
+from storage.ids import native_of
 from storage.models import Identity, RoleGrant
 from storage.personal_data import ERASED_NAME, is_erased
 
@@ -109,4 +110,4 @@ def find_identities(db: Session, query: str) -> list[Identity]:
     q = query.lstrip("@").casefold()
     people = db.exec(select(Identity)).all()
     return [p for p in people if p.display_name.casefold() == q or p.id.casefold() == q
-            or p.id.split(":", 1)[1].lstrip("@").casefold() == q]
+            or native_of(p.id).lstrip("@").casefold() == q]

@@ -15,13 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from storage.org_names import normalise_org_name as normalise_org_name  # re-exported
-from storage.types import UTCDateTime
+from storage.types import Keyed, UTCDateTime
 
 LEVELS = ("local", "national", "regional", "international")
 ECOSOC = ("general", "special", "roster", "none")
 
 
-class Statement(SQLModel, table=True):
+class Statement(Keyed, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=500)
     deadline: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),

@@ -72,3 +72,21 @@ def _refusal(column: Any, op: Any) -> str:
     return (f"{column} is encrypted at rest: a query cannot use it with "
             f"{getattr(op, '__name__', op)} (only IS NULL / IS NOT NULL); keep what queries "
             "need in a clear column")
+
+
+class Keyed:
+    """A table model with an integer primary key, and ``key``: the id of a record read
+    from the database (or flushed to it), typed as one that exists.
+
+    ``id`` is None until the insert, so code that holds a stored record used to write
+    ``record.id or 0``; a record never saved would then silently stand for row 0. Its
+    ``key`` raises instead.
+    """
+
+    id: int | None
+
+    @property
+    def key(self) -> int:
+        if self.id is None:
+            raise LookupError(f"this {type(self).__name__} has not been saved yet")
+        return self.id

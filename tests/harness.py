@@ -97,7 +97,7 @@ class FakeBot:
         event = Event(platform=self.net.name, room_id=room, message_id=str(next(self._ids)),
                       sender_id=user, sender_name=self._name(user, name), text=text,
                       is_direct=dm, timestamp=self.now)
-        return await self.dispatcher.handle(event)
+        return (await self.dispatcher.handle(event)).reply
 
     def _name(self, user: str, name: str | None) -> str:
         """A person keeps the name they were first given, as on a real network."""

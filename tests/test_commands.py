@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from bot.commands import SEP, Args, Command, Option, Param, Registry, Role, UsageError
+from bot.arguments import SEP, Args, Option, Param
+from bot.commands import Command, Registry, Role, UsageError
 from bot.replies import Reply
 
 
@@ -176,3 +179,39 @@ def test_suggestions_for_near_misses_only():
 
 def test_roles_are_ordered():
     assert Role.GUEST < Role.MEMBER < Role.SECRETARIAT < Role.ADMIN
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"<day> must be a date like 2027-02-22, not '{text}'.") from None
+
+
+DATED = Command("meet", noop, "Meet on a day", params=(Param("day", parse=_day),
+                                                     Param("note", kind="text", optional=True,
+                                                           parse=str.upper)))
+
+
+def test_a_parameter_arrives_converted():
+    args = DATED.parse("2027-02-22 bring the draft")
+    assert args["day"] == date(2027, 2, 22) and args["note"] == "BRING THE DRAFT"
+    assert DATED.parse("2027-02-22")["note"] is None  # an absent optional is not converted
+
+
+def test_a_refused_value_says_why_with_the_usage():
+    with pytest.raises(UsageError) as caught:
+        DATED.parse("next-tuesday")
+    text = caught.value.reply("!").plain()
+    assert text.startswith("<day> must be a date like 2027-02-22, not 'next-tuesday'.")
+    assert "Usage: !meet <day> [note]" in text
+
+
+def test_a_line_is_read_once_with_its_words_and_converted_when_it_runs():
+    registry = Registry([DATED])
+    parsed = registry.read("meet", "2027-02-30")
+    assert parsed.command is DATED and parsed.words is not None  # the words fit the grammar
+    with pytest.raises(UsageError, match="not '2027-02-30'"):
+        parsed.args()  # the value is refused only when it is converted
+    broken = registry.read("meet", '"unclosed')
+    assert broken.words is None and isinstance(broken.problem, UsageError)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.commands import Args, Command, Param, Role
+from bot.arguments import Args, Param
+from bot.commands import Command, Role
 from bot.context import Context
 from bot.replies import Reply
 from storage.models import AuditEntry
@@ -53,7 +54,8 @@ async def test_edits_of_commands_are_not_run_again(bot: FakeBot, net: Network):
     from bot.events import Event
     event = Event(platform=net.name, room_id=net.room, message_id="9", sender_id=net.user(1),
                   sender_name="u", text="/help", edit_of="8")
-    assert await bot.dispatcher.handle(event) is None
+    outcome = await bot.dispatcher.handle(event)
+    assert outcome.why == "edit" and outcome.reply is None
 
 
 async def test_guest_in_a_dm_sees_only_guest_commands(bot: FakeBot, net: Network):
@@ -130,3 +132,41 @@ async def test_admin_from_config_on_each_network(bot: FakeBot):
 
 def test_roles_enum_labels():
     assert [r.label for r in Role] == ["guest", "member", "secretariat", "admin"]
+
+
+async def test_a_command_line_is_parsed_once(tmp_path: Path, net: Network):
+    """The privacy decision and the run share one reading: each value converted once."""
+    seen: list[str] = []
+
+    def counted(word: str) -> str:
+        seen.append(word)
+        return word
+
+    async def echo(ctx: Context, args: Args) -> Reply:
+        return Reply.text(f"got {args['word']}")
+
+    bot = FakeBot(tmp_path, net, extra_commands=[
+        Command("echo", echo, "Echo a word", params=(Param("word", parse=counted),))])
+    try:
+        assert await bot.say("/echo hello") == "got hello"
+        assert seen == ["hello"]
+    finally:
+        bot.close()
+
+
+async def test_the_outcome_says_why_nothing_was_answered(bot: FakeBot, net: Network):
+    from bot.events import Event
+
+    def event(text: str, room: str = net.room, n: int = 1) -> Event:
+        return Event(platform=net.name, room_id=room, message_id=str(n), sender_id=net.user(1),
+                     sender_name="u", text=text)
+
+    stranger = "telegram:-777" if net.name == "telegram" else "matrix:!other:example.org"
+    handle = bot.dispatcher.handle
+    assert (await handle(event("/help", stranger))).why == "elsewhere"
+    assert (await handle(event("hello"))).why == "chat"
+    assert (await handle(event("/help@SomeOtherBot"))).why == "other-bot"
+    unknown = await handle(event("/frobnicate"))
+    assert unknown.why == "unknown" and unknown.reply is not None
+    assert (await handle(event("/help"))).why == "answered"
+    assert (await handle(event("/case 99999"))).why == "refused"

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-KERNEL = {"bot.events", "bot.replies", "bot.commands", "bot.context", "bot.parsing",
+KERNEL = {"bot.events", "bot.replies", "bot.commands", "bot.arguments", "bot.context",
+          "bot.parsing",
           "bot.dispatcher", "bot.deliveries", "bot.features", "bot.failures",
           "bot.formatting", "bot.config", "bot.config_reader", "bot.text_limits"}
 
@@ -94,3 +95,23 @@ def test_the_check_sees_an_import_that_runs_back_up(tmp_path: Path, source: str,
         real + source if self == fake else Path.read_bytes(self).decode()))
     with pytest.raises(AssertionError, match=expected.replace("(", r"\(").replace(")", r"\)")):
         test_no_import_runs_back_up()
+
+
+def test_each_command_entry_sits_beside_its_function():
+    """A new command is one function and one registry entry, in the same module."""
+    import importlib
+    import pkgutil
+
+    import handlers
+
+    astray = []
+    for info in pkgutil.iter_modules(handlers.__path__):
+        module = importlib.import_module(f"handlers.{info.name}")
+        astray += [f"{c.qualified} in {module.__name__}, its function in {c.handler.__module__}"
+                   for c in getattr(module, "COMMANDS", [])
+                   if c.handler.__module__ != module.__name__]
+    assert astray == []
+    listed = {id(c) for c in handlers.all_commands()}
+    gathered = [c for info in pkgutil.iter_modules(handlers.__path__)
+                for c in getattr(importlib.import_module(f"handlers.{info.name}"), "COMMANDS", [])]
+    assert all(id(c) in listed for c in gathered)  # every module's entries are registered

@@ -14,7 +14,7 @@ from sqlmodel import select
 from bot import deliveries
 from bot.dispatcher import utcnow
 from bot.replies import Reply
-from bot.scheduler import DIGEST_JOB, REFILL_JOB, RETENTION_JOB, ReminderScheduler, run_retention
+from bot.scheduler import DIGEST_JOB, REFILL_JOB, RETENTION_JOB, ReminderScheduler
 from handlers import features
 from storage import outbox
 from storage.calendar import HrcSession
@@ -211,8 +211,8 @@ async def test_the_daily_retention_job_drops_old_delivered_text(bot: FakeBot):
     await s.start()
     try:
         job = s.scheduler.get_job(RETENTION_JOB)
-        assert job is not None and job.func is run_retention
-        await run_retention()  # what the job runs, at 03:00 bot time
+        assert job is not None and job.func == s.fire_retention
+        job.func()  # what the job runs, at 03:00 bot time
     finally:
         s.stop()
     with bot.database.session() as db:
@@ -248,6 +248,27 @@ async def test_many_reminders_are_scheduled_in_one_transaction_and_fire(bot: Fak
         assert status(bot, "remind:many1") == "pending"
     finally:
         s.stop()
+
+
+async def test_two_schedulers_in_one_process_each_fire_their_own(bot: FakeBot, tmp_path: Path):
+    """No module-level "current scheduler": the one started last used to take every job."""
+    other = FakeBot(tmp_path / "other", Network("telegram"))
+    try:
+        due = utcnow() + timedelta(seconds=1)
+        add_reminder(bot, "remind:mine", due)
+        add_reminder(other, "remind:theirs", due)
+        first, second = scheduler(bot), scheduler(other)
+        await first.start()
+        await second.start()
+        try:
+            await wait_until(due + timedelta(seconds=1.5))
+        finally:
+            first.stop()
+            second.stop()
+        assert status(bot, "remind:mine") == "sent" and len(delivered(bot, "remind:mine")) == 2
+        assert status(other, "remind:theirs") == "sent"
+    finally:
+        other.close()
 
 
 async def test_the_monthly_indicators_digest_goes_once_a_month_to_rooms_that_asked(bot: FakeBot):

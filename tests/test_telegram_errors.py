@@ -16,7 +16,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.deliveries import BotReply, Relay, Text
+from bot.deliveries import BotReply, Delete, Relay, Text
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from bot.replies import Reply
 from bot.telegram.send import TelegramSender
@@ -83,3 +83,17 @@ async def test_html_telegram_cannot_parse_goes_again_as_plain_text():
     relay = Delivery(2, "telegram:-100500", "2-x", Relay(Text("Ana: 3 < 5", "<b>Ana</b>: <b>")))
     assert await sender(answer).send(relay) == "9"
     assert [p["text"] for p in sent] == ["<b>Ana</b>: <b>", "Ana: 3 &lt; 5"]
+
+
+async def test_a_deletion_that_names_no_message_fails_without_a_request():
+    """It used to go out as deleteMessage(message_id=0)."""
+    asked: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(200, content=json.dumps({"ok": True, "result": True}))
+
+    removal = Delivery(3, "telegram:-100500", "3-x", Delete(), target_id=None)
+    with pytest.raises(DeliveryFailed, match="names no message"):
+        await sender(answer).send(removal)
+    assert asked == []

@@ -52,6 +52,7 @@ from bot.matrix.translate import (
 from bot.outbox import Delivery
 from storage import inbound
 from storage.database import Database
+from storage.ids import native_of, room_id_for, user_id_for
 
 log = logging.getLogger(__name__)
 SINCE = "matrix.since"
@@ -287,7 +288,7 @@ class MatrixAdapter(Adapter):
             if room.matrix_room_id not in self.client.rooms:
                 problem: str | None = (f"the bot is not in the Matrix room {room.name}: invite "
                                        f"{self.client.user_id} there.")
-            elif not self.can_delete(f"matrix:{room.matrix_room_id}"):
+            elif not self.can_delete(room_id_for("matrix", room.matrix_room_id)):
                 problem = (f"the bot cannot redact messages in the Matrix room {room.name}: "
                            "give it a power level that may redact (Moderator), so that it can "
                            "remove confidential details typed there.")
@@ -297,14 +298,14 @@ class MatrixAdapter(Adapter):
 
     def can_delete(self, room_id: str) -> bool:
         """Whether the bot's power level in the room lets it redact others' messages."""
-        room = self.client.rooms.get(room_id.split(":", 1)[1])
+        room = self.client.rooms.get(native_of(room_id))
         return room is not None and bool(room.power_levels.can_user_redact(self.client.user_id))
 
     async def fetch_file(self, ref: str) -> bytes:
         return await self.sender.fetch_file(ref)
 
     def _is_direct(self, room: MatrixRoom) -> bool:
-        return (self.config.room_for(f"matrix:{room.room_id}") is None
+        return (self.config.room_for(room_id_for("matrix", room.room_id)) is None
                 and room.member_count <= 2)
 
     async def _handle_invites(self, response: SyncResponse) -> None:
@@ -315,8 +316,9 @@ class MatrixAdapter(Adapter):
                         self.client.user_id:
                     inviter = event.sender
                     direct = bool(event.content.get("is_direct"))
-            configured = self.config.room_for(f"matrix:{room_id}") is not None
-            by_admin = inviter is not None and f"matrix:{inviter}" in self.config.bot.admins
+            configured = self.config.room_for(room_id_for("matrix", room_id)) is not None
+            by_admin = inviter is not None and \
+                user_id_for("matrix", inviter) in self.config.bot.admins
             if configured or by_admin or direct:
                 self._joining.add(room_id)
                 response_join = await self.client.join(room_id)

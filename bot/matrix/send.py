@@ -38,6 +38,7 @@ from bot.matrix.translate import (
 )
 from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from bot.replies import Reply
+from storage.ids import native_of
 
 
 class MatrixSender:
@@ -48,7 +49,7 @@ class MatrixSender:
 
     async def send(self, delivery: Delivery) -> str:
         """Send one outbox row; the transaction id comes from the row, so a retry is safe."""
-        room_id = delivery.room_id.split(":", 1)[1]
+        room_id = native_of(delivery.room_id)
         tx = f"caucus-{delivery.key}"
         try:
             async with self._lock:
@@ -57,7 +58,7 @@ class MatrixSender:
                         reason = ("deleted on the other side" if isinstance(removal, Redact)
                                   else "it should not have been typed in this room")
                         check(await self.client.room_redact(
-                            room_id, delivery.target_id or "", reason=reason, tx_id=tx),
+                            room_id, delivery.target, reason=reason, tx_id=tx),
                             "redacting")
                         return ""
                     case Edit(text=text):
@@ -72,7 +73,7 @@ class MatrixSender:
                             place, delivery.reply_to, delivery.thread_root), tx)
                     case React(key=key):
                         return await self._send(room_id, {"m.relates_to": {
-                            "rel_type": "m.annotation", "event_id": delivery.target_id,
+                            "rel_type": "m.annotation", "event_id": delivery.target,
                             "key": key}}, tx, "m.reaction")
                     case unknown:
                         assert_never(unknown)
@@ -119,7 +120,7 @@ class MatrixSender:
                "formatted_body": html}
         return {**new, "body": f"* {plain}", "formatted_body": f"* {html}",
                 "m.new_content": new,
-                "m.relates_to": {"rel_type": "m.replace", "event_id": delivery.target_id}}
+                "m.relates_to": {"rel_type": "m.replace", "event_id": delivery.target}}
 
     async def _send(self, room_id: str, content: dict[str, Any], tx_id: str,
                     event_type: str = "m.room.message") -> str:

@@ -10,6 +10,7 @@ from nio import ErrorResponse, MatrixRoom, RedactionEvent
 
 from bot.deliveries import FileRef, SharedLocation
 from bot.events import Attachment, AttachmentKind, Event, Location, Reaction
+from storage.ids import room_id_for, user_id_for
 
 
 class MatrixError(Exception):
@@ -50,8 +51,8 @@ def related(content: dict[str, Any], reply_to: str | None,
 
 def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
     """An Event from a room message, edit or redaction; None for what we do not handle."""
-    base = {"platform": "matrix", "room_id": f"matrix:{room.room_id}",
-            "message_id": event.event_id, "sender_id": f"matrix:{event.sender}",
+    base = {"platform": "matrix", "room_id": room_id_for("matrix", room.room_id),
+            "message_id": event.event_id, "sender_id": user_id_for("matrix", event.sender),
             "sender_name": room.user_name(event.sender) or event.sender, "is_direct": direct}
     if isinstance(event, RedactionEvent):
         return Event(**base, redacts=event.redacts)

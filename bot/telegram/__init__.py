@@ -42,6 +42,7 @@ from bot.telegram.send import TelegramSender
 from bot.telegram.translate import menu, reaction_events, retry_seconds, to_event
 from storage import inbound
 from storage.database import Database
+from storage.ids import chat_number, room_id_for
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ class TelegramAdapter(Adapter):
         if update.message_reaction is not None:
             change = update.message_reaction
             ours = change.user is not None and change.user.id == self.bot.id
-            if ours or self.config.room_for(f"telegram:{change.chat.id}") is None:
+            if ours or self.config.room_for(room_id_for("telegram", change.chat.id)) is None:
                 return False  # our own reaction (from Matrix) must not come back as new
             for event in reaction_events(change):
                 await self.inbound.receive(event, version=str(int(change.date.timestamp())))
@@ -189,7 +190,8 @@ class TelegramAdapter(Adapter):
         if message is None:
             return False
         chat = message.chat
-        if chat.type != "private" and self.config.room_for(f"telegram:{chat.id}") is None:
+        if chat.type != "private" and \
+                self.config.room_for(room_id_for("telegram", chat.id)) is None:
             await self._refuse(chat.id)
             return False
         edited = update.edited_message is not None
@@ -199,7 +201,7 @@ class TelegramAdapter(Adapter):
         return fresh and resume is not None
 
     def can_delete(self, room_id: str) -> bool:
-        return self._may_delete.get(int(room_id.split(":", 1)[1]), False)
+        return self._may_delete.get(chat_number(room_id), False)
 
     async def _learn_rights(self) -> None:
         """Whether the bot may delete messages in each configured group (it must be an
@@ -218,7 +220,7 @@ class TelegramAdapter(Adapter):
     def _note_rights(self, chat_id: int, member: ChatMember) -> None:
         may = member.status == "creator" or bool(getattr(member, "can_delete_messages", False))
         self._may_delete[chat_id] = may
-        room = self.config.room_for(f"telegram:{chat_id}")
+        room = self.config.room_for(room_id_for("telegram", chat_id))
         if room is not None:
             self.set_problem(f"rights:{chat_id}", None if may else (
                 f"the bot cannot delete messages in the Telegram group {room.name}: make it an "
@@ -233,7 +235,7 @@ class TelegramAdapter(Adapter):
         self._note_rights(chat.id, change.new_chat_member)
         joined = change.new_chat_member.status in ("member", "administrator")
         if joined and chat.type != "private" and \
-                self.config.room_for(f"telegram:{chat.id}") is None:
+                self.config.room_for(room_id_for("telegram", chat.id)) is None:
             await self._refuse(chat.id)
 
     async def _refuse(self, chat_id: int) -> None:

@@ -46,6 +46,7 @@ from bot.telegram.translate import (
     split_html,
     utf16_len,
 )
+from storage.ids import chat_number
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +62,19 @@ class TelegramSender:
 
     async def send(self, delivery: Delivery) -> str:
         """Send one outbox row; Telegram's errors become retries or failures."""
-        chat_id = int(delivery.room_id.split(":", 1)[1])
+        chat_id = chat_number(delivery.room_id)
         try:
             match delivery.content:
-                case Redact() if (delivery.target_id or "").startswith(REACTION):
+                case Redact() if delivery.target.startswith(REACTION):
                     # Taking back a reaction: the bot's own reaction on that message goes.
-                    target = (delivery.target_id or "").removeprefix(REACTION).split(":")[0]
+                    target = delivery.target.removeprefix(REACTION).split(":")[0]
                     await self.bot.set_message_reaction(chat_id, int(target), None)
                     return ""
                 case Redact() | Delete():
-                    await self.bot.delete_message(chat_id, int(delivery.target_id or 0))
+                    await self.bot.delete_message(chat_id, int(delivery.target))
                     return ""
                 case React(key=key):
-                    return await self._react(chat_id, int(delivery.target_id or 0), key)
+                    return await self._react(chat_id, int(delivery.target), key)
                 case Edit(text=text):
                     return await self._relayed(self._edit, chat_id, delivery, text)
                 case BotReply(reply=reply):
@@ -184,12 +185,12 @@ class TelegramSender:
     async def _edit(self, chat_id: int, delivery: Delivery, text: Text) -> str:
         try:
             await self.bot.edit_message_text(text.html, chat_id=chat_id,
-                                             message_id=int(delivery.target_id or 0),
+                                             message_id=int(delivery.target),
                                              parse_mode=ParseMode.HTML)
         except BadRequest as exc:
             if "not modified" not in str(exc):
                 raise
-        return str(delivery.target_id)
+        return delivery.target
 
     async def fetch_file(self, file_id: str) -> bytes:
         """Download a photo or document (for the bridge)."""

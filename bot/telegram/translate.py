@@ -21,6 +21,7 @@ from bot.commands import Registry, Role
 from bot.dispatcher import permitted
 from bot.events import Attachment, Event, Location, Reaction
 from bot.replies import Reply
+from storage.ids import room_id_for, user_id_for
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -83,8 +84,9 @@ def to_event(message: Message, *, edited: bool) -> Event:
     else:
         name = sender.full_name  # type: ignore[union-attr]
     return Event(
-        platform="telegram", room_id=f"telegram:{chat.id}", message_id=str(message.message_id),
-        sender_id=f"telegram:{sender.id}" if sender else f"telegram:{chat.id}",
+        platform="telegram", room_id=room_id_for("telegram", chat.id),
+        message_id=str(message.message_id),
+        sender_id=user_id_for("telegram", sender.id if sender else chat.id),
         sender_name=name, anonymous=anonymous,
         text=text, html=html,
         reply_to=str(replied.message_id) if replied else None, reply_quote=_quote(replied),
@@ -198,7 +200,7 @@ def reaction_events(change: MessageReactionUpdated) -> list[Event]:
     """A person's reactions on a message changed: one Event per emoji added (its id names
     the person, the message and the emoji) and one redaction per emoji taken back."""
     who = change.user
-    sender = f"telegram:{who.id}" if who else f"telegram:{change.chat.id}"
+    sender = user_id_for("telegram", who.id if who else change.chat.id)
     name = who.full_name if who else (change.actor_chat.title if change.actor_chat else "")
 
     def emoji(reactions: Sequence[ReactionType]) -> set[str]:
@@ -206,7 +208,7 @@ def reaction_events(change: MessageReactionUpdated) -> list[Event]:
 
     old, new = emoji(change.old_reaction), emoji(change.new_reaction)
     of = str(change.message_id)
-    event = partial(Event, platform="telegram", room_id=f"telegram:{change.chat.id}",
+    event = partial(Event, platform="telegram", room_id=room_id_for("telegram", change.chat.id),
                     sender_id=sender, sender_name=name or "someone", anonymous=who is None,
                     timestamp=change.date)
 

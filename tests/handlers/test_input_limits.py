@@ -119,7 +119,7 @@ async def test_a_statement_id_is_ascii_digits(bot: FakeBot, sec: str):
 
 def test_a_case_number_past_the_column_is_not_looked_up(monkeypatch: pytest.MonkeyPatch):
     """PostgreSQL refuses to compare an INTEGER column with 2**31: no lookup is made."""
-    from bot.commands import MAX_INT
+    from bot.arguments import MAX_INT
     from handlers.case_access import _named_case
 
     class NoLookups:

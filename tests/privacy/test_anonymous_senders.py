@@ -51,14 +51,14 @@ async def test_an_anonymous_poster_may_read_but_never_change_records(tmp_path): 
         await bot.send(f"/role grant {bot.net.user(9)} secretariat", user=bot.admin)
         await bot.send("/statement new Letter", user=bot.net.user(9))
         await bot.send("/signon S1 Org A | Egypt")
-        refused = [await bot.dispatcher.handle(anonymous(bot, text)) for text in (
+        refused = [(await bot.dispatcher.handle(anonymous(bot, text))).reply for text in (
             "/case status 1 closed resolved", "/flag Egypt | another",
             '/withdraw S1 "Org A"', "/signon S1 Org B", "/org set Org C")]
         for reply in refused:
             assert reply is not None
             assert "posting as a channel or as the group" in reply.plain()
             assert "Post as yourself" in reply.plain()
-        read = await bot.dispatcher.handle(anonymous(bot, "/cases"))
+        read = (await bot.dispatcher.handle(anonymous(bot, "/cases"))).reply
         assert read is not None and "Lawyer arrested" in read.plain()
         assert "Case #1" in await bot.say("/case 1") and "closed" not in await bot.say("/case 1")
         assert "Org A" in await bot.say("/signatories S1")
@@ -70,7 +70,7 @@ async def test_a_shared_id_never_gains_a_role_or_a_dm(tmp_path):  # type: ignore
     bot = FakeBot(tmp_path, Network("telegram"))
     try:
         await bot.send("/role grant telegram:1087968824 secretariat", user=bot.admin)
-        reply = await bot.dispatcher.handle(anonymous(bot, "/case export"))  # reads only
+        reply = (await bot.dispatcher.handle(anonymous(bot, "/case export"))).reply  # reads only
         assert reply is not None and "needs the secretariat role" in reply.plain()
         # Seen in a room, yet no one person: a DM from that id stays a guest's.
         await bot.dispatcher.handle(anonymous(bot, "/cases", sender="telegram:136817688"))
