@@ -104,7 +104,7 @@ def run(folder: Path, *, cases: int = 10_000, recommendations: int = 2_000,
                           message_id=str(next(ids)), sender_id="telegram:1", sender_name="Ana",
                           text=text, is_direct=direct)
             t0, c0 = time.perf_counter(), time.process_time()
-            reply = await dispatcher.handle(event)
+            reply = (await dispatcher.handle(event)).reply
             wall.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
             assert reply is not None and not reply.error and reply.file is not None, (
