@@ -25,6 +25,7 @@ from storage.indicators import (
     collector_paused,
     naive,
     pseudonym_history,
+    tag_counts,
 )
 from storage.recommendations import defender_gap
 
@@ -105,7 +106,8 @@ def compute(db: Session, *, start: datetime | None, end: datetime, country: str 
     figures.add("Cases", "flagged in the period", shown(len(facts)))
     _response(figures, facts)
     _consent_and_channels(figures, facts)
-    _places(figures, facts)
+    _places(figures, facts, tag_counts(db, start=start, end=end, country=country,
+                                       confidential=confidential))
     _outcome(figures, facts, naive(end))
     _recurrence(figures, facts, history)
     _gap(db, figures, country, end, confidential)
@@ -150,17 +152,16 @@ def _consent_and_channels(figures: Figures, facts: list[CaseFacts]) -> None:
         figures.bars.append(Bar("Referrals", channel, percent(channels[channel], n)))
 
 
-def _places(figures: Figures, facts: list[CaseFacts]) -> None:
-    for kind, keys in (("by country", lambda f: [name_of(f.country)]),
-                       ("by type (tag)", lambda f: sorted(set(f.tags)) or ["(no tag)"])):
-        total: Counter[str] = Counter()
-        verified: Counter[str] = Counter()
-        for fact in facts:
-            for key in keys(fact):
-                total[key] += 1
-                verified[key] += fact.verified
-        for key, n in sorted(total.items(), key=lambda kv: (-kv[1], kv[0])):
-            figures.add(f"{PLACES} {kind}", key, f"{shown(n)} ({shown(verified[key])} verified)")
+def _places(figures: Figures, facts: list[CaseFacts], tags: list[tuple[str, int, int]]) -> None:
+    total: Counter[str] = Counter()
+    verified: Counter[str] = Counter()
+    for fact in facts:
+        total[fact.country] += 1
+        verified[fact.country] += fact.verified
+    by_country = [(name_of(code), n, verified[code]) for code, n in total.items()]
+    for kind, rows in (("by country", by_country), ("by type (tag)", tags)):
+        for key, n, v in sorted(rows, key=lambda row: (-row[1], row[0])):
+            figures.add(f"{PLACES} {kind}", key, f"{shown(n)} ({shown(v)} verified)")
 
 
 def _outcome(figures: Figures, facts: list[CaseFacts], end: datetime) -> None:

@@ -53,8 +53,8 @@ async def list_recs(ctx: Context, args: Args) -> Reply:
     if total == 0:
         filtered = country or status or theme
         return Reply.text("No recommendations match." if filtered else
-                          "No recommendations yet. An admin imports them with `caucus-bot recs "
-                          f"import FILE`, or add one with {ctx.cmd('rec add')}.")
+                          "No recommendations yet. An admin imports them on the server (caucus-bot "
+                          f"recs import FILE), or add one with {ctx.cmd('rec add')}.")
     pages = -(-total // PAGE_SIZE)
     if page > pages:
         raise CommandError(f"There {'is' if pages == 1 else 'are'} only {pages} "
@@ -98,7 +98,7 @@ async def set_status(ctx: Context, args: Args) -> Reply:
         raise CommandError(f"The evidence is {len(evidence):,} characters; the limit is "
                            f"{MAX_TEXT:,}. Give a link, or the essentials.")
     organisation = _organisation(ctx, args.opt("org"))
-    others = [r for r in latest_by_organisation(assessments(ctx.db, rec.id or 0))]
+    others = latest_by_organisation(assessments(ctx.db, rec.id or 0))
     row = assess(ctx.db, rec, status=status, organisation=organisation,
                  assessed_by=ctx.caller.id, at=ctx.now, evidence=evidence)
     ctx.audit("rec.status", rec.code, f"{organisation}: {status}")

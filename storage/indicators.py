@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Table, select, type_coerce
+from sqlalchemy import ColumnElement, DateTime, Table, case, func, or_, select, type_coerce
 from sqlmodel import Session, col
 
 from storage.cases import Case, CaseEvent, CaseTag
@@ -61,7 +61,6 @@ class CaseFacts:
     consent: frozenset[str]
     pseudonym: str | None
     flagged_at: datetime
-    tags: list[str] = field(default_factory=list)
     referrals: list[tuple[datetime, str]] = field(default_factory=list)  # (when, channel)
     public_at: datetime | None = None  # the first public reaction
     verified: bool = False  # reached "verified" at some point
@@ -74,13 +73,7 @@ def case_facts(db: Session, *, start: datetime | None, end: datetime,
     their moments naive UTC."""
     query = select(CASES.c.id, CASES.c.country, CASES.c.status, CASES.c.close_reason,
                    CASES.c.confidential, CASES.c.consent, CASES.c.pseudonym,
-                   FLAGGED).where(CASES.c.created_at < end)
-    if start is not None:
-        query = query.where(CASES.c.created_at >= start)
-    if country is not None:
-        query = query.where(CASES.c.country == country)
-    if not confidential:
-        query = query.where(CASES.c.confidential == False)  # noqa: E712 (SQL, not Python)
+                   FLAGGED).where(*_chosen(start, end, country, confidential))
     run = db.connection().execute
     consents: dict[str, frozenset[str]] = {}  # a handful of distinct values, parsed once
     facts: dict[int, CaseFacts] = {}
@@ -95,9 +88,6 @@ def case_facts(db: Session, *, start: datetime | None, end: datetime,
     if not facts:
         return []
     chosen = query.with_only_columns(CASES.c.id).subquery()
-    for case_id, tag in run(select(TAGS.c.case_id, TAGS.c.tag)
-                            .where(TAGS.c.case_id.in_(select(chosen.c.id)))).all():
-        facts[case_id].tags.append(tag)
     events = run(select(EVENTS.c.case_id, EVENT_AT, EVENTS.c.kind, EVENTS.c.value)
                  .where(EVENTS.c.case_id.in_(select(chosen.c.id)))
                  .where(EVENTS.c.kind.in_(KINDS)).where(EVENTS.c.at < end)
@@ -115,6 +105,34 @@ def case_facts(db: Session, *, start: datetime | None, end: datetime,
     for fact in facts.values():
         fact.verified = fact.verified or fact.status == "verified"
     return list(facts.values())
+
+
+def _chosen(start: datetime | None, end: datetime, country: str | None,
+            confidential: bool) -> list[ColumnElement[bool]]:
+    """The cases a figure counts: flagged in [start, end), of a State, confidential or not."""
+    where = [CASES.c.created_at < end]
+    if start is not None:
+        where.append(CASES.c.created_at >= start)
+    if country is not None:
+        where.append(CASES.c.country == country)
+    if not confidential:
+        where.append(CASES.c.confidential == False)  # noqa: E712 (SQL, not Python)
+    return where
+
+
+def tag_counts(db: Session, *, start: datetime | None, end: datetime, country: str | None,
+               confidential: bool) -> list[tuple[str, int, int]]:
+    """(tag, cases, of which verified), counted by the database: a case with two tags
+    counts once under each."""
+    verified_ids = (select(EVENTS.c.case_id).where(EVENTS.c.kind == "status")
+                    .where(EVENTS.c.value == "verified").where(EVENTS.c.at < end))
+    verified = case((or_(CASES.c.status == "verified", CASES.c.id.in_(verified_ids)), 1),
+                    else_=0)
+    rows = db.connection().execute(
+        select(TAGS.c.tag, func.count(), func.sum(verified))
+        .join(CASES, CASES.c.id == TAGS.c.case_id)
+        .where(*_chosen(start, end, country, confidential)).group_by(TAGS.c.tag)).all()
+    return [(tag, int(n), int(v or 0)) for tag, n, v in rows]
 
 
 def pseudonym_history(db: Session, *, start: datetime | None, end: datetime,
@@ -138,16 +156,8 @@ def pseudonym_history(db: Session, *, start: datetime | None, end: datetime,
 def cases_since(db: Session, since: dict[str, datetime], *, end: datetime,
                 confidential: bool = True) -> dict[str, int]:
     """How many cases each State has had flagged since a moment of its own (its UPR
-    review), in one query."""
-    if not since:
-        return {}
-    query = (select(CASES.c.country, FLAGGED)
-             .where(CASES.c.country.in_(list(since)))
-             .where(CASES.c.created_at >= min(since.values())).where(CASES.c.created_at < end))
-    if not confidential:
-        query = query.where(CASES.c.confidential == False)  # noqa: E712
-    counts = dict.fromkeys(since, 0)
-    limits = {country: naive(moment) for country, moment in since.items()}
-    for country, at in db.connection().execute(query).all():
-        counts[country] += at >= limits[country]
-    return counts
+    review): counted by the database, one State at a time on the country index."""
+    return {state: int(db.connection().execute(
+        select(func.count()).select_from(CASES)
+        .where(*_chosen(moment, end, state, confidential))).scalar_one())
+        for state, moment in since.items()}

@@ -272,11 +272,6 @@ def upr_reviews(db: Session, country: str | None = None) -> list[UprReview]:
     return [UprReview(c, int(s), None if cy is None else int(cy), p) for c, s, cy, p in rows]
 
 
-def countries_with_recommendations(db: Session) -> list[str]:
-    return list(db.exec(select(Recommendation.country).distinct()
-                        .order_by(col(Recommendation.country))))
-
-
 def delete_case_links(db: Session, case_id: int) -> int:
     """For erasure: by statement, so the result is the same without enforced foreign keys."""
     return int(db.connection().execute(delete(CASE_LINKS).where(CASE_LINKS.c.case_id == case_id))
