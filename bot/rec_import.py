@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.dispatcher import utcnow
 from bot.subject_rights import ACTOR
 from storage import audit
-from storage.countries import find_country
-from storage.importers import Filters, ImportCounts, ImportFileError, import_file
+
+if TYPE_CHECKING:  # the importers load only when an import runs, not with every command
+    from storage.importers import Filters, ImportCounts
 
 PROG = "caucus-bot recs import"
 
@@ -46,6 +48,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
 def filters_from(args: argparse.Namespace) -> Filters:
     """The options as filters; ValueError names the option that is wrong."""
+    from storage.countries import find_country
+    from storage.importers import Filters
+
     country = None
     if args.country:
         found = find_country(args.country)
@@ -63,6 +68,7 @@ def run_import(config: Config, args: argparse.Namespace) -> int:
     from bot.startup import use_data_keys
     from handlers import features
     from storage.database import Database
+    from storage.importers import ImportFileError, import_file
 
     try:
         filters = filters_from(args)

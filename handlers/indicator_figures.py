@@ -96,21 +96,22 @@ PLACES, OUTCOME, RECURRENCE, GAP = ("5. Cases", "6. Outcome within 90 days",
 
 def compute(db: Session, *, start: datetime | None, end: datetime, country: str | None,
             confidential: bool) -> Figures:
+    # All of it synchronous, and all it allocates lives until the answer is sent.
     with collector_paused():
         facts = case_facts(db, start=start, end=end, country=country,
                            confidential=confidential)
         history = pseudonym_history(db, start=None if start is None
                                     else start - RECURRENCE_WINDOW, end=end,
                                     confidential=confidential)
-    figures = Figures(len(facts))
-    figures.add("Cases", "flagged in the period", shown(len(facts)))
-    _response(figures, facts)
-    _consent_and_channels(figures, facts)
-    _places(figures, facts, tag_counts(db, start=start, end=end, country=country,
-                                       confidential=confidential))
-    _outcome(figures, facts, naive(end))
-    _recurrence(figures, facts, history)
-    _gap(db, figures, country, end, confidential)
+        figures = Figures(len(facts))
+        figures.add("Cases", "flagged in the period", shown(len(facts)))
+        _response(figures, facts)
+        _consent_and_channels(figures, facts)
+        _places(figures, facts, tag_counts(db, start=start, end=end, country=country,
+                                           confidential=confidential))
+        _outcome(figures, facts, naive(end))
+        _recurrence(figures, facts, history)
+        _gap(db, figures, country, end, confidential)
     return figures
 
 
