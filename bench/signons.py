@@ -30,8 +30,16 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, insert, select
 
-from bench.relay import Receiver, _wait_joined
-from bench.servers import READY, cpu_seconds, servers, spawn_bot, wait_for_line, write_config
+from bench.relay import Receiver
+from bench.servers import (
+    READY,
+    cpu_seconds,
+    servers,
+    spawn_bot,
+    wait_for_line,
+    wait_joined,
+    write_config,
+)
 from bench.stats import summary_ms
 from storage.database import Database
 from storage.statements import Signature, Statement, StatementRoom
@@ -160,7 +168,7 @@ async def _run(folder: Path, n: int, clients: int) -> dict[str, Any]:
         process = spawn_bot(config, folder / "bot.log")
         try:
             await wait_for_line(folder / "bot.log", READY, process)
-            await _wait_joined(receiver.client, room, bot.user_id)
+            await wait_joined(receiver.client, room, bot.user_id)
             receiver.watch = {room: bot.user_id}
             quiet: list[float] = []
             await relay_latency(api, receiver, 1, 0.25, quiet, count=60)

@@ -1,4 +1,5 @@
-"""The ``caucus-bot`` command: console, run, web, check-config, db upgrade, keys."""
+"""The ``caucus-bot`` command: console, run, web, check-config, db upgrade, calendar and
+recommendation imports, erase, export-user, keys."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot import __version__, key_commands
+from bot import __version__, key_commands, rec_import
 from bot.commands import Role
 from bot.config import Config, ConfigError, load_config, parse_config
 from storage.crypto import DataKeyError
@@ -82,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--config", type=Path)
     imp.add_argument("--database", help="database URL (overrides the config)")
     imp.set_defaults(func=_calendar_import)
+
+    rec_import.register(sub).set_defaults(func=_recs_import)
 
     erase = sub.add_parser("erase", help="erase or anonymise everything about one person")
     erase.add_argument("--user", required=True, help="their canonical id (telegram:123, "
@@ -177,6 +180,10 @@ def _calendar_import(args: argparse.Namespace) -> int:
         database.dispose()
     print(f"imported {args.file}: {result}")
     return 0
+
+
+def _recs_import(args: argparse.Namespace) -> int:
+    return rec_import.run_import(_config(args), args)
 
 
 def _erase(args: argparse.Namespace) -> int:

@@ -36,3 +36,5 @@ class Features:
     # Tell a statement's rooms of a web sign-on ("new" or "withdrawn"): queued in the
     # outbox in the caller's transaction; returns how many rooms were told.
     web_signon_notice: Callable[[Session, Config, Statement, WebSignon, str, datetime], int]
+    # The monthly indicators digest: (room id, message) for each room that asked for it.
+    monthly_indicators: Callable[[Session, Config, datetime], list[tuple[str, Reply]]]

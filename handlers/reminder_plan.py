@@ -14,6 +14,8 @@ from sqlmodel import Session, select
 from bot.config import Config
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
+from handlers.rec_calendar import KIND as UPR_KIND
+from handlers.rec_calendar import plan_upr, render_upr
 from handlers.statement_exports import nudge_message, nudge_times
 from handlers.when import closes_in, stamp
 from storage.calendar import Deadline, HrcSession, session_deadlines, upcoming_deadlines
@@ -57,6 +59,7 @@ def plan(db: Session, config: Config, now: datetime) -> list[Planned]:
                                      send_time=send_time, tz=tz):
             planned.append(Planned(f"nudge:{statement.code}:{days}d:{due:%Y%m%d%H%M}",
                                    "nudge", str(statement.id), due, targets))
+    planned += plan_upr(db, config, now, rooms)
     return planned
 
 
@@ -89,6 +92,8 @@ def render(db: Session, row: Reminder, config: Config, now: datetime) -> Reply |
         if statement is None or statement.status != "open":
             return None
         return nudge_message(db, statement, now=now, tz=tz)
+    if row.kind == UPR_KIND:
+        return render_upr(db, row, config, now)
     if row.kind == "remind":
         return Reply.of(line(b("Reminder"), f" from {row.created_by or 'someone'}: {row.text}"))
     return None

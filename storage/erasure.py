@@ -4,8 +4,9 @@ A case is erased in two steps: ``/case erase N`` issues a code, ``/case erase N
 <code>`` spends it. The code is stored hashed, bound to the case and the person who
 asked, and lives ten minutes, so neither a typo of the case number nor someone
 else reading the chat can erase a case. Erasure removes the case row, its tags, its
-timeline and every outbox row that carried its words (pending rows too, so they
-are never delivered); audit rows about it keep their action but lose their detail.
+timeline, its links to recommendations and every outbox row that carried its words
+(pending rows too, so they are never delivered); audit rows about it keep their
+action but lose their detail.
 Nothing here reads the content of encrypted columns: rows are found by their ids.
 """
 
@@ -23,6 +24,7 @@ from sqlmodel import Field, Session, SQLModel
 from storage.cases import Case, CaseEvent, CaseTag
 from storage.models import AuditEntry
 from storage.outbox import OUTBOX
+from storage.recommendations import delete_case_links
 from storage.types import UTCDateTime
 
 CODE_LIFETIME = timedelta(minutes=10)
@@ -112,6 +114,7 @@ def erase_case(db: Session, case_id: int) -> CaseErasure:
                   .where(AUDIT.c.action.startswith("case.")).where(AUDIT.c.detail != "")
                   .values(detail="")).rowcount
     run(delete(CODES).where(CODES.c.case_id == case_id))
+    delete_case_links(db, case_id)  # which recommendations it was about goes with it
     run(delete(CASES).where(CASES.c.id == case_id))
     _forget(db, case_id)
     return CaseErasure(events=int(events), tags=int(tags), messages=int(messages),

@@ -24,6 +24,7 @@ from storage.cases import Case, CaseEvent, tags_of, timeline
 from storage.inbound import InboundSeen
 from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
 from storage.outbox import OutboxMessage
+from storage.recommendations import RecAssessment, RecCaseLink, Recommendation, RecStatementLink
 from storage.reminders import CANCELLED, PENDING, Reminder
 from storage.statements import OrgProfile, Signature, Statement, StatementText
 from storage.web_signons import erase_signer, export_signer
@@ -103,6 +104,10 @@ def erase_person(db: Session, user_id: str, *, replacement: str) -> dict[str, in
         swap(Signature, column)
     swap(Statement, "created_by")
     swap(StatementText, "by")
+    swap(Recommendation, "created_by")
+    swap(RecAssessment, "assessed_by")  # the assessment is the organisation's: it stays
+    swap(RecCaseLink, "linked_by")
+    swap(RecStatementLink, "linked_by")
     for column in ("actor_id", "room_id", "target", "detail"):
         swap(AuditEntry, column)
     count("reminder", _erase_from_reminders(db, user_id, names, replacement))
@@ -169,6 +174,8 @@ def export_person(db: Session, user_id: str, *, admins: frozenset[str] | tuple[s
     names = {user_id} | ({identity.display_name} if identity and identity.display_name else set())
     reminders = db.exec(select(Reminder).where(col(Reminder.created_by).in_(names))
                         .order_by(col(Reminder.due_at)))
+    assessed = db.exec(select(RecAssessment).where(RecAssessment.assessed_by == user_id)
+                       .order_by(col(RecAssessment.at), col(RecAssessment.id)))
     return {
         "user": user_id,
         "exported_at": _when(now),
@@ -193,6 +200,10 @@ def export_person(db: Session, user_id: str, *, admins: frozenset[str] | tuple[s
                             "updated_at": _when(c.updated_at)} for c in assigned],
         "actions_on_other_cases": [{"case": e.case_id, "at": _when(e.at), "kind": e.kind}
                                    for e in actions if e.case_id not in own_cases],
+        "recommendation_assessments": [
+            {"recommendation": f"R{a.recommendation_id}", "status": a.status,
+             "organisation": a.organisation, "at": _when(a.at), "evidence": a.evidence}
+            for a in assessed],
         "reminders_set": [{"due_at": _when(r.due_at), "text": r.text, "status": r.status}
                           for r in reminders],
         "audit_entries": [{"at": _when(e.at), "action": e.action, "target": e.target,

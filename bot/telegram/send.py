@@ -82,6 +82,9 @@ class Chat(NamedTuple):
     id: int
     topic: int | None
 
+# Files a Telegram chat shows as pictures (sendPhoto); any other goes as a document.
+PHOTO_TYPES = ("image/png", "image/jpeg")
+
 
 class TelegramSender:
     def __init__(self, bot: Bot):
@@ -155,9 +158,12 @@ class TelegramSender:
             caption, chunks = chunks[0], []
         sent = await self._send_texts(chat, chunks, reply_to)
         if reply.file is not None:
-            document = InputFile(io.BytesIO(reply.file.data), filename=reply.file.name)
-            message = await self.bot.send_document(
-                chat.id, document, caption=caption, parse_mode=ParseMode.HTML,
+            upload = InputFile(io.BytesIO(reply.file.data), filename=reply.file.name)
+            # A chart is shown as a picture; an export arrives as a document to open.
+            send = (self.bot.send_photo if reply.file.mime in PHOTO_TYPES
+                    else self.bot.send_document)
+            message = await send(
+                chat.id, upload, caption=caption, parse_mode=ParseMode.HTML,
                 reply_parameters=None if sent else self._reply_params(reply_to),
                 message_thread_id=chat.topic)
             sent.append(message.message_id)

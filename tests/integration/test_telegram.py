@@ -95,6 +95,16 @@ async def test_an_export_arrives_as_a_document(api: BotApiDouble, start_bot):
     assert doc.plain == "1 case exported."  # the caption
 
 
+async def test_the_indicators_chart_arrives_as_a_photo(api: BotApiDouble, start_bot):
+    await start_bot()
+    await api.user_message(SECURE, api.user(ADMIN), "/indicators")
+    sent = await api.wait_for(lambda: [s for s in api.sent_to(SECURE)
+                                       if s.method == "sendPhoto"])
+    texts_before = [s for s in api.sent_to(SECURE) if s.method == "sendMessage"]
+    assert texts_before and texts_before[0].plain.startswith("Indicators, the 12 months to")
+    assert sent[0].photo is not None and sent[0].photo.startswith(b"\x89PNG\r\n\x1a\n")
+
+
 async def test_flood_control_is_waited_out_and_nothing_is_lost(api: BotApiDouble, start_bot):
     await start_bot()
     api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
