@@ -1,4 +1,4 @@
-"""The ``caucus-bot`` command: console, run, check-config, db upgrade, keys."""
+"""The ``caucus-bot`` command: console, run, init, check-config, db upgrade, keys."""
 
 from __future__ import annotations
 
@@ -56,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="connect to the configured networks and serve")
     run.add_argument("--config", type=Path, required=True)
     run.set_defaults(func=_run)
+
+    init = sub.add_parser("init", help="write a first, commented config file from a few "
+                                       "questions")
+    init.add_argument("file", type=Path, nargs="?", default=Path("config.toml"),
+                      help="the file to write (default: config.toml); never overwritten")
+    init.add_argument("--defaults", action="store_true",
+                      help="ask nothing: every answer its default, secrets from the environment")
+    init.set_defaults(func=_init)
 
     check = sub.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("file", type=Path)
@@ -120,6 +128,12 @@ def _run(args: argparse.Namespace) -> int:
     from bot.runner import run
 
     return run(_config(args))
+
+
+def _init(args: argparse.Namespace) -> int:
+    from bot.config_init import run_init
+
+    return run_init(args.file, defaults=args.defaults)
 
 
 def _check_config(args: argparse.Namespace) -> int:

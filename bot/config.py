@@ -100,6 +100,8 @@ class RoomConfig:
     matrix_room_id: str | None = None
     secure: bool = False
     reminders: bool = True
+    # Allowed or paired by an admin in chat (``bot.rooms``), not written in the config.
+    from_chat: bool = False
 
     @property
     def ids(self) -> tuple[RoomId, ...]:

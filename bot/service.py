@@ -10,17 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import datetime
 from functools import partial
 
 import handlers
 from bot.adapter import NetworkAdapter
 from bot.config import Config
 from bot.dispatcher import Clock, Dispatcher, utcnow
+from bot.features import HistoryGap
 from bot.inbound import Inbound
 from bot.outbox import OutboxWorker
 from bot.scheduler import ReminderScheduler
 from bot.startup import prepare
-from storage.ids import platform_of
+from storage.ids import RoomId, platform_of
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ class Service:
                  outbox_poll_seconds: float = 5.0):
         self.config = config
         self.clock = clock
-        features = handlers.features()
+        features = self.features = handlers.features()
         self.database = prepare(config, features)
         self.dispatcher = Dispatcher(config=config, registry=features.registry,
                                      database=self.database, clock=clock)
@@ -64,6 +66,18 @@ class Service:
             self.outbox.fetchers[adapter.platform] = adapter.fetch_file
             adapter.on_fatal = self._fatal
             adapter.on_recovered = partial(self.outbox.retry_now, adapter.platform)
+            adapter.on_history_lost = self._history_lost
+
+    def _history_lost(self, platform: str, start: datetime | None, end: datetime,
+                      room: RoomId | None) -> None:
+        """Messages of one network that will never reach the bot: each pair is told."""
+        with self.database.session() as db:
+            told = self.features.history_lost(db, self.dispatcher.rooms.current,
+                                              HistoryGap(platform, start, end, room),
+                                              self.config, self.clock())
+            db.commit()
+        if told:
+            self.outbox.wake(*told)
 
     def _fatal(self, reason: str) -> None:
         self.fatal = reason

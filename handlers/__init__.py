@@ -21,7 +21,9 @@ def all_commands() -> list[Command]:
         case_reports,
         cases,
         moderation,
+        pairing,
         reminders,
+        room_setup,
         signons,
         statement_exports,
         statements,
@@ -29,7 +31,8 @@ def all_commands() -> list[Command]:
     from handlers import help as help_commands
 
     modules = (help_commands, admin, cases, case_followup, case_reports, case_erase, statements,
-               signons, statement_exports, calendar, reminders, bridge_status, moderation)
+               signons, statement_exports, calendar, reminders, bridge_status, pairing, room_setup,
+               moderation)
     return [command for module in modules for command in module.COMMANDS]
 
 
@@ -40,8 +43,10 @@ def build_registry() -> Registry:
 def features() -> Features:
     """The commands and the hooks the runtime calls: its one way into the features."""
     from handlers.case_reports import stale_digest
+    from handlers.history_notice import history_lost
     from handlers.reminder_plan import render, replan
 
     return Features(
         registry=build_registry(), replan=replan, render_reminder=render,
-        stale_digest=lambda db, now, days: stale_digest(db, now=now, stale_days=days))
+        stale_digest=lambda db, now, days: stale_digest(db, now=now, stale_days=days),
+        history_lost=history_lost)

@@ -12,10 +12,11 @@ from storage.links import MessageLink
 from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
 from storage.outbox import OutboxMessage
 from storage.reminders import Reminder
+from storage.rooms import ChatRoom, PairingCode
 from storage.statements import OrgProfile, Signature, Statement, StatementRoom, StatementText
 
-__all__ = ["AuditEntry", "Case", "CaseEvent", "CaseTag", "Deadline", "DeadlineTemplate",
-           "ErasureCode", "HrcSession", "Identity", "InboundSeen", "MessageLink",
-           "OrgProfile", "OutboxMessage", "Reminder",
+__all__ = ["AuditEntry", "Case", "CaseEvent", "CaseTag", "ChatRoom", "Deadline",
+           "DeadlineTemplate", "ErasureCode", "HrcSession", "Identity", "InboundSeen",
+           "MessageLink", "OrgProfile", "OutboxMessage", "PairingCode", "Reminder",
            "ResumePoint", "RoleGrant", "RoomSetting", "Signature", "Statement", "StatementRoom",
            "StatementText"]

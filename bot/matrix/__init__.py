@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from nio import (
     MegolmEvent,
     MessageDirection,
     PowerLevelsEvent,
+    RoomEncryptionEvent,
     RoomMemberEvent,
     SyncResponse,
     WhoamiResponse,
@@ -39,7 +41,9 @@ from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, MatrixConfig
 from bot.dispatcher import Clock, Dispatcher
 from bot.failures import traceback_without_messages
+from bot.history_gaps import LastContact
 from bot.inbound import Inbound
+from bot.matrix.room_checks import check_rooms
 from bot.matrix.send import MatrixSender
 from bot.matrix.store import KeyStore
 from bot.matrix.translate import (
@@ -50,6 +54,7 @@ from bot.matrix.translate import (
     to_event,
 )
 from bot.outbox import Delivery
+from bot.rooms import Rooms
 from storage import inbound
 from storage.database import Database
 from storage.ids import native_of, room_id_for, user_id_for
@@ -58,6 +63,7 @@ log = logging.getLogger(__name__)
 SINCE = "matrix.since"
 SINCE_EVERY_SECONDS = 5.0
 DEVICE = "matrix.device_id"
+CONTACT = "matrix.contact_at"  # when a sync last succeeded: where a gap would begin
 TOKEN = inbound.MATRIX_ACCESS_TOKEN
 # A sync after a gap hands over only a room's newest events and says "limited"; a larger
 # page means fewer gaps to fill with /messages (see _missed).
@@ -92,6 +98,7 @@ class MatrixAdapter(Adapter):
         # bot knows no member's display name and relays "@ana:srv" instead of "Ana".
         self._full_state = True
         self._rights_known = False  # the configured rooms' power levels, checked once synced
+        self.contact = LastContact(database, CONTACT)
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -106,6 +113,7 @@ class MatrixAdapter(Adapter):
                   "setting the display name")
         with self.database.session() as db:
             since = inbound.get_resume(db, SINCE)
+        self.contact.load()
         if since is None:  # first start: the rooms' history is not ours to answer
             response = check(await self.client.sync(timeout=0, full_state=True,
                                                     sync_filter=SYNC_FILTER), "first sync")
@@ -201,6 +209,7 @@ class MatrixAdapter(Adapter):
                 await asyncio.sleep(wait)
                 continue
             unrecorded = 0
+            self.contact.touch(self.clock())
 
     async def _fill_gaps(self, response: SyncResponse, since: str | None
                          ) -> dict[str, list[Any]]:
@@ -226,6 +235,9 @@ class MatrixAdapter(Adapter):
         else:
             log.error("matrix: more than %d events missed in %s; the oldest are not relayed",
                       MISSED_PAGE * MISSED_PAGES, room_id)
+            oldest = getattr(events[-1], "server_timestamp", None) if events else None
+            self.on_history_lost(self.platform, self.contact.at, datetime.fromtimestamp(
+                oldest / 1000, UTC) if oldest else self.clock(), room_id_for("matrix", room_id))
         if events:
             log.info("matrix: fetched %d events a sync left out in %s", len(events), room_id)
         return events[::-1]
@@ -235,10 +247,11 @@ class MatrixAdapter(Adapter):
         await self._keys()
         await self._handle_invites(response)
         changed = {room_id for room_id, joined in response.rooms.join.items()
-                   if any(isinstance(e, PowerLevelsEvent)
+                   if any(isinstance(e, PowerLevelsEvent | RoomEncryptionEvent)
                           for e in (*joined.state, *joined.timeline.events))}
         if changed or not self._rights_known:
-            self._check_rights(changed)
+            self._rights_known = True
+            check_rooms(self, changed)
         for room_id, joined in response.rooms.join.items():
             room = self.client.rooms.get(room_id)
             if room is None:
@@ -278,23 +291,10 @@ class MatrixAdapter(Adapter):
         except MatrixError as exc:
             log.warning("matrix: key maintenance failed: %s", exc)
 
-    def _check_rights(self, changed: set[str]) -> None:
-        """Say, in the log and /bridge status, where the bot cannot redact what should not
-        have been typed (its power level), or is not in a configured room at all."""
-        self._rights_known = True
-        for room in self.config.rooms:
-            if room.matrix_room_id is None or (changed and room.matrix_room_id not in changed):
-                continue
-            if room.matrix_room_id not in self.client.rooms:
-                problem: str | None = (f"the bot is not in the Matrix room {room.name}: invite "
-                                       f"{self.client.user_id} there.")
-            elif not self.can_delete(room_id_for("matrix", room.matrix_room_id)):
-                problem = (f"the bot cannot redact messages in the Matrix room {room.name}: "
-                           "give it a power level that may redact (Moderator), so that it can "
-                           "remove confidential details typed there.")
-            else:
-                problem = None
-            self.set_problem(f"rights:{room.matrix_room_id}", problem)
+    def rooms_changed(self, before: Rooms, after: Rooms) -> None:
+        super().rooms_changed(before, after)
+        if self._rights_known:
+            check_rooms(self, set())
 
     def can_delete(self, room_id: str) -> bool:
         """Whether the bot's power level in the room lets it redact others' messages."""
@@ -305,8 +305,9 @@ class MatrixAdapter(Adapter):
         return await self.sender.fetch_file(ref)
 
     def _is_direct(self, room: MatrixRoom) -> bool:
-        return (self.config.room_for(room_id_for("matrix", room.room_id)) is None
-                and room.member_count <= 2)
+        # A named room is a group even with two members: a new room an admin made to pair.
+        return (self.rooms.room_for(room_id_for("matrix", room.room_id)) is None
+                and room.member_count <= 2 and room.is_group)
 
     async def _handle_invites(self, response: SyncResponse) -> None:
         for room_id, invited in response.rooms.invite.items():
@@ -316,7 +317,7 @@ class MatrixAdapter(Adapter):
                         self.client.user_id:
                     inviter = event.sender
                     direct = bool(event.content.get("is_direct"))
-            configured = self.config.room_for(room_id_for("matrix", room_id)) is not None
+            configured = self.rooms.room_for(room_id_for("matrix", room_id)) is not None
             by_admin = inviter is not None and \
                 user_id_for("matrix", inviter) in self.config.bot.admins
             if configured or by_admin or direct:
