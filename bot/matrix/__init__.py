@@ -98,6 +98,7 @@ class MatrixAdapter(Adapter):
         # bot knows no member's display name and relays "@ana:srv" instead of "Ana".
         self._full_state = True
         self._rights_known = False  # the configured rooms' power levels, checked once synced
+        self._resume_from: str | None = None  # the stored sync token, until nio has its own
         self.contact = LastContact(database, CONTACT)
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -121,7 +122,10 @@ class MatrixAdapter(Adapter):
             self._save_since(response.next_batch)
             self._full_state = False
         else:
-            self.client.next_batch = since
+            # Not given to nio as its own token: nio drops a sync answer that carries the
+            # token it has, and after a quiet restart the first answer does, which would
+            # leave the bot knowing none of its rooms until someone spoke in each.
+            self._resume_from = since
         self._task = asyncio.create_task(self._sync_loop(), name="matrix sync")
         log.info("matrix: serving as %s (device %s)", self.client.user_id, self.client.device_id)
 
@@ -167,7 +171,7 @@ class MatrixAdapter(Adapter):
         failures = 0  # syncs that failed in a row: the network or the homeserver
         unrecorded = 0  # syncs the database could not take in a row
         while True:
-            since = self.client.next_batch
+            since = self.client.next_batch or self._resume_from
             try:
                 response = await self.client.sync(
                     timeout=0 if self._full_state else self.sync_timeout_ms, since=since,
