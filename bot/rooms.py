@@ -139,3 +139,27 @@ class Finding:
     room: RoomId | None
     problem: str | None
     fine: str = ""
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """Whether a pair can work, in words: its problems (each with what to do), what was
+    found fine, and whether both of its rooms have been checked yet."""
+
+    problems: tuple[str, ...]
+    fine: tuple[str, ...]
+    checked: bool
+
+
+def check_pair(room: RoomConfig, findings: tuple[Finding, ...] | list[Finding],
+               config: Config) -> PairCheck:
+    """What the adapters found about this pair: its rooms, and its networks as a whole."""
+    served = {"telegram": config.telegram, "matrix": config.matrix}
+    networks = {platform_of(room_id) for room_id in room.ids}
+    mine = [f for f in findings if f.room in room.ids or (f.room is None
+                                                          and f.platform in networks)]
+    problems = [f"the config has no [{platform_of(r)}] section, so nothing reaches {r}: add "
+                "it and restart." for r in room.ids if served.get(platform_of(r)) is None]
+    problems += [f.problem for f in mine if f.problem is not None]
+    checked = all(any(f.room == r for f in mine) for r in room.ids)
+    return PairCheck(tuple(problems), tuple(f.fine for f in mine if f.fine), checked)

@@ -20,6 +20,7 @@ from bot.dispatcher import Clock, Dispatcher, utcnow
 from bot.features import HistoryGap
 from bot.inbound import Inbound
 from bot.outbox import OutboxWorker
+from bot.rooms import PairCheck, check_pair
 from bot.scheduler import ReminderScheduler
 from bot.startup import prepare
 from storage.ids import RoomId, platform_of
@@ -45,6 +46,7 @@ class Service:
                                          self.scheduler.after_commit]
         self.stopped = asyncio.Event()
         self.fatal: str | None = None
+        self._report: asyncio.Task[None] | None = None
         if config.telegram is not None:
             from bot.telegram import TelegramAdapter
 
@@ -89,8 +91,31 @@ class Service:
         await self.outbox.start()
         await self.scheduler.start()
         log.info("caucus-bot is ready: %s", ", ".join(a.platform for a in self.adapters))
+        self._report = asyncio.create_task(self.report_pairs(), name="pair checks")
+
+    async def report_pairs(self, wait: float = 30.0) -> None:
+        """At start, one line per pair: it can work, or what to do (the adapters check
+        their rooms as they start; this waits for them, a little)."""
+        def checks() -> list[tuple[str, PairCheck]]:
+            found = tuple(self.dispatcher.setup.values())
+            return [(room.name, check_pair(room, found, self.config))
+                    for room in self.dispatcher.rooms.current.pairs]
+
+        for _ in range(int(wait * 2)):  # the checks run in the adapters' own tasks
+            if all(c.checked for _, c in checks()):
+                break
+            await asyncio.sleep(0.5)
+        for name, check in checks():
+            if check.problems:
+                log.warning("pair %s cannot work as it should: %s", name,
+                            " ".join(check.problems))
+            else:
+                log.info("pair %s can work: %s", name, "; ".join(check.fine))
 
     async def stop(self) -> None:
+        if self._report is not None:
+            self._report.cancel()
+            await asyncio.gather(self._report, return_exceptions=True)
         self.scheduler.stop()
         await self.outbox.stop()
         for adapter in reversed(self.adapters):

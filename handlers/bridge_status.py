@@ -11,13 +11,10 @@ from bot.commands import Command, Role
 from bot.config import RoomConfig
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
-from bot.rooms import Finding
+from bot.rooms import check_pair
 from storage.crypto import UNENCRYPTED_WARNING, has_data_key
-from storage.ids import platform_of
 from storage.outbox import FAILED, PENDING, OutboxMessage
 from storage.rooms import ChatRoom
-
-NETWORK = {"telegram": "Telegram", "matrix": "Matrix"}
 
 
 def _age(seconds: float) -> str:
@@ -37,24 +34,13 @@ def _origin(ctx: Context, room: RoomConfig) -> str:
     return f"paired in chat by {row.paired_by} on {ctx.local(row.paired_at):%Y-%m-%d}"
 
 
-def _findings(ctx: Context, room: RoomConfig) -> list[Finding]:
-    """What the adapters found about this pair: its rooms, and its networks as a whole."""
-    networks = {platform_of(room_id) for room_id in room.ids}
-    return [f for f in ctx.setup if f.room in room.ids or (f.room is None
-                                                           and f.platform in networks)]
-
-
 def _can_work(ctx: Context, room: RoomConfig) -> tuple[bool, list[Line]]:
     """Whether the pair can work, in words: each problem as one line with what to do."""
-    served = {"telegram": ctx.config.telegram, "matrix": ctx.config.matrix}
-    problems = [f"the config has no [{platform_of(r)}] section, so nothing reaches {r}: add "
-                "it and restart." for r in room.ids if served.get(platform_of(r)) is None]
-    findings = _findings(ctx, room)
-    problems += [f.problem for f in findings if f.problem is not None]
-    if problems:
-        return False, [line("    ⚠ ", problem) for problem in problems]
-    fine = [f.fine for f in findings if f.fine]
-    return True, [line("    can work: ", "; ".join(fine) if fine else "not checked yet")]
+    found = check_pair(room, ctx.setup, ctx.config)
+    if found.problems:
+        return False, [line("    ⚠ ", problem) for problem in found.problems]
+    return True, [line("    can work: ", "; ".join(found.fine) if found.fine else
+                       "not checked yet")]
 
 
 def _traffic(ctx: Context, room: RoomConfig) -> tuple[bool, list[Line]]:
@@ -83,9 +69,10 @@ async def bridge_status(ctx: Context, args: Args) -> Reply:
     # What the bridge keeps of its messages is readable in a copy of the database.
     warning = [] if has_data_key() else [
         line(b("Warning: "), UNENCRYPTED_WARNING.replace("no data key: ", "", 1))]
-    shown = {id(f) for room in pairs for f in _findings(ctx, room)}
+    shown = {problem for room in pairs for problem in check_pair(room, ctx.setup,
+                                                                  ctx.config).problems}
     warning += [line(b("Set-up: "), f.problem) for f in ctx.setup
-                if f.problem is not None and id(f) not in shown]
+                if f.problem is not None and f.problem not in shown]
     singles = [r for r in ctx.rooms.all if r.from_chat and not r.bridged]
     allowed = [line(b("Allowed from chat: "), ", ".join(
         f"{r.name} ({r.ids[0]}{', secure' if r.secure else ''})" for r in singles))

@@ -72,3 +72,23 @@ def test_the_directory_reads_again_after_a_rooms_change_and_tells_listeners(tmp_
     directory.refresh()
     assert directory.partner("telegram:-7") is None and heard[-1] == (3, 4)
     database.dispose()
+
+
+def test_a_pair_says_whether_it_can_work_from_what_the_adapters_found():
+    from bot.rooms import Finding, check_pair
+
+    config = parse_config({"telegram": {"token": "123456:ABCDEFGHIJKLmnop"},
+                           "rooms": [{"name": "Caucus", "telegram_chat_id": -5,
+                                      "matrix_room_id": "!a:x"}]}, env={})
+    [pair] = Rooms.of(config).pairs
+    assert not check_pair(pair, [], config).checked
+    found = [Finding("telegram", None, None, "Telegram privacy mode off"),
+             Finding("telegram", "telegram:-5", None, "in the Telegram group"),
+             Finding("telegram", "telegram:-6", "elsewhere: not this pair's"),
+             Finding("matrix", "matrix:!a:x", "cannot redact: give it Moderator")]
+    check = check_pair(pair, found, config)
+    assert check.checked
+    assert check.problems == ("the config has no [matrix] section, so nothing reaches "
+                              "matrix:!a:x: add it and restart.",
+                              "cannot redact: give it Moderator")
+    assert check.fine == ("Telegram privacy mode off", "in the Telegram group")

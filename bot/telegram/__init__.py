@@ -88,8 +88,8 @@ class TelegramAdapter(Adapter):
         await self.bot.initialize()  # getMe: fails fast on a bad token
         self.username = self.bot.username or ""
         self.dispatcher.bot_usernames.add(self.username.lower())
-        if not self.bot.bot.can_read_all_group_messages:
-            self.set_problem("privacy", PRIVACY_MODE_ON)
+        self.set_problem("privacy", None if self.bot.bot.can_read_all_group_messages
+                         else PRIVACY_MODE_ON, fine="Telegram privacy mode off")
         try:
             await self.bot.set_my_commands(menu(self.dispatcher.registry))
         except TelegramError as exc:  # the menu is a convenience; serving is not

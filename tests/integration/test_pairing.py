@@ -9,6 +9,7 @@ and a long outage is said, never a silent gap.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -107,7 +108,8 @@ async def nothing_more(count: Callable[[], int], seconds: float = 2.5) -> int:
     return before
 
 
-async def test_pair_relay_unpair_restart_and_pair_again_the_other_way(chat: Chat):
+async def test_pair_relay_unpair_restart_and_pair_again_the_other_way(
+        chat: Chat, caplog: pytest.LogCaptureFixture):
     service = await chat.start()
     room = await chat.matrix_room("Geneva caucus")
     code = code_of(await chat.matrix_says(room, "!bridge pair", "Pairing code: "))
@@ -137,7 +139,13 @@ async def test_pair_relay_unpair_restart_and_pair_again_the_other_way(chat: Chat
     assert "the bot cannot redact messages in the Matrix room Geneva caucus" in status
 
     await stop(service)  # the pair is in the database: it survives a restart
+    caplog.set_level(logging.INFO, logger="bot.service")
     service = await chat.start()
+    assert service._report is not None
+    await asyncio.wait_for(service._report, 30)  # at start, the pair in one line
+    [said] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("pair ")]
+    assert said.startswith("pair Geneva caucus cannot work as it should: the bot cannot ")
+    assert "delete messages in the Telegram group" in said and "redact messages" in said
     await chat.api.user_message(GROUP, chat.ana, "After the restart")
     await chat.alice.wait_for(lambda: "Ana: After the restart" in chat.texts(room))
 
