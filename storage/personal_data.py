@@ -24,6 +24,7 @@ from storage.inbound import InboundSeen
 from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
 from storage.outbox import OutboxMessage
 from storage.reminders import CANCELLED, PENDING, Reminder
+from storage.rooms import ChatRoom, PairingCode
 from storage.statements import OrgProfile, Signature, Statement, StatementText
 
 ERASED_PREFIX = "erased:"
@@ -87,6 +88,9 @@ def erase_person(db: Session, user_id: str, *, replacement: str) -> dict[str, in
     swap(StatementText, "by")
     for column in ("actor_id", "room_id", "target", "detail"):
         swap(AuditEntry, column)
+    for column in ("added_by", "paired_by"):  # rooms they set up from chat
+        swap(ChatRoom, column)
+    swap(PairingCode, "requested_by")
     count("reminder", _erase_from_reminders(db, user_id, names, replacement))
     rooms: tuple[type[SQLModel], ...] = (OutboxMessage, InboundSeen, RoomSetting)
     for room_model in rooms:
