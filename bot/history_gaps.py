@@ -9,11 +9,15 @@ affected pairs told (``handlers/history_notice.py``), never a silent gap.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage import inbound
 from storage.database import Database
 
+log = logging.getLogger(__name__)
 # How long Telegram keeps an update the bot has not fetched.
 TELEGRAM_KEEPS = timedelta(hours=24)
 # The last contact is written at most this often: a day's gap does not need seconds.
@@ -34,13 +38,19 @@ class LastContact:
             stored = inbound.get_resume(db, self.name)
         self.at = self._written = datetime.fromisoformat(stored) if stored else None
 
-    def touch(self, now: datetime) -> datetime | None:
-        """Contact now; returns the contact before it (when the silence began)."""
+    def touch(self, now: datetime) -> None:
+        """Contact now. Written when it is news (a minute since the last write, or after a
+        silence); a database that cannot take it now is tried again at the next touch."""
         before, self.at = self.at, now
-        if self._written is None or now - self._written >= WRITE_EVERY or \
-                before is None or now - before >= WRITE_EVERY:
+        if self._written is not None and now - self._written < WRITE_EVERY and \
+                before is not None and now - before < WRITE_EVERY:
+            return
+        try:
             with self.database.session() as db:
                 inbound.set_resume(db, self.name, now.isoformat())
                 db.commit()
-            self._written = now
-        return before
+        except SQLAlchemyError as exc:
+            log.warning("could not store %s (%s); trying again later", self.name,
+                        type(exc).__name__)
+            return
+        self._written = now

@@ -240,8 +240,13 @@ class MatrixAdapter(Adapter):
             log.error("matrix: more than %d events missed in %s; the oldest are not relayed",
                       MISSED_PAGE * MISSED_PAGES, room_id)
             oldest = getattr(events[-1], "server_timestamp", None) if events else None
-            self.on_history_lost(self.platform, self.contact.at, datetime.fromtimestamp(
-                oldest / 1000, UTC) if oldest else self.clock(), room_id_for("matrix", room_id))
+            try:
+                self.on_history_lost(self.platform, self.contact.at, datetime.fromtimestamp(
+                    oldest / 1000, UTC) if oldest else self.clock(),
+                    room_id_for("matrix", room_id))
+            except SQLAlchemyError as exc:  # not told: this sync is read again, and tells
+                raise MatrixError("telling the pair of the gap", error_response(
+                    type(exc).__name__)) from None
         if events:
             log.info("matrix: fetched %d events a sync left out in %s", len(events), room_id)
         return events[::-1]

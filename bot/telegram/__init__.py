@@ -213,12 +213,17 @@ class TelegramAdapter(Adapter):
     def _in_contact(self) -> None:
         """Telegram answered: if it had not for longer than it keeps updates, what was sent
         before then is gone, and the paired rooms are told."""
-        now = self.clock()
-        before = self.contact.touch(now)
+        now, before = self.clock(), self.contact.at
         if before is not None and now - before > TELEGRAM_KEEPS:
             log.warning("telegram: no contact since %s; updates older than a day are lost",
                         before.isoformat())
-            self.on_history_lost(self.platform, before, now - TELEGRAM_KEEPS, None)
+            try:
+                self.on_history_lost(self.platform, before, now - TELEGRAM_KEEPS, None)
+            except SQLAlchemyError as exc:  # not told yet: the next answer tries again
+                log.error("telegram: could not queue the notice of lost messages (%s)",
+                          type(exc).__name__)
+                return
+        self.contact.touch(now)
 
     async def _keep_contact(self) -> None:
         """With a webhook, Telegram keeps trying to deliver while the server is up."""

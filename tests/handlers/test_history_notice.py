@@ -65,12 +65,34 @@ def test_the_last_contact_is_kept_and_tells_when_the_silence_began(tmp_path: Pat
     store = database(tmp_path)
     contact = LastContact(store, "telegram.contact_at")
     contact.load()
-    assert contact.touch(START) is None
-    assert contact.touch(START + timedelta(seconds=5)) == START
+    assert contact.at is None
+    contact.touch(START)
+    contact.touch(START + timedelta(seconds=5))
+    assert contact.at == START + timedelta(seconds=5)
     again = LastContact(store, "telegram.contact_at")
     again.load()
     assert again.at == START  # the second touch was too soon to write
-    assert again.touch(END) == START
+    again.touch(END)
     with store.session() as db:
         assert inbound.get_resume(db, "telegram.contact_at") == END.isoformat()
+    store.dispose()
+
+
+def test_a_database_that_cannot_take_the_contact_stops_nothing(tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    store = database(tmp_path)
+    contact = LastContact(store, "telegram.contact_at")
+    real = inbound.set_resume
+
+    def locked(*args: object) -> None:
+        raise OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(inbound, "set_resume", locked)
+    contact.touch(START)  # logged, not raised: polling goes on
+    monkeypatch.setattr(inbound, "set_resume", real)
+    contact.touch(START + timedelta(seconds=1))  # not written before: written now
+    with store.session() as db:
+        assert inbound.get_resume(db, "telegram.contact_at") == (
+            START + timedelta(seconds=1)).isoformat()
     store.dispose()
