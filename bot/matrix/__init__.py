@@ -76,7 +76,9 @@ class MatrixAdapter(Adapter):
 
     def __init__(self, settings: MatrixConfig, config: Config, *, database: Database,
                  dispatcher: Dispatcher, inbound_handler: Inbound, clock: Clock,
-                 sync_timeout_ms: int = 30_000):
+                 sync_timeout_ms: int = 30_000, session: aiohttp.ClientSession | None = None):
+        """``session`` is the HTTP session nio sends through (its own, made at the first
+        request, when None); tests give one whose connector answers as a homeserver."""
         super().__init__(config, database=database, dispatcher=dispatcher,
                          inbound_handler=inbound_handler, clock=clock)
         self.settings = settings
@@ -88,6 +90,7 @@ class MatrixAdapter(Adapter):
                                      store_sync_tokens=False,
                                      max_limit_exceeded=0, max_timeouts=2,
                                      request_timeout=60))
+        self.client.client_session = session
         self._task: asyncio.Task[None] | None = None
         self.sender = MatrixSender(self.client, verify_devices=settings.verify_devices)
         # Rooms we just joined: what was said before our join is history, not ours to answer.
@@ -169,13 +172,17 @@ class MatrixAdapter(Adapter):
 
     async def _sync_loop(self) -> None:
         failures = 0  # syncs that failed in a row: the network or the homeserver
-        unrecorded = 0  # syncs the database could not take in a row
+        unrecorded = 0  # syncs that could not be handled in a row (database, a join)
         while True:
             since = self.client.next_batch or self._resume_from
             try:
-                response = await self.client.sync(
-                    timeout=0 if self._full_state else self.sync_timeout_ms, since=since,
-                    full_state=self._full_state or None, sync_filter=SYNC_FILTER)
+                # nio sets no time limit on a full-state sync: a connection gone silent would
+                # leave the bot deaf for good.
+                async with asyncio.timeout(self.sync_timeout_ms / 1000
+                                           + self.client.config.request_timeout):
+                    response = await self.client.sync(
+                        timeout=0 if self._full_state else self.sync_timeout_ms, since=since,
+                        full_state=self._full_state or None, sync_filter=SYNC_FILTER)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 response = error_response(f"network: {exc!r}", "M_NETWORK")
             if isinstance(response, SyncResponse):
@@ -186,13 +193,14 @@ class MatrixAdapter(Adapter):
                     self.client.next_batch = since
                     response = error_response(f"fetching missed messages: {exc}", "M_NETWORK")
             if not isinstance(response, SyncResponse):
+                if getattr(response, "status_code", "") == "M_UNKNOWN_TOKEN":
+                    log.error("matrix: %s", self._token_refused())
+                    self.on_fatal(self._token_refused())
+                    return
                 failures += 1
                 wait = retry_after_of(response) or poll_backoff(failures)
                 log.warning("matrix: sync failed (%s); retrying in %.1fs",
                             getattr(response, "message", response), wait)
-                if getattr(response, "status_code", "") == "M_UNKNOWN_TOKEN":
-                    self.on_fatal("the Matrix access token was refused")
-                    return
                 await asyncio.sleep(wait)
                 continue
             if failures:
@@ -202,18 +210,27 @@ class MatrixAdapter(Adapter):
             self._full_state = False
             try:
                 await self._after_sync(response, missed)
-            except SQLAlchemyError as exc:
-                # The database is locked or full: read the same events again later (those
-                # already recorded are recognised), rather than move past unrecorded ones.
+            except (SQLAlchemyError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+                # The database is locked or full, or a join was cut off: read the same events
+                # again later (those already recorded are recognised), rather than move past
+                # them, or end this loop and leave the bot deaf.
                 self.client.next_batch = since
                 unrecorded += 1
                 wait = poll_backoff(unrecorded)
-                log.error("matrix: could not record an event (%s); reading again in %.1fs",
+                log.error("matrix: could not handle a sync (%s); reading it again in %.1fs",
                           type(exc).__name__, wait)
                 await asyncio.sleep(wait)
                 continue
             unrecorded = 0
             self.contact.touch(self.clock())
+
+    def _token_refused(self) -> str:
+        if self.settings.access_token:
+            return ("the homeserver refused the Matrix access token: set a valid one in "
+                    "[matrix].access_token (or CAUCUS_MATRIX_ACCESS_TOKEN)")
+        return ("the homeserver refused the access token of the bot's password login (its "
+                "session was logged out): give it an access token in [matrix].access_token "
+                "(or CAUCUS_MATRIX_ACCESS_TOKEN)")
 
     async def _fill_gaps(self, response: SyncResponse, since: str | None
                          ) -> dict[str, list[Any]]:

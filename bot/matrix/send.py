@@ -40,6 +40,8 @@ from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from bot.replies import Reply
 from storage.ids import native_of
 
+UPLOAD_BYTES_PER_SECOND = 64 * 1024  # slower than this, an upload is taken for stalled
+
 
 class MatrixSender:
     def __init__(self, client: AsyncClient, *, verify_devices: bool):
@@ -78,11 +80,14 @@ class MatrixSender:
                     case unknown:
                         assert_never(unknown)
         except MatrixError as exc:
-            if exc.status_code == "M_LIMIT_EXCEEDED":
-                raise RetryLater(str(exc), after=(exc.retry_after_ms or 1000) / 1000) from exc
-            if exc.status_code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN", "M_TOO_LARGE"):
+            if exc.status_code == "M_LIMIT_EXCEEDED" or exc.http_status == 429:
+                raise RetryLater(str(exc), after=exc.retry_after or 1.0) from exc
+            if exc.http_status is not None and 400 <= exc.http_status < 500 and \
+                    exc.http_status not in (401, 408):
+                # Refused (not in the room, no such room, too large): trying again cannot
+                # help. A refused token (401) waits instead: the sync stops the bot to say so.
                 raise DeliveryFailed(str(exc)) from exc
-            raise RetryLater(str(exc)) from exc
+            raise RetryLater(str(exc)) from exc  # 5xx (Synapse's are M_UNKNOWN too)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise RetryLater(f"network: {exc!r}") from exc
 
@@ -137,9 +142,12 @@ class MatrixSender:
                          thread_root: str | None = None) -> str:
         room = self.client.rooms.get(room_id)
         encrypted = bool(room and room.encrypted)
-        upload, keys = await self.client.upload(io.BytesIO(data), content_type=mime,
-                                                filename=name, encrypt=encrypted,
-                                                filesize=len(data))
+        # nio gives an upload no time limit: a stalled one would hold every send behind it.
+        async with asyncio.timeout(self.client.config.request_timeout
+                                   + len(data) / UPLOAD_BYTES_PER_SECOND):
+            upload, keys = await self.client.upload(io.BytesIO(data), content_type=mime,
+                                                    filename=name, encrypt=encrypted,
+                                                    filesize=len(data))
         check(upload, "uploading a file")
         event_type, content = file_content(name, mime, len(data), source)
         related(content, None, thread_root)

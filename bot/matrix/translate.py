@@ -14,12 +14,17 @@ from storage.ids import room_id_for, user_id_for
 
 
 class MatrixError(Exception):
-    """A matrix-nio ErrorResponse, raised."""
+    """A matrix-nio ErrorResponse, raised, with its HTTP status (None for an error of our
+    own making) and how long the homeserver asks us to wait (None when it says nothing)."""
 
     def __init__(self, what: str, response: ErrorResponse):
         self.status_code = getattr(response, "status_code", None) or ""
-        self.retry_after_ms = getattr(response, "retry_after_ms", None)
-        super().__init__(f"{what}: {self.status_code} {response.message}".strip())
+        transport = getattr(response, "transport_response", None)
+        self.http_status: int | None = getattr(transport, "status", None)
+        self.retry_after = retry_after_of(response)
+        # A proxy's error page has no Matrix code: its HTTP status says what happened.
+        code = self.status_code or (str(self.http_status) if self.http_status else "")
+        super().__init__(f"{what}: {code} {response.message}".strip())
 
 
 def check(response: Any, what: str) -> Any:
@@ -203,5 +208,14 @@ def error_response(message: str, status_code: str = "M_UNKNOWN") -> ErrorRespons
 
 
 def retry_after_of(response: Any) -> float | None:
-    ms = getattr(response, "retry_after_ms", None)
-    return ms / 1000 if ms else None
+    """Seconds to wait before trying again, as the homeserver says: the ``Retry-After``
+    header (Matrix 1.10 on, in seconds) or the older ``retry_after_ms`` in the body, the
+    longer of the two when both are given."""
+    waits = []
+    if ms := getattr(response, "retry_after_ms", None):
+        waits.append(ms / 1000)
+    transport = getattr(response, "transport_response", None)
+    header = transport.headers.get("Retry-After", "") if transport is not None else ""
+    if header.strip().isdigit():
+        waits.append(float(header))
+    return max(waits, default=None)

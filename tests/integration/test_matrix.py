@@ -9,13 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import DownloadResponse, RoomMessageFile, RoomMessageNotice, RoomSendError
+from nio import DownloadResponse, RoomMessageFile, RoomMessageNotice
 from sqlmodel import delete, select
 
-from bot.deliveries import BotReply
-from bot.matrix import MatrixAdapter
-from bot.outbox import Delivery, RetryLater
-from bot.replies import Reply
 from bot.service import Service
 from storage.outbox import OutboxMessage
 from tests.integration.conftest import lock_the_database_once, stop
@@ -208,30 +204,6 @@ async def test_an_outbox_id_given_out_again_still_reaches_the_room(world: World)
     with service.database.session() as db:
         [row] = db.exec(select(OutboxMessage)).all()
     assert row.id == 1  # the same id as the first answer's
-
-
-class _Limited:
-    """A stand-in for nio's client that answers one send with M_LIMIT_EXCEEDED."""
-
-    def __init__(self) -> None:
-        self.rooms = {"!r:x": object()}
-
-    async def room_send(self, *args: Any, **kwargs: Any) -> RoomSendError:
-        return RoomSendError("Too Many Requests", "M_LIMIT_EXCEEDED", retry_after_ms=1500)
-
-
-async def test_limit_exceeded_becomes_a_wait_and_retry(world: World):
-    _, service = await caucus(world)
-    adapter = service.adapters[0]
-    assert isinstance(adapter, MatrixAdapter)
-    real = adapter.client
-    adapter.sender.client = _Limited()  # type: ignore[assignment]
-    try:
-        with pytest.raises(RetryLater) as caught:
-            await adapter.send(Delivery(1, "matrix:!r:x", "1-x", BotReply(Reply.text("hello"))))
-    finally:
-        adapter.sender.client = real
-    assert caught.value.after == 1.5
 
 
 async def test_history_before_the_bot_joined_is_not_answered(world: World):
