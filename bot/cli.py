@@ -1,5 +1,5 @@
-"""The ``caucus-bot`` command: console, run, web, check-config, db upgrade, calendar and
-recommendation imports, erase, export-user, keys."""
+"""The ``caucus-bot`` command: console, run, web, init, check-config, db upgrade, calendar
+and recommendation imports, erase, export-user, keys."""
 
 from __future__ import annotations
 
@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     web.add_argument("--config", type=Path, required=True)
     web.add_argument("--database", help="database URL (overrides the config)")
     web.set_defaults(func=_web)
+    init = sub.add_parser("init", help="write a first, commented config file from a few "
+                                       "questions")
+    init.add_argument("file", type=Path, nargs="?", default=Path("config.toml"),
+                      help="the file to write (default: config.toml); never overwritten")
+    init.add_argument("--defaults", action="store_true",
+                      help="ask nothing: every answer its default, secrets from the environment")
+    init.set_defaults(func=_init)
 
     check = sub.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("file", type=Path)
@@ -135,6 +142,12 @@ def _web(args: argparse.Namespace) -> int:
     from bot.web.app import serve
 
     return serve(_config(args))
+
+
+def _init(args: argparse.Namespace) -> int:
+    from bot.config_init import run_init
+
+    return run_init(args.file, defaults=args.defaults)
 
 
 def _check_config(args: argparse.Namespace) -> int:

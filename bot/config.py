@@ -104,6 +104,8 @@ class RoomConfig:
     reminders: bool = True
     # One forum topic of the group, paired on its own: the room is that topic alone.
     telegram_topic_id: int | None = None
+    # Allowed or paired by an admin in chat (``bot.rooms``), not written in the config.
+    from_chat: bool = False
 
     @property
     def ids(self) -> tuple[RoomId, ...]:

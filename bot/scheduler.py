@@ -33,6 +33,7 @@ from bot.config import Config
 from bot.dispatcher import Clock, utcnow
 from bot.features import Features
 from bot.jobstore import JobStore
+from bot.rooms import Rooms
 from storage import reminders
 from storage.database import Database
 from storage.reminders import Reminder
@@ -176,8 +177,9 @@ class ReminderScheduler:
     def fire_digest(self) -> int:
         now = self.clock()
         key = f"digest:{now.astimezone(self.config.bot.tz):%Y-%m-%d}"
-        secure = [i for room in self.config.rooms if room.secure for i in room.ids]
         with self.database.session() as db:
+            secure = [i for room in Rooms.read(self.config, db).all if room.secure
+                      for i in room.ids]
             if db.get(Reminder, key) is not None or not secure:
                 return 0
             digest = self.features.stale_digest(db, now, self.config.cases.stale_days)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -18,11 +19,13 @@ import handlers
 from bot.adapter import NetworkAdapter
 from bot.config import Config
 from bot.dispatcher import Clock, Dispatcher, utcnow
+from bot.features import HistoryGap
 from bot.inbound import Inbound
 from bot.outbox import OutboxWorker
+from bot.rooms import PairCheck, check_pair
 from bot.scheduler import ReminderScheduler
 from bot.startup import prepare
-from storage.ids import platform_of
+from storage.ids import RoomId, platform_of
 
 if TYPE_CHECKING:
     from bot.web.app import WebServer
@@ -35,7 +38,7 @@ class Service:
                  outbox_poll_seconds: float = 5.0):
         self.config = config
         self.clock = clock
-        features = handlers.features()
+        features = self.features = handlers.features()
         self.database = prepare(config, features)
         self.dispatcher = Dispatcher(config=config, registry=features.registry,
                                      database=self.database, clock=clock)
@@ -48,6 +51,7 @@ class Service:
                                          self.scheduler.after_commit]
         self.stopped = asyncio.Event()
         self.fatal: str | None = None
+        self._report: asyncio.Task[None] | None = None
         if config.telegram is not None:
             from bot.telegram import TelegramAdapter
 
@@ -75,6 +79,18 @@ class Service:
             self.outbox.fetchers[adapter.platform] = adapter.fetch_file
             adapter.on_fatal = self._fatal
             adapter.on_recovered = partial(self.outbox.retry_now, adapter.platform)
+            adapter.on_history_lost = self._history_lost
+
+    def _history_lost(self, platform: str, start: datetime | None, end: datetime,
+                      room: RoomId | None) -> None:
+        """Messages of one network that will never reach the bot: each pair is told."""
+        with self.database.session() as db:
+            told = self.features.history_lost(db, self.dispatcher.rooms.current,
+                                              HistoryGap(platform, start, end, room),
+                                              self.config, self.clock())
+            db.commit()
+        if told:
+            self.outbox.wake(*told)
 
     def _fatal(self, reason: str) -> None:
         self.fatal = reason
@@ -89,10 +105,33 @@ class Service:
             await self.web.start()
         log.info("caucus-bot is ready: %s", ", ".join(
             [a.platform for a in self.adapters] + (["web"] if self.web else [])))
+        self._report = asyncio.create_task(self.report_pairs(), name="pair checks")
+
+    async def report_pairs(self, wait: float = 30.0) -> None:
+        """At start, one line per pair: it can work, or what to do (the adapters check
+        their rooms as they start; this waits for them, a little)."""
+        def checks() -> list[tuple[str, PairCheck]]:
+            found = tuple(self.dispatcher.setup.values())
+            return [(room.name, check_pair(room, found, self.config))
+                    for room in self.dispatcher.rooms.current.pairs]
+
+        for _ in range(int(wait * 2)):  # the checks run in the adapters' own tasks
+            if all(c.checked for _, c in checks()):
+                break
+            await asyncio.sleep(0.5)
+        for name, check in checks():
+            if check.problems:
+                log.warning("pair %s cannot work as it should: %s", name,
+                            " ".join(check.problems))
+            else:
+                log.info("pair %s can work: %s", name, "; ".join(check.fine))
 
     async def stop(self) -> None:
         if self.web is not None:
             await self.web.stop()
+        if self._report is not None:
+            self._report.cancel()
+            await asyncio.gather(self._report, return_exceptions=True)
         self.scheduler.stop()
         await self.outbox.stop()
         for adapter in reversed(self.adapters):

@@ -22,9 +22,11 @@ def all_commands() -> list[Command]:
         cases,
         indicators,
         moderation,
+        pairing,
         rec_exports,
         recommendations,
         reminders,
+        room_setup,
         signons,
         statement_exports,
         statements,
@@ -34,7 +36,7 @@ def all_commands() -> list[Command]:
 
     modules = (help_commands, admin, cases, case_followup, case_reports, case_erase, statements,
                signons, statement_exports, web_signons, calendar, reminders, bridge_status,
-               moderation, recommendations, rec_exports, indicators)
+               pairing, room_setup, moderation, recommendations, rec_exports, indicators)
     return [command for module in modules for command in module.COMMANDS]
 
 
@@ -45,6 +47,7 @@ def build_registry() -> Registry:
 def features() -> Features:
     """The commands and the hooks the runtime calls: its one way into the features."""
     from handlers.case_reports import stale_digest
+    from handlers.history_notice import history_lost
     from handlers.indicators import monthly_digest
     from handlers.reminder_plan import render, replan
     from handlers.web_signons import notify_rooms
@@ -52,4 +55,5 @@ def features() -> Features:
     return Features(
         registry=build_registry(), replan=replan, render_reminder=render,
         stale_digest=lambda db, now, days: stale_digest(db, now=now, stale_days=days),
-        web_signon_notice=notify_rooms, monthly_indicators=monthly_digest)
+        web_signon_notice=notify_rooms, monthly_indicators=monthly_digest,
+        history_lost=history_lost)

@@ -22,6 +22,7 @@ from bot.commands import Command, CommandError, Role, UsageError
 from bot.config import Config
 from bot.context import Context
 from bot.replies import Line, OutFile, Reply, b, i, item, line
+from bot.rooms import Rooms
 from handlers.countries import country_param
 from handlers.csv_export import csv_file
 from handlers.date_range import EARLIEST, LATEST
@@ -125,8 +126,9 @@ async def export(ctx: Context, args: Args) -> Reply:
 
 
 async def monthly(ctx: Context, args: Args) -> Reply:
-    if ctx.config.room_for(ctx.room.id) is None:
-        raise CommandError("The monthly digest goes to the coalition's configured rooms only.")
+    if ctx.rooms.room_for(ctx.room.id) is None:
+        raise CommandError("The monthly digest goes to the coalition's rooms only, not to a "
+                           "direct message.")
     on = args["state"] == "on"
     for room_id in room_ids(ctx):
         setting = ctx.db.get(RoomSetting, room_id) or RoomSetting(room_id=room_id)
@@ -148,7 +150,8 @@ def monthly_digest(db: Session, config: Config, now: datetime) -> list[tuple[str
                            tzinfo=config.bot.tz)
     start = end - relativedelta(months=12)
     words = f"{start:%b %Y} to {end - relativedelta(days=1):%b %Y}"
-    rooms = [room_id for room in config.rooms for room_id in room.ids if room_id in wanted]
+    rooms = [room_id for room in Rooms.read(config, db).all for room_id in room.ids
+             if room_id in wanted]
     if not rooms:
         return []
     digest = report(db, start=start, end=end, words=words, country=None, private=False)

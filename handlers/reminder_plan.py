@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from bot.config import Config
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
+from bot.rooms import Rooms
 from handlers.rec_calendar import KIND as UPR_KIND
 from handlers.rec_calendar import plan_upr, render_upr
 from handlers.statement_exports import nudge_message, nudge_times
@@ -25,10 +26,11 @@ from storage.statements import Statement, open_statements, rooms_of
 
 
 def reminder_rooms(db: Session, config: Config) -> tuple[str, ...]:
-    """Every room id with reminders on: both sides of a bridged pair, each once."""
+    """Every room id with reminders on (the config's rooms and those set up from chat):
+    both sides of a bridged pair, each once."""
     overrides = {r.room_id: r.reminders for r in db.exec(select(RoomSetting))}
     out: list[str] = []
-    for room in config.rooms:
+    for room in Rooms.read(config, db).all:
         on = next((overrides[i] for i in room.ids if overrides.get(i) is not None),
                   room.reminders)
         if on:

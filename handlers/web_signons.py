@@ -20,6 +20,7 @@ from bot.commands import Command, CommandError, Role
 from bot.config import Config
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line, link
+from bot.rooms import Rooms
 from handlers.countries import name_of
 from handlers.signons import totals
 from handlers.statement_lookup import STATEMENT_ID, load_statement, sign_ons_closed
@@ -195,8 +196,9 @@ def notify_rooms(db: Session, config: Config, statement: Statement, row: WebSign
 def _notice(db: Session, config: Config, statement: Statement, row: WebSignon, event: str,
             room_id: str) -> Reply:
     p = config.prefix_for(room_id)
-    room = config.room_for(room_id)
-    # A room the config does not name is a direct message (the bot acts nowhere else).
+    room = Rooms.read(config, db).room_for(room_id)
+    # A room neither the config nor an admin in chat named is a direct message (the bot
+    # acts nowhere else).
     private = room is None or room.secure
     if row.unlisted and not private:
         who = (f"an unlisted organisation (named by {p}signon pending {statement.code} in a "

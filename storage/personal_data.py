@@ -26,6 +26,7 @@ from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
 from storage.outbox import OutboxMessage
 from storage.recommendations import RecAssessment, RecCaseLink, Recommendation, RecStatementLink
 from storage.reminders import CANCELLED, PENDING, Reminder
+from storage.rooms import ChatRoom, PairingCode
 from storage.statements import OrgProfile, Signature, Statement, StatementText
 from storage.web_signons import erase_signer, export_signer
 
@@ -110,6 +111,9 @@ def erase_person(db: Session, user_id: str, *, replacement: str) -> dict[str, in
     swap(RecStatementLink, "linked_by")
     for column in ("actor_id", "room_id", "target", "detail"):
         swap(AuditEntry, column)
+    for column in ("added_by", "paired_by"):  # rooms they set up from chat
+        swap(ChatRoom, column)
+    swap(PairingCode, "requested_by")
     count("reminder", _erase_from_reminders(db, user_id, names, replacement))
     rooms: tuple[type[SQLModel], ...] = (OutboxMessage, InboundSeen, RoomSetting)
     for room_model in rooms:

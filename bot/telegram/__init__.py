@@ -39,8 +39,10 @@ from bot.config import Config, TelegramConfig
 from bot.dispatcher import Clock, Dispatcher
 from bot.events import Event
 from bot.failures import traceback_without_messages
+from bot.history_gaps import TELEGRAM_KEEPS, WRITE_EVERY, LastContact
 from bot.inbound import Inbound
 from bot.outbox import Delivery
+from bot.rooms import Rooms
 from bot.telegram.send import TelegramSender
 from bot.telegram.translate import (
     menu,
@@ -51,7 +53,7 @@ from bot.telegram.translate import (
 )
 from storage import inbound, links
 from storage.database import Database
-from storage.ids import RoomId, UserId, chat_number, telegram_room_id
+from storage.ids import RoomId, UserId, chat_number, room_id_for, telegram_room_id, user_id_for
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ PRIVACY_MODE_ON = (
 OFFSET = "telegram.offset"
 # Where a poll was posted, by its id: the update that closes it names no chat or message.
 POLL = "telegram.poll."
+CONTACT = "telegram.contact_at"  # when getUpdates (or the webhook's server) last worked
 
 
 class TelegramAdapter(Adapter):
@@ -94,27 +97,31 @@ class TelegramAdapter(Adapter):
         self.topic_rooms = frozenset(
             telegram_room_id(r.telegram_chat_id, r.telegram_topic_id) for r in config.rooms
             if r.telegram_chat_id is not None and r.telegram_topic_id is not None)
+        self.contact = LastContact(database, CONTACT)
+        self._tasks: set[asyncio.Task[None]] = set()  # rights learnt in rooms set up in chat
 
     async def start(self) -> None:
         await self.bot.initialize()  # getMe: fails fast on a bad token
         self.username = self.bot.username or ""
         self.dispatcher.bot_usernames.add(self.username.lower())
-        if not self.bot.bot.can_read_all_group_messages:
-            self.set_problem("privacy", PRIVACY_MODE_ON)
+        self.set_problem("privacy", None if self.bot.bot.can_read_all_group_messages
+                         else PRIVACY_MODE_ON, fine="Telegram privacy mode off")
         try:
             await self.bot.set_my_commands(menu(self.dispatcher.registry))
         except TelegramError as exc:  # the menu is a convenience; serving is not
             log.warning("could not set the Telegram command menu: %s", exc)
         self._rights_task = asyncio.create_task(self._learn_rights(), name="telegram rights")
+        self.contact.load()
         if self.settings.mode == "webhook":
             await self._start_webhook()
+            self._task = asyncio.create_task(self._keep_contact(), name="telegram contact")
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
             self._task = asyncio.create_task(self._poll(), name="telegram polling")
         log.info("telegram: serving as @%s (%s)", self.username, self.settings.mode)
 
     async def stop(self) -> None:
-        for task in (self._rights_task, self._task):
+        for task in (self._rights_task, self._task, *self._tasks):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -135,6 +142,7 @@ class TelegramAdapter(Adapter):
             try:
                 updates = await self.bot.get_updates(offset=offset, timeout=self.poll_timeout,
                                                      allowed_updates=ALLOWED_UPDATES)
+                self._in_contact()
                 if failures:
                     self.on_recovered()
                 failures = 0
@@ -197,7 +205,7 @@ class TelegramAdapter(Adapter):
         if update.message_reaction is not None:
             change = update.message_reaction
             ours = change.user is not None and change.user.id == self.bot.id
-            if ours or not self.config.rooms_in_chat(change.chat.id):
+            if ours or not self.rooms.rooms_in_chat(change.chat.id):
                 return False  # our own reaction (from Matrix) must not come back as new
             room_id = self._room_of(change.chat.id, change.message_id)
             for event in reaction_events(change, room_id):
@@ -209,14 +217,14 @@ class TelegramAdapter(Adapter):
         message = update.message or update.edited_message
         if message is None:
             return False
-        chat = message.chat
-        if chat.type != "private" and not self.config.rooms_in_chat(chat.id):
-            await self._refuse(chat.id)
-            return False
+        if message.chat.id in self._refused:
+            return False  # a group the bot was told to leave
+        # A group the bot does not act in yet (an admin added it) reaches the dispatcher,
+        # which answers only an admin's set-up commands there (/room allow, /bridge pair).
         edited = update.edited_message is not None
         version = str(int(message.edit_date.timestamp())) if edited and message.edit_date else ""
         event = to_event(message, edited=edited, topic_rooms=self.topic_rooms)
-        room = self.config.room_for(event.room_id)
+        room = self.rooms.room_for(event.room_id)
         if message.poll is not None and not edited and room is not None and room.bridged:
             self._remember_poll(message, event)
         fresh = await self.inbound.receive(event, version=version, resume=resume)
@@ -260,10 +268,31 @@ class TelegramAdapter(Adapter):
     def can_delete(self, room_id: str) -> bool:
         return self._may_delete.get(chat_number(room_id), False)
 
-    async def _learn_rights(self) -> None:
-        """Whether the bot may delete messages in each configured group (it must be an
-        admin with that right); kept up to date by ``my_chat_member`` updates."""
-        chats = dict.fromkeys(r.telegram_chat_id for r in self.config.rooms
+    def _in_contact(self) -> None:
+        """Telegram answered: if it had not for longer than it keeps updates, what was sent
+        before then is gone, and the paired rooms are told."""
+        now, before = self.clock(), self.contact.at
+        if before is not None and now - before > TELEGRAM_KEEPS:
+            log.warning("telegram: no contact since %s; updates older than a day are lost",
+                        before.isoformat())
+            try:
+                self.on_history_lost(self.platform, before, now - TELEGRAM_KEEPS, None)
+            except SQLAlchemyError as exc:  # not told yet: the next answer tries again
+                log.error("telegram: could not queue the notice of lost messages (%s)",
+                          type(exc).__name__)
+                return
+        self.contact.touch(now)
+
+    async def _keep_contact(self) -> None:
+        """With a webhook, Telegram keeps trying to deliver while the server is up."""
+        while True:
+            self._in_contact()
+            await asyncio.sleep(WRITE_EVERY.total_seconds())
+
+    async def _learn_rights(self, rooms: Rooms | None = None) -> None:
+        """Whether the bot is in each group it serves, and may delete messages there (it
+        must be an admin with that right); kept up to date by ``my_chat_member`` updates."""
+        chats = dict.fromkeys(r.telegram_chat_id for r in (rooms or self.rooms.current).all
                               if r.telegram_chat_id is not None)
         for chat_id in chats:
             try:
@@ -271,18 +300,37 @@ class TelegramAdapter(Adapter):
             except TelegramError as exc:
                 log.warning("telegram: could not read the bot's rights in %s: %s",
                             self._group_name(chat_id), exc)
-                continue
+                member = None
             self._note_rights(chat_id, member)
 
     def _group_name(self, chat_id: int) -> str:
-        return " / ".join(r.name for r in self.config.rooms_in_chat(chat_id)) or str(chat_id)
+        return " / ".join(r.name for r in self.rooms.rooms_in_chat(chat_id)) or str(chat_id)
 
-    def _note_rights(self, chat_id: int, member: ChatMember) -> None:
+    def rooms_changed(self, before: Rooms, after: Rooms) -> None:
+        super().rooms_changed(before, after)
+        new = Rooms(tuple(r for r in after.all if r.telegram_chat_id is not None
+                          and before.room_for(r.ids[0]) is None))
+        if new.all:
+            task = asyncio.get_running_loop().create_task(self._learn_rights(new))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _note_rights(self, chat_id: int, member: ChatMember | None) -> None:
+        where = room_id_for("telegram", chat_id)
+        served = bool(self.rooms.rooms_in_chat(chat_id))
+        group = self._group_name(chat_id)
+        present = member is not None and member.status in ("creator", "administrator", "member",
+                                                           "restricted")
+        if served:
+            self.set_problem(f"member:{chat_id}", None if present else (
+                f"the bot is not in the Telegram group {group}: add it to the group."),
+                room=where, fine="in the Telegram group")
+        if member is None:
+            return
         may = member.status == "creator" or bool(getattr(member, "can_delete_messages", False))
         self._may_delete[chat_id] = may
-        if not self.config.rooms_in_chat(chat_id):
+        if not served or not present:
             return
-        group = self._group_name(chat_id)
         if may:
             problem = None
         elif member.status != "administrator":
@@ -294,7 +342,8 @@ class TelegramAdapter(Adapter):
             problem = (f"the bot cannot delete messages in the Telegram group {group}: give it "
                        "the admin right to delete messages, so that it can remove confidential "
                        "details typed there.")
-        self.set_problem(f"rights:{chat_id}", problem)
+        self.set_problem(f"rights:{chat_id}", problem, room=where,
+                         fine="admin there (reactions, deleting)")
 
     async def _membership(self, update: Update) -> None:
         change = update.my_chat_member
@@ -302,8 +351,22 @@ class TelegramAdapter(Adapter):
         chat = change.chat
         self._note_rights(chat.id, change.new_chat_member)
         joined = change.new_chat_member.status in ("member", "administrator")
-        if joined and chat.type != "private" and not self.config.rooms_in_chat(chat.id):
+        if not joined or chat.type == "private" or self.rooms.rooms_in_chat(chat.id):
+            return
+        if user_id_for("telegram", change.from_user.id) in self.config.bot.admins:
+            await self._welcome(chat.id)  # an admin brought it: to be set up from chat
+        else:
             await self._refuse(chat.id)
+
+    async def _welcome(self, chat_id: int) -> None:
+        self._refused.discard(chat_id)
+        try:
+            await self.bot.send_message(
+                chat_id, f"{self.config.bot.display_name} is here, and silent until an admin "
+                "sets this group up: /room allow lets commands and reminders work here; "
+                "/bridge pair bridges it with a Matrix room.")
+        except TelegramError as exc:
+            log.warning("telegram: could not say hello in %s: %s", chat_id, exc)
 
     async def _refuse(self, chat_id: int) -> None:
         """A group the config does not allow: say so once, and leave."""
@@ -313,8 +376,8 @@ class TelegramAdapter(Adapter):
         log.warning("telegram: leaving unauthorised chat %s", chat_id)
         try:
             await self.bot.send_message(chat_id, f"{self.config.bot.display_name} is not "
-                                        "authorised in this group, so it is leaving. Ask the "
-                                        "coalition's admins to add this group to its config.")
+                                        "authorised in this group, so it is leaving. Ask one of "
+                                        "the coalition's admins to add it.")
         except TelegramError as exc:
             log.warning("telegram: could not say goodbye in %s: %s", chat_id, exc)
         try:

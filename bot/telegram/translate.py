@@ -100,7 +100,8 @@ def to_event(message: Message, *, edited: bool, topic_rooms: Container[str] = ()
         edit_of=str(message.message_id) if edited else None,
         is_direct=chat.type == "private", forwarded_from=_forwarded_from(message),
         attachments=attachments, location=location, unbridged=unbridged,
-        thread=thread, thread_name=thread_name, timestamp=message.edit_date or message.date)
+        thread=thread, thread_name=thread_name, timestamp=message.edit_date or message.date,
+        room_name=chat.title)
 
 
 def topic_of(message: Message) -> tuple[str | None, str | None, Message | None]:

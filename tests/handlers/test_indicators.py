@@ -129,8 +129,8 @@ async def test_monthly_digest_switch_and_content(bot: FakeBot, net: Network):
     assert "needs the secretariat role" in await bot.say("/indicators monthly on")
     answer = await bot.say("/indicators monthly on", user=bot.admin)
     assert answer.startswith("The monthly indicators digest is on for Caucus")
-    assert "configured rooms only" in await bot.say("/indicators monthly on", user=bot.admin,
-                                                     dm=True)
+    assert "rooms only, not to a direct message" in await bot.say(
+        "/indicators monthly on", user=bot.admin, dm=True)
     with bot.database.session() as db:
         on = {s.room_id for s in db.exec(select(RoomSetting)) if s.indicators_monthly}
         assert on == {"telegram:-5", "matrix:!ordinary:example.org"}  # both sides of the pair
