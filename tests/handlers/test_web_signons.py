@@ -171,3 +171,23 @@ def _add_room(db: Session, room_id: str) -> None:
     from storage.statements import StatementRoom
 
     db.add(StatementRoom(statement_id=1, room_id=room_id))
+
+
+async def test_a_room_allowed_in_chat_is_not_taken_for_a_private_one(tmp_path: Path):
+    """A group allowed with /room allow is read by all its members: an unlisted web sign-on
+    is not named there (it was, while only the config's rooms were known to the notice)."""
+    bot = WebBot(tmp_path, Network("telegram"))
+    try:
+        group = "telegram:-4242"
+        await bot.send("/room allow", user=bot.admin, room=group, room_name="Geneva NGOs")
+        with bot.database.session() as db:
+            db.add(Statement(id=1, title="x", created_by="telegram:9",
+                             created_at=datetime(2026, 11, 1, tzinfo=UTC)))
+            _add_room(db, group)
+            db.commit()
+        sent_from_the_page(bot, "Quiet Voices", unlisted=True)
+        [reply] = [m for r, m in bot.queued() if r == group and "web" in m.plain()]
+        assert "an unlisted organisation" in reply.plain()
+        assert "Quiet Voices" not in reply.plain()
+    finally:
+        bot.close()
