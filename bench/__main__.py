@@ -1,4 +1,9 @@
-"""``python -m bench``: run every benchmark, print a table, write bench/results/latest.json."""
+"""``python -m bench [PART]``: run every benchmark, print a table, write
+bench/results/latest.json; or only one part (``signons``: the sign-on page rush,
+``media``: the memory cost of relaying a 20 MB video, ``recommendations``: the UHRI
+import and /indicators, ``postgresql``: the commands and the relay on PostgreSQL beside
+SQLite, and the standby's takeover), written to bench/results/PART.json.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +16,39 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import commands, footprint, relay, scheduler, takeover
+from bench import (
+    commands,
+    footprint,
+    indicators,
+    media,
+    rec_import,
+    relay,
+    scheduler,
+    signons,
+    takeover,
+)
 from bench.servers import postgres
 from bench.stats import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
+PARTS = {"signons": signons, "media": media}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("which", nargs="?", default="all",
+                        choices=["all", *PARTS, "recommendations", "postgresql"],
+                        help="signons: only the sign-on page rush (about 2 minutes); "
+                             "media: only the memory cost of relaying a 20 MB video; "
+                             "recommendations: only the import and /indicators; "
+                             "postgresql: commands and relay on both engines, and takeover")
     parser.add_argument("--messages", type=int, default=1000,
                         help="messages per direction for the relay (default 1000)")
+    parser.add_argument("--signons", type=int, default=1000,
+                        help="organisations in the sign-on rush (default 1000)")
     parser.add_argument("--skip-relay", action="store_true")
+    parser.add_argument("--skip-import", action="store_true",
+                        help="leave out the 1,000,000-record recommendations import (~5 min)")
     parser.add_argument("--skip-postgresql", action="store_true",
                         help="SQLite only (no PostgreSQL server binaries here)")
     args = parser.parse_args()
@@ -31,6 +57,29 @@ def main() -> None:
     out: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                  "machine": f"{platform.machine()}, {platform.python_implementation()} "
                             f"{platform.python_version()}, {_cores()} cores"}
+    if args.which == "recommendations":
+        out["indicators"] = indicators.run(folder)
+        if not args.skip_import:
+            out["recs_import"] = rec_import.run(folder)
+        _write(out, started, "recommendations.json", recommendation_rows(out))
+        return
+    if args.which == "postgresql":
+        with postgres() as pg:
+            out["commands"] = commands.run(folder)
+            out["commands_postgresql"] = commands.run(folder, url=pg.new_database())
+            if not args.skip_relay:
+                out["relay"] = relay.run(folder, messages=args.messages,
+                                         postgres_url=pg.new_database())
+            out["takeover"] = takeover.run(folder, pg.new_database())
+        lines = command_rows(out) + (relay_rows(out["relay"]) if "relay" in out else [])
+        _write(out, started, "postgresql.json", lines + takeover_rows(out))
+        return
+    if args.which != "all":
+        part = PARTS[args.which]
+        out[args.which] = part.run(folder, **({"signons": args.signons}
+                                              if args.which == "signons" else {}))
+        _write(out, started, f"{args.which}.json", part.rows(out[args.which]))
+        return
     with contextlib.ExitStack() as stack:
         pg = None if args.skip_postgresql else stack.enter_context(postgres())
         out["commands"] = commands.run(folder)
@@ -38,16 +87,25 @@ def main() -> None:
             out["commands_postgresql"] = commands.run(folder, url=pg.new_database())
         out["scheduler"] = scheduler.run(folder)
         out["footprint"] = footprint.run(folder)
+        out["indicators"] = indicators.run(folder)
+        if not args.skip_import:
+            out["recs_import"] = rec_import.run(folder)
         if not args.skip_relay:
             out["relay"] = relay.run(folder, messages=args.messages,
                                      postgres_url=pg.new_database() if pg else None)
+            out["signons"] = signons.run(folder, signons=args.signons)
+        out["media"] = media.run(folder)
         if pg is not None:
             out["takeover"] = takeover.run(folder, pg.new_database())
+    _write(out, started, "latest.json", rows(out))
+
+
+def _write(out: dict, started: float, name: str, lines: list[tuple[str, str, str, str]]) -> None:
     out["seconds"] = round(time.time() - started)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(out, indent=1))
-    print(table(rows(out)))
-    print(f"\n{out['date']} on {out['machine']}; JSON in {RESULTS / 'latest.json'}")
+    (RESULTS / name).write_text(json.dumps(out, indent=1))
+    print(table(lines))
+    print(f"\n{out['date']} on {out['machine']}; JSON in {RESULTS / name}")
 
 
 def _cores() -> int:
@@ -56,15 +114,35 @@ def _cores() -> int:
     return os.cpu_count() or 0
 
 
-def rows(out: dict) -> list[tuple[str, str, str, str]]:
+def command_rows(out: dict) -> list[tuple[str, str, str, str]]:
+    """Each command on SQLite, and below it on PostgreSQL where that was measured."""
     r: list[tuple[str, str, str, str]] = []
-    for name, s in out["commands"]["commands"].items():
+    for name, s in out.get("commands", {}).get("commands", {}).items():
         r.append((f"command {name} p50/p95", f"{s['p50_ms']} / {s['p95_ms']} ms", "p95 < 20 ms",
                   _yes(s["p95_ms"] < 20)))
         pg = out.get("commands_postgresql", {}).get("commands", {}).get(name)
         if pg is not None:
             r.append(("  on PostgreSQL", f"{pg['p50_ms']} / {pg['p95_ms']} ms", "p95 < 20 ms",
                       _yes(pg["p95_ms"] < 20)))
+    return r
+
+
+def takeover_rows(out: dict) -> list[tuple[str, str, str, str]]:
+    if "takeover" not in out:
+        return []
+    t = out["takeover"]
+    return [(f"standby takeover, kill -9 to ready (median of {t['kills']})",
+             f"{t['median_to_ready_s']} s", "< 10 s", _yes(t["median_to_ready_s"] < 10)),
+            ("  kill -9 to a message relayed (median; max)",
+             f"{t['median_to_relay_s']} s; {t['max_to_relay_s']} s", "< 10 s",
+             _yes(t["max_to_relay_s"] < 10))]
+
+
+def rows(out: dict) -> list[tuple[str, str, str, str]]:
+    r = command_rows(out)
+    r += recommendation_rows(out)
+    if "scheduler" not in out:
+        return r
     sch = out["scheduler"]
     jobs = f"{sch['jobs_in_store']:,} jobs"
     r.append((f"scheduler: {jobs}, restart load", f"{sch['restart_load_s']} s", "< 2 s",
@@ -81,13 +159,40 @@ def rows(out: dict) -> list[tuple[str, str, str, str]]:
                   _yes(f["idle_rss_mb"] < 120)))
     if "relay" in out:
         r += relay_rows(out["relay"])
-    if "takeover" in out:
-        t = out["takeover"]
-        r.append((f"standby takeover, kill -9 to ready (median of {t['kills']})",
-                  f"{t['median_to_ready_s']} s", "< 10 s", _yes(t["median_to_ready_s"] < 10)))
-        r.append(("  kill -9 to a message relayed (median; max)",
-                  f"{t['median_to_relay_s']} s; {t['max_to_relay_s']} s", "< 10 s",
-                  _yes(t["max_to_relay_s"] < 10)))
+    if "signons" in out:
+        r += signons.rows(out["signons"])
+    return r + media.rows(out["media"]) + takeover_rows(out)
+
+
+def recommendation_rows(out: dict) -> list[tuple[str, str, str, str]]:
+    r: list[tuple[str, str, str, str]] = []
+    ind = out.get("indicators")
+    if ind:
+        n = f"{ind['cases']:,} cases"
+        for name, s in ind["commands"].items():
+            r.append((f"{name}, {n} p50/p95", f"{s['p50_ms']} / {s['p95_ms']} ms",
+                      "p95 < 200 ms", _yes(s["p95_ms"] < 200)))
+            r.append(("  CPU time p50/p95", f"{s['cpu']['p50_ms']} / {s['cpu']['p95_ms']} ms",
+                      "", ""))
+        for part, s in ind["parts"].items():
+            r.append((f"  of which {part} p50/p95", f"{s['p50_ms']} / {s['p95_ms']} ms", "", ""))
+    imports = out.get("recs_import")
+    if imports:
+        sizes = sorted(imports, key=int)
+        for size in sizes:
+            first = imports[size]["first"]
+            r.append((f"recs import {int(size):,} UHRI records ({imports[size]['file_mb']} MB)",
+                      f"{first['seconds']} s, {imports[size]['records_per_s']:,}/s", "", ""))
+            r.append((f"  peak RSS, {int(size):,} records", f"{first['peak_rss_mb']} MB",
+                      "flat", ""))
+            if imports[size].get("again"):
+                again = imports[size]["again"]
+                r.append((f"  re-import {int(size):,} (all unchanged)",
+                          f"{again['seconds']} s, {again['peak_rss_mb']} MB", "", ""))
+        small, large = imports[sizes[0]]["first"], imports[sizes[-1]]["first"]
+        ratio = round(large["peak_rss_mb"] / small["peak_rss_mb"], 2)
+        r.append((f"  peak RSS {int(sizes[-1]):,} / {int(sizes[0]):,} records", f"{ratio}x",
+                  "≈ 1x (flat)", _yes(ratio <= 1.1)))
     return r
 
 

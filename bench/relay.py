@@ -32,7 +32,16 @@ from typing import Any
 
 from nio import AsyncClient, RoomMessageText, SyncResponse
 
-from bench.servers import READY, cpu_seconds, servers, spawn, spawn_bot, wait_for_line, write_config
+from bench.servers import (
+    READY,
+    cpu_seconds,
+    servers,
+    spawn,
+    spawn_bot,
+    wait_for_line,
+    wait_joined,
+    write_config,
+)
 from bench.stats import summary_ms
 from tests.botapi_double import BotApiDouble
 from tests.synapse_server import Account, Synapse
@@ -280,8 +289,8 @@ async def _run(folder: Path, n: int, postgres_url: str | None) -> dict[str, Any]
         try:
             await wait_for_line(folder / "ours.log", READY, processes[0])
             await wait_for_line(folder / "bare.log", "ready", processes[1])
-            await _wait_joined(alice, ours_room, bot.user_id)
-            await _wait_joined(alice, bare_room, bare.user_id)
+            await wait_joined(alice, ours_room, bot.user_id)
+            await wait_joined(alice, bare_room, bare.user_id)
             receiver.watch = {ours_room: bot.user_id, bare_room: bare.user_id}
             ours = Side("ours", api, OURS_CHAT, ours_room, processes[0],
                         TelegramWatch(api, OURS_CHAT))
@@ -290,7 +299,7 @@ async def _run(folder: Path, n: int, postgres_url: str | None) -> dict[str, Any]
             sides = [ours, floor]
             if postgres_url is not None:
                 await wait_for_line(folder / "ours-postgresql.log", READY, processes[2])
-                await _wait_joined(alice, pg_room, pg_bot.user_id)
+                await wait_joined(alice, pg_room, pg_bot.user_id)
                 receiver.watch[pg_room] = pg_bot.user_id
                 sides.append(Side("ours on PostgreSQL", pg_api, PG_CHAT, pg_room, processes[2],
                                   TelegramWatch(pg_api, PG_CHAT)))
@@ -331,12 +340,3 @@ async def _run(folder: Path, n: int, postgres_url: str | None) -> dict[str, Any]
                                           / base["cpu_ms_per_message"], 2)
         out[key], out[f"ratios{key[4:]}"] = mine, ratios
     return out
-
-
-async def _wait_joined(client: AsyncClient, room: str, user: str) -> None:
-    for _ in range(100):
-        members = await client.joined_members(room)
-        if any(m.user_id == user for m in getattr(members, "members", [])):
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"{user} did not join {room}")

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
+from nio import AsyncClient
+
 from tests.botapi_double import BotApiDouble
 from tests.postgres_server import Postgres
 from tests.synapse_server import Account, Synapse
@@ -93,6 +95,15 @@ def rss_mb(pid: int) -> float:
         if row.startswith("VmRSS:"):
             return int(row.split()[1]) / 1024
     return float("nan")
+
+
+async def wait_joined(client: AsyncClient, room: str, user: str) -> None:
+    for _ in range(200):
+        members = await client.joined_members(room)
+        if any(m.user_id == user for m in getattr(members, "members", [])):
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"{user} did not join {room}")
 
 
 @contextmanager

@@ -11,13 +11,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from bot.config import Config
 from bot.dispatcher import Clock, Dispatcher
 from bot.inbound import Inbound
 from bot.outbox import Delivery
+from bot.rooms import Finding, Rooms
 from storage.database import Database
+from storage.ids import RoomId
+
+# (the network that missed messages, from, until, the one room that did or None: all)
+HistoryLost = Callable[[str, datetime | None, datetime, RoomId | None], None]
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +36,13 @@ def poll_backoff(failures: int) -> float:
 
 class NetworkAdapter(Protocol):
     """What the service needs of a network: its lifecycle, sending an outbox row (the
-    network's id of what it sent), fetching a file for the bridge, and what it may do."""
+    network's id of what it sent), fetching a file for the bridge (into a file on disk,
+    a chunk at a time), and what it may do."""
 
     platform: str
     on_fatal: Callable[[str], None]
     on_recovered: Callable[[], None]
+    on_history_lost: HistoryLost
     last_contact: float | None  # time.monotonic() when the network last answered a poll
 
     async def start(self) -> None: ...
@@ -42,7 +51,7 @@ class NetworkAdapter(Protocol):
 
     async def send(self, delivery: Delivery) -> str: ...
 
-    async def fetch_file(self, ref: str) -> bytes: ...
+    async def fetch_file(self, ref: str, path: Path) -> None: ...
 
     def can_delete(self, room_id: str) -> bool: ...
 
@@ -61,21 +70,35 @@ class Adapter:
         self.clock = clock
         self.on_fatal: Callable[[str], None] = lambda reason: None  # stop the service
         self.on_recovered: Callable[[], None] = lambda: None  # the network answers again
+        # Messages sent on this network in a span of time will never reach the bot: the
+        # service tells the paired rooms (bot/history_gaps.py).
+        self.on_history_lost: HistoryLost = lambda platform, start, end, room: None
+        self.rooms = dispatcher.rooms
+        self.rooms.listeners.append(self.rooms_changed)
         # When the network last answered a poll or sync (time.monotonic()): /healthz.
         self.last_contact: float | None = None
+
+    def set_problem(self, key: str, problem: str | None, *, room: RoomId | None = None,
+                    fine: str = "") -> None:
+        """Record what a set-up check found: a problem (logged once, and listed by /bridge
+        status until it is fixed) or, with None, what is fine, in words."""
+        key = f"{self.platform}.{key}"
+        before = self.dispatcher.setup.get(key)
+        self.dispatcher.setup[key] = Finding(self.platform, room, problem, fine)
+        if problem is not None and (before is None or before.problem != problem):
+            log.warning("%s: %s", self.platform, problem)
 
     def heard_from_network(self) -> None:
         self.last_contact = time.monotonic()
 
-    def set_problem(self, key: str, problem: str | None) -> None:
-        """Record (or, with None, clear) a set-up problem: logged once, and listed by
-        /bridge status until it is fixed."""
-        key = f"{self.platform}.{key}"
-        if problem is None:
-            self.dispatcher.setup_problems.pop(key, None)
-        elif self.dispatcher.setup_problems.get(key) != problem:
-            self.dispatcher.setup_problems[key] = problem
-            log.warning("%s: %s", self.platform, problem)
+    def rooms_changed(self, before: Rooms, after: Rooms) -> None:
+        """An admin set rooms up or forgot them in chat: a forgotten room's findings go;
+        an adapter checks new rooms (its override)."""
+        known = {room_id for room in after.all for room_id in room.ids}
+        for key, finding in list(self.dispatcher.setup.items()):
+            if finding.platform == self.platform and finding.room is not None and \
+                    finding.room not in known:
+                del self.dispatcher.setup[key]
 
     def can_delete(self, room_id: str) -> bool:
         """Whether the bot may delete other people's messages in the room."""

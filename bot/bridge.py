@@ -10,10 +10,10 @@ the row is sent, after the original's own row (rows of a room go in order).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlmodel import Session
 
-from bot.config import Config
 from bot.deliveries import (
     Content,
     Edit,
@@ -44,16 +44,19 @@ def size_words(size: int | None) -> str:
     return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} kB"
 
 
+class Partners(Protocol):
+    """Which room a room is paired with now (``bot.rooms``: the config's pairs and those
+    made in chat)."""
+
+    def partner(self, room_id: str) -> RoomId | None: ...
+
+
 class Bridge:
-    def __init__(self, config: Config):
-        self.pairs: dict[str, RoomId] = {}
-        for room in config.rooms:
-            if room.bridged:
-                a, b = room.ids
-                self.pairs[a], self.pairs[b] = b, a
+    def __init__(self, rooms: Partners):
+        self.rooms = rooms
 
     def partner(self, room_id: str) -> RoomId | None:
-        return self.pairs.get(room_id)
+        return self.rooms.partner(room_id)
 
     def relay(self, db: Session, event: Event, now: datetime, *,
               subject: str | None = None) -> int:

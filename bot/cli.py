@@ -1,4 +1,5 @@
-"""The ``caucus-bot`` command: console, run, check-config, db upgrade, keys, backup, restore."""
+"""The ``caucus-bot`` command: console, run, web, init, check-config, db upgrade, calendar
+and recommendation imports, erase, export-user, keys, backup, restore."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot import __version__, key_commands, logs
+from bot import __version__, key_commands, logs, rec_import
 from bot.backup import BackupError
 from bot.commands import Role
 from bot.config import Config, ConfigError, load_config, parse_config
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logs.configure(logging.INFO if args.command == "run" else logging.WARNING)
+    logs.configure(logging.INFO if args.command in ("run", "web") else logging.WARNING)
     try:
         return int(args.func(args))
     except (ConfigError, DataKeyError) as exc:
@@ -57,6 +58,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, required=True)
     run.set_defaults(func=_run)
 
+    web = sub.add_parser("web", help="serve the statements' public sign-on pages alone "
+                                     "([web] in the config)")
+    web.add_argument("--config", type=Path, required=True)
+    web.add_argument("--database", help="database URL (overrides the config)")
+    web.set_defaults(func=_web)
+    init = sub.add_parser("init", help="write a first, commented config file from a few "
+                                       "questions")
+    init.add_argument("file", type=Path, nargs="?", default=Path("config.toml"),
+                      help="the file to write (default: config.toml); never overwritten")
+    init.add_argument("--defaults", action="store_true",
+                      help="ask nothing: every answer its default, secrets from the environment")
+    init.set_defaults(func=_init)
+
     check = sub.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("file", type=Path)
     check.set_defaults(func=_check_config)
@@ -74,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     _where(imp)
     imp.set_defaults(func=_calendar_import)
+
+    rec_import.register(sub).set_defaults(func=_recs_import)
 
     erase = sub.add_parser("erase", help="erase or anonymise everything about one person")
     erase.add_argument("--user", required=True, help="their canonical id (telegram:123, "
@@ -151,6 +167,18 @@ def _restore(args: argparse.Namespace) -> int:
     return restore(_config(args), args.file, yes=args.yes)
 
 
+def _web(args: argparse.Namespace) -> int:
+    from bot.web.app import serve
+
+    return serve(_config(args))
+
+
+def _init(args: argparse.Namespace) -> int:
+    from bot.config_init import run_init
+
+    return run_init(args.file, defaults=args.defaults)
+
+
 def _check_config(args: argparse.Namespace) -> int:
     from bot.summary import summarise
 
@@ -194,6 +222,10 @@ def _calendar_import(args: argparse.Namespace) -> int:
         database.dispose()
     print(f"imported {args.file}: {result}")
     return 0
+
+
+def _recs_import(args: argparse.Namespace) -> int:
+    return rec_import.run_import(_config(args), args)
 
 
 def _erase(args: argparse.Namespace) -> int:

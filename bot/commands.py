@@ -97,6 +97,9 @@ class Command:
     # Changes no record: someone posting as a channel or an anonymous admin, who is no
     # one person, may run it (see Caller.anonymous).
     read_only: bool = False
+    # Runs in a room the bot is in but does not act in yet: how an admin sets a room up
+    # (/room allow, /bridge pair). Everything else stays silent there.
+    setup: bool = False
 
     @property
     def qualified(self) -> str:

@@ -24,8 +24,10 @@ from sqlalchemy.exc import ArgumentError
 from bot.config_reader import ConfigError, Problems
 from bot.config_reader import ConfigErrors as ConfigErrors  # raised by parse_config
 from bot.config_reader import Section as _Section
+from bot.config_web import KEYS as WEB_KEYS
+from bot.config_web import WebConfig, read_web
 from storage.crypto import DataKeyError, parse_keys
-from storage.ids import RoomId, UserId, room_id_for
+from storage.ids import RoomId, UserId, room_id_for, telegram_room_id
 
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 USER_ID = re.compile(r"telegram:\d{1,20}|matrix:@[^:\s]+:\S+|console:\S+")
@@ -102,13 +104,17 @@ class RoomConfig:
     matrix_room_id: str | None = None
     secure: bool = False
     reminders: bool = True
+    # One forum topic of the group, paired on its own: the room is that topic alone.
+    telegram_topic_id: int | None = None
+    # Allowed or paired by an admin in chat (``bot.rooms``), not written in the config.
+    from_chat: bool = False
 
     @property
     def ids(self) -> tuple[RoomId, ...]:
         """Canonical ids of this room on each network it lives on."""
         out = []
         if self.telegram_chat_id is not None:
-            out.append(room_id_for("telegram", self.telegram_chat_id))
+            out.append(telegram_room_id(self.telegram_chat_id, self.telegram_topic_id))
         if self.matrix_room_id is not None:
             out.append(room_id_for("matrix", self.matrix_room_id))
         return tuple(out)
@@ -150,6 +156,9 @@ class PrivacyConfig:
     key_from_env: bool = False
     relay_retention_days: int = 7
     closed_case_retention_days: int | None = None
+    # Days after a statement's deadline (after the sign-on, without one) when a web
+    # signer's name and e-mail are dropped.
+    web_signer_retention_days: int = 90
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,7 @@ class Config:
     cases: CasesConfig = field(default_factory=CasesConfig)
     statements: StatementsConfig = field(default_factory=StatementsConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    web: WebConfig | None = None  # None: no public sign-on pages
     metrics: MetricsConfig | None = None  # no [metrics] table: no health or metrics server
     source: str = "(defaults)"
 
@@ -179,8 +189,18 @@ class Config:
                 return room
         return None
 
+    def rooms_in_chat(self, chat_id: int) -> tuple[RoomConfig, ...]:
+        """The entries of a Telegram group: the whole group, and topics paired on their own."""
+        return tuple(r for r in self.rooms if r.telegram_chat_id == chat_id)
+
     def room_named(self, name: str) -> RoomConfig | None:
         return next((r for r in self.rooms if r.name.lower() == name.lower()), None)
+
+    def prefix_for(self, room_id: str) -> str:
+        """The prefix to show in a message to a room: "!" on Matrix, where Element swallows
+        unknown "/" commands (when "!" is a prefix at all), else the first one."""
+        prefixes = self.bot.command_prefixes
+        return "!" if room_id.startswith("matrix:") and "!" in prefixes else prefixes[0]
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
@@ -209,7 +229,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
     # Constructed for its check alone: an unknown top-level table is a typo to report.
     _Section(source, "(top level)", data,
              {"bot", "telegram", "matrix", "rooms", "reminders", "cases", "statements",
-              "privacy", "metrics"}, problems)
+              "privacy", "web", "metrics"}, problems)
     bot = _bot(section("[bot]", "bot", {"timezone", "database_url", "admins",
                                         "command_prefixes", "display_name", "date_order",
                                         "log_format"}))
@@ -223,13 +243,15 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
     statements = StatementsConfig(nudge_days=section(
         "[statements]", "statements", {"nudge_days"}).int_list("nudge_days", (2, 0)))
     privacy = _privacy(section("[privacy]", "privacy", {"key_file", "relay_retention_days",
-                                                        "closed_case_retention_days"}), env)
+                                                        "closed_case_retention_days",
+                                                        "web_signer_retention_days"}), env)
+    web = read_web(section("[web]", "web", WEB_KEYS)) if "web" in data else None
     metrics = _metrics(section("[metrics]", "metrics", {"listen", "port"})) \
         if "metrics" in data else None
     problems.raise_any()
     return Config(bot=bot, telegram=telegram, matrix=matrix, rooms=rooms, reminders=reminders,
-                  cases=cases, statements=statements, privacy=privacy, metrics=metrics,
-                  source=source)
+                  cases=cases, statements=statements, privacy=privacy, web=web,
+                  metrics=metrics, source=source)
 
 
 def _bot(s: _Section) -> BotConfig:
@@ -348,7 +370,8 @@ def _rooms(source: str, data: Any, problems: Problems) -> tuple[RoomConfig, ...]
     seen_ids: dict[str, str] = {}
     for n, raw in enumerate(data):
         s = _Section(source, f"[[rooms]][{n}]", raw,
-                     {"name", "telegram_chat_id", "matrix_room_id", "secure", "reminders"},
+                     {"name", "telegram_chat_id", "telegram_topic_id", "matrix_room_id", "secure",
+                      "reminders"},
                      problems)
         room = _room(s, rooms, seen_ids)
         if room is not None:
@@ -369,6 +392,7 @@ def _room(s: _Section, rooms: list[RoomConfig], seen_ids: dict[str, str]) -> Roo
     if chat_id in PLACEHOLDER_CHAT_IDS:
         s.fail("telegram_chat_id", f"{PLACEHOLDER}; use your group's id (/whoami in the group "
                                    "shows it)")
+    topic = _topic(s, chat_id)
     matrix_id = s.text("matrix_room_id")
     if matrix_id is not None and not MATRIX_ROOM_ID.fullmatch(matrix_id):
         s.fail("matrix_room_id", f"'{matrix_id}' is not a room id like !abcdef:example.org "
@@ -388,17 +412,40 @@ def _room(s: _Section, rooms: list[RoomConfig], seen_ids: dict[str, str]) -> Roo
         s.fail("secure", f"room '{name}' is bridged (it has both ids), and a bridged room "
                          "cannot be secure: keep the secure room on one network")
     room = RoomConfig(name=name, telegram_chat_id=chat_id, matrix_room_id=matrix_id,
-                      secure=secure, reminders=s.get("reminders", bool, True))
+                      secure=secure, reminders=s.get("reminders", bool, True),
+                      telegram_topic_id=topic)
     if any(r.name.lower() == name.lower() for r in rooms):
         s.fail("name", f"room name '{name}' is used twice")
     for cid in room.ids:
-        if cid in seen_ids:
-            s.fail("telegram_chat_id" if cid.startswith("telegram") else "matrix_room_id",
-                   f"{cid} is already room '{seen_ids[cid]}'")
-        seen_ids[cid] = name
+        if cid not in seen_ids:
+            seen_ids[cid] = name
+        elif cid.startswith("matrix"):
+            s.fail("matrix_room_id", f"{cid} is already room '{seen_ids[cid]}'")
+        elif topic is not None:
+            s.fail("telegram_topic_id", f"topic {topic} of the group {chat_id} is already room "
+                                        f"'{seen_ids[cid]}'")
+        else:
+            s.fail("telegram_chat_id", f"the group {chat_id} is already room "
+                                       f"'{seen_ids[cid]}' as a whole; another entry for it "
+                                       "must name one of its forum topics (telegram_topic_id)")
     return room
 
 
+def _topic(s: _Section, chat_id: int | None) -> int | None:
+    """``telegram_topic_id``: one forum topic of the group, paired with a room of its own."""
+    if "telegram_topic_id" not in s.data:
+        return None
+    topic = s.data["telegram_topic_id"]
+    if not isinstance(topic, int) or isinstance(topic, bool) or topic < 1:
+        s.fail("telegram_topic_id", f"{topic!r} is not a topic id: expected a positive whole "
+                                    "number, the last number of a link to the topic (t.me/c/"
+                                    "1234567890/45 is topic 45)")
+        return None
+    if chat_id is None:
+        s.fail("telegram_topic_id", "needs telegram_chat_id: the id of the group the topic "
+                                    "is in")
+        return None
+    return topic
 def _metrics(s: _Section) -> MetricsConfig:
     port = s.get("port", int, 9120)
     if not 0 < port < 65536:
@@ -456,6 +503,11 @@ def _privacy(s: _Section, env: Mapping[str, str]) -> PrivacyConfig:
     if closed_days is not None and closed_days < 1:
         s.fail("closed_case_retention_days", "must be 1 or more; leave it out to keep the "
                                              "details of closed cases")
+    signer_days = s.get("web_signer_retention_days", int, 90)
+    if signer_days < 1:
+        s.fail("web_signer_retention_days", "must be 1 or more")
+        signer_days = 90
     return PrivacyConfig(data_key=data_key, key_file=key_file, relay_retention_days=relay_days,
                          closed_case_retention_days=closed_days,
+                         web_signer_retention_days=signer_days,
                          key_from_env=bool(env.get("CAUCUS_DATA_KEY")))

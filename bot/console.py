@@ -27,6 +27,7 @@ from bot.dispatcher import Dispatcher, utcnow
 from bot.events import Event
 from bot.features import Features
 from bot.replies import OutFile, Reply
+from bot.rooms import Rooms
 from bot.startup import prepare
 from storage import reminders
 from storage.database import Database
@@ -65,9 +66,11 @@ def open_console(config: Config, *, role: Role, user: str, direct: bool,
     if direct:
         room_id = room_id_for("console", f"dm-{user}")
     elif room_name is not None:
-        room = config.room_named(room_name)
+        with database.session() as db:
+            known = Rooms.read(config, db)
+        room = known.named(room_name)
         if room is None:
-            names = ", ".join(r.name for r in config.rooms) or "none in this config"
+            names = ", ".join(r.name for r in known.all) or "none in this config"
             raise ValueError(f"no room named '{room_name}' (rooms: {names})")
         room_id = room.ids[0]
     else:
@@ -87,9 +90,10 @@ def queued_notices(database: Database, config: Config, after_id: int) -> tuple[s
     with database.session() as db:
         rows = db.exec(select(OutboxMessage).where(col(OutboxMessage.id) > after_id)
                        .order_by(col(OutboxMessage.id))).all()
+        known = Rooms.read(config, db)
     out = []
     for row in rows:
-        room = config.room_for(row.room_id)
+        room = known.room_for(row.room_id)
         text = "\n".join(f"  {ln}" for ln in Reply.from_json(row.payload).plain().split("\n"))
         out.append(f"[queued for {room.name if room else row.room_id}]\n{text}")
     return "\n".join(out), max([after_id, *(r.id or 0 for r in rows)])

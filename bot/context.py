@@ -18,6 +18,7 @@ from bot import (
     text_limits,  # noqa: F401  (checks every row's text lengths on flush)
 )
 from bot.replies import Reply
+from bot.rooms import Finding, Rooms
 from storage import audit
 from storage.ids import Platform, RoomId, UserId
 from storage.roles import Role
@@ -39,13 +40,18 @@ class Caller:
 
 @dataclass(frozen=True)
 class Place:
-    """The room a command was typed in, as the config describes it."""
+    """The room a command was typed in, as the config (or an admin, from chat) describes it.
+
+    ``allowed`` False: a room the bot is in but does not act in yet (an admin added it),
+    where only an admin's set-up commands run (``Command.setup``).
+    """
 
     id: RoomId
     name: str
     platform: Platform
     is_direct: bool = False
     secure: bool = False
+    allowed: bool = True
 
     @property
     def private(self) -> bool:
@@ -68,9 +74,11 @@ class Context:
     # The record this command's words are about ("case:12"): its answer, its relay and
     # its notices carry it, so that erasing the record erases them too.
     subject: str | None = None
-    # What the adapters found wrong with how the bot is set up on each network (privacy
-    # mode, missing admin rights), as one line each with what to do: /bridge status.
-    setup_problems: tuple[str, ...] = ()
+    # The rooms and pairs there are now (the config's and those set up from chat).
+    rooms: Rooms = field(default_factory=Rooms)
+    # What the adapters found about how the bot is set up on each network (privacy mode,
+    # admin rights, the bot in each room), a problem as one line with what to do.
+    setup: tuple[Finding, ...] = ()
     # The message (in this room) the command was typed as a reply to, if any.
     replying_to: str | None = None
     # Set by a command whose own message should go once it is done (/delete): removed

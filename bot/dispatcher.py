@@ -24,6 +24,7 @@ from bot.events import Event
 from bot.failures import traceback_without_messages
 from bot.parsing import CommandLine, split_command
 from bot.replies import Reply, i, line
+from bot.rooms import Finding, RoomDirectory
 from storage import roles
 from storage.database import Database
 
@@ -108,30 +109,37 @@ class Dispatcher:
         self.database = database
         self.clock = clock
         self.extra_rooms = dict(extra_rooms or {})
+        # The rooms and pairs there are now: the config's and those set up from chat.
+        self.rooms = RoomDirectory(config, database)
         self.role_overrides = dict(role_overrides or {})
         self.bot_usernames: set[str] = set()  # filled by adapters (Telegram's getMe)
         self._seen: set[tuple[str, str, bool]] = set()
         # Whether the bot may delete other people's messages in a room (set by the service
         # from the adapters): a command that should not have been typed there is removed.
         self.can_delete: Callable[[str], bool] = lambda room_id: False
-        # Set-up problems the adapters found, by a key of their own (a problem fixed later
-        # is removed under the same key); /bridge status shows them.
-        self.setup_problems: dict[str, str] = {}
-        # Called after each committed command with what it changed ("outbox", "schedule").
-        self.after_commit: list[Callable[[frozenset[str]], None]] = []
+        # What the adapters found about the set-up, by a key of their own (a problem fixed
+        # later is replaced under the same key); /bridge status shows it.
+        self.setup: dict[str, Finding] = {}
+        # Called after each committed command with what it changed ("outbox", "schedule",
+        # "rooms"); the rooms are read again first, so the other hooks see them.
+        self.after_commit: list[Callable[[frozenset[str]], None]] = [self.rooms.after_commit]
         # Called with (command name, outcome) once a command has run: "answered",
         # "refused" (the user was told what was wrong) or "failed" (a bug, logged with a
         # reference); /metrics counts them.
         self.on_outcome: list[Callable[[str, str], None]] = []
 
     def place_for(self, event: Event) -> Place | None:
-        """Where the event happened, or None if the bot does not act there."""
+        """Where the event happened: a room of the config or set up from chat, a direct
+        message, or a room the bot is in but does not act in yet (``allowed`` False)."""
         if event.is_direct:
             return Place(event.room_id, "direct message", event.platform, is_direct=True)
-        room = self.config.room_for(event.room_id)
+        room = self.rooms.room_for(event.room_id)
         if room is not None:
             return Place(event.room_id, room.name, event.platform, secure=room.secure)
-        return self.extra_rooms.get(event.room_id)
+        if event.room_id in self.extra_rooms:
+            return self.extra_rooms[event.room_id]
+        return Place(event.room_id, event.room_name or event.room_id, event.platform,
+                     allowed=False)
 
     def read(self, event: Event) -> Reading:
         """Where the event happened and which command line it holds: read once, handed on."""
@@ -155,9 +163,12 @@ class Dispatcher:
         place, line, parsed = reading or self.read(event)
         if place is None:
             return Outcome("elsewhere")
-        self._observe(event, place)
+        if place.allowed:
+            self._observe(event, place)
         if event.edit_of is not None or event.redacts is not None:
             return Outcome("edit")  # an edited command is not run a second time
+        if not place.allowed and parsed is None:
+            return Outcome("elsewhere")  # chat, or not a command for this bot: silence
         if line is None:
             if place.is_direct and event.text.strip():
                 prefix = "!" if event.platform == "matrix" and "!" in self.config.bot.\
@@ -176,9 +187,12 @@ class Dispatcher:
             caller = Caller(event.sender_id, event.sender_name,
                             self._role(db, event.sender_id, place, event.anonymous),
                             anonymous=event.anonymous)
+            if not place.allowed and caller.role < Role.ADMIN:
+                db.commit()  # recorded as handled: a room the bot does not act in, silence
+                return Outcome("elsewhere")
             ctx = Context(caller=caller, room=place, db=db, now=self.clock(),
                           config=self.config, registry=self.registry, prefix=line.prefix,
-                          setup_problems=tuple(self.setup_problems.values()),
+                          rooms=self.rooms.current, setup=tuple(self.setup.values()),
                           replying_to=event.reply_to)
             # Decided before it runs, so that a command that fails keeps its words here too.
             private = self.registry.private(db, parsed)
@@ -187,6 +201,8 @@ class Dispatcher:
                     raise parsed.problem or UsageError("No such command.")
                 command = parsed.command
                 self._check_permission(command, caller, line.prefix)
+                if not place.allowed and not command.setup:
+                    raise CommandError(self._not_set_up(line.prefix))
                 answer = self._answer(await command.handler(ctx, parsed.args()), ctx, private)
                 if settlement is not None:
                     settlement.settle(db, answer)
@@ -238,7 +254,7 @@ class Dispatcher:
             role = self.role_overrides[user_id]
         else:
             role = roles.role_of(db, user_id, admins=self.config.bot.admins,
-                                 in_allowed_room=not place.is_direct)
+                                 in_allowed_room=place.allowed and not place.is_direct)
         # A channel or an anonymous admin is no one person: never more than a member.
         return min(role, Role.MEMBER) if anonymous else role
 
@@ -258,6 +274,11 @@ class Dispatcher:
                                "them first, or ask an admin.")
         raise CommandError(f"{name} needs the {command.role.label} role; you are "
                            f"{'an' if role == Role.ADMIN else 'a'} {role.label}.")
+
+    def _not_set_up(self, prefix: str) -> str:
+        return (f"I do not act in this room yet. {prefix}room allow lets commands and "
+                f"reminders work here; {prefix}bridge pair bridges it with a room on the other "
+                "network (the answer says how).")
 
     def _unknown(self, prefix: str, name: str, place: Place) -> Reply | None:
         # "!important" in chat stays chat; "/x", a DM, or a near miss gets an answer.

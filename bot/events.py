@@ -81,4 +81,7 @@ class Event:
     # What the message was when it is of a kind the other network cannot show ("a contact
     # card", "a dice roll"): announced there, never dropped without a word.
     unbridged: str | None = None
+    # The room's own name (a Telegram group's title, a Matrix room's name), where known:
+    # what a room set up from chat is called.
+    room_name: str | None = None
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))

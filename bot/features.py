@@ -18,7 +18,22 @@ from sqlmodel import Session
 from bot.commands import Registry
 from bot.config import Config
 from bot.replies import Reply
+from bot.rooms import Rooms
+from storage.ids import RoomId
 from storage.reminders import Reminder
+from storage.statements import Statement
+from storage.web_signons import WebSignon
+
+
+@dataclass(frozen=True)
+class HistoryGap:
+    """Messages sent on ``platform`` from ``start`` (None: not known) until ``end`` that
+    will never reach the bot; in one ``room``, or (None) in every room of that network."""
+
+    platform: str
+    start: datetime | None
+    end: datetime
+    room: RoomId | None = None
 
 
 @dataclass(frozen=True)
@@ -31,3 +46,10 @@ class Features:
     render_reminder: Callable[[Session, Reminder, Config, datetime], Reply | None]
     # The daily list of cases waiting, for secure rooms; None when none wait.
     stale_digest: Callable[[Session, datetime, int], Reply | None]
+    # Tell a statement's rooms of a web sign-on ("new" or "withdrawn"): queued in the
+    # outbox in the caller's transaction; returns how many rooms were told.
+    web_signon_notice: Callable[[Session, Config, Statement, WebSignon, str, datetime], int]
+    # The monthly indicators digest: (room id, message) for each room that asked for it.
+    monthly_indicators: Callable[[Session, Config, datetime], list[tuple[str, Reply]]]
+    # Tell each pair that lost messages on one side, on the other side; the rooms told.
+    history_lost: Callable[[Session, Rooms, HistoryGap, Config, datetime], list[RoomId]]

@@ -31,7 +31,7 @@ class Inbound:
         self.database = database
         self.clock = clock
         self.wake_outbox = wake_outbox
-        self.bridge = Bridge(dispatcher.config)
+        self.bridge = Bridge(dispatcher.rooms)
 
     async def receive(self, event: Event, *, version: str = "",
                       resume: tuple[str, str] | None = None) -> bool:

@@ -16,6 +16,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Row
@@ -34,6 +35,7 @@ from bot.deliveries import (
     Text,
 )
 from bot.failures import traceback_without_messages
+from bot.spool import Spool
 from storage import links, outbox
 from storage.database import Database
 from storage.ids import RoomId, platform_of
@@ -43,9 +45,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FileData:
+    """A file from the other network, downloaded to ``path`` (on disk, never whole in
+    memory: senders upload it from there); removed once its delivery is done."""
+
     name: str
     mime: str
-    data: bytes
+    path: Path
+    size: int
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class Delivery:
 
     ``content`` says what to send (see :mod:`bot.deliveries`); ``reply_to`` is this
     network's id of the message it answers, ``target_id`` the message an edit, redact or
-    delete changes, ``file`` the downloaded bytes of a :class:`~bot.deliveries.Media`, and
+    delete changes, ``file`` the downloaded file of a :class:`~bot.deliveries.Media`, and
     ``thread_root`` this room's id of the root of the thread (topic) it belongs in.
     ``key`` makes a retried send idempotent: the row's id and the moment it was queued,
     a name no other row has, even where a database restored from a backup gives out
@@ -80,7 +86,8 @@ class Delivery:
         return self.target_id
 
 
-Fetcher = Callable[[str], Awaitable[bytes]]
+# fetch(ref, path): download the file a network calls ``ref`` into ``path``, in chunks.
+Fetcher = Callable[[str, Path], Awaitable[None]]
 
 
 # send(delivery) -> the network's id of the message it sent.
@@ -110,10 +117,11 @@ def backoff(attempts: int) -> float:
 class OutboxWorker:
     def __init__(self, database: Database, senders: Mapping[str, Sender],
                  clock: Callable[[], datetime], *, poll_seconds: float = 5.0,
-                 fetchers: Mapping[str, Fetcher] | None = None):
+                 fetchers: Mapping[str, Fetcher] | None = None, spool: Spool | None = None):
         self.database = database
         self.senders = dict(senders)
         self.fetchers = dict(fetchers or {})  # download a file from its network, by platform
+        self.spool = spool or Spool()  # where files wait between download and upload
         self.clock = clock
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
@@ -147,6 +155,7 @@ class OutboxWorker:
 
     async def start(self) -> None:
         self._stopping = False
+        self.spool.open()
         self._task = asyncio.create_task(self._run(), name="outbox")
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
@@ -167,6 +176,7 @@ class OutboxWorker:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
         self._rooms.clear()
+        self.spool.close()
 
     async def drain(self, seconds: float = 30.0) -> None:
         """Deliver everything due now (shutdown, tests)."""
@@ -222,8 +232,7 @@ class OutboxWorker:
                     raise DeliveryFailed(f"no adapter for {platform_of(room_id)} is running")
                 if isinstance(prepared, str):
                     raise DeliveryFailed(prepared)
-                delivery = await self._with_file(prepared)
-                message_id = await sender(delivery)
+                message_id = await self._send(sender, prepared)
             except RetryLater as exc:
                 wait = exc.after if exc.after is not None else backoff(attempts)
                 log.warning("outbox row %s for %s: %s; retrying in %.1fs", row_id, room_id, exc,
@@ -256,15 +265,19 @@ class OutboxWorker:
                 max(0.0, (sent_at - row.created_at).total_seconds()))
             metrics.relayed(row.source_room, room_id, row.kind)
 
-    async def _with_file(self, delivery: Delivery) -> Delivery:
+    async def _send(self, sender: Sender, delivery: Delivery) -> str:
+        """Send the row; a file is first downloaded to the spool, and removed afterwards
+        whether it went or not (a retry downloads it again)."""
         if not isinstance(delivery.content, Media):
-            return delivery
+            return await sender(delivery)
         source = delivery.content.source
         fetch = self.fetchers.get(source.platform)
         if fetch is None:
             raise RetryLater(f"the {source.platform} adapter is not running to fetch a file")
-        data = await fetch(source.ref)
-        return replace(delivery, file=FileData(source.name, source.mime, data))
+        with self.spool.file() as path:
+            await fetch(source.ref, path)
+            file = FileData(source.name, source.mime, path, path.stat().st_size)
+            return await sender(replace(delivery, file=file))
 
     def _update(self, change: Callable[..., None], *args: Any) -> None:
         """``change(db, *args)`` in a transaction of its own."""

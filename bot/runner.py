@@ -28,8 +28,10 @@ STEP_DOWN_SECONDS = 3.0  # a leader that lost the lock waits this long before as
 def run(config: Config) -> int:
     configured = [name for name in ("telegram", "matrix") if getattr(config, name) is not None]
     if not configured:
+        also = (f", or for the sign-on pages alone: caucus-bot web --config {config.source}"
+                if config.web is not None else "")
         print(f"caucus-bot run: {config.source} configures no network ([telegram] or [matrix]); "
-              "nothing to connect to. Try: caucus-bot console", file=sys.stderr)
+              f"nothing to connect to. Try: caucus-bot console{also}", file=sys.stderr)
         return 2
     missing = [name for name in configured if name not in AVAILABLE_NETWORKS]
     if missing:

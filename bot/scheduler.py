@@ -33,6 +33,7 @@ from bot.config import Config
 from bot.dispatcher import Clock, utcnow
 from bot.features import Features
 from bot.jobstore import JobStore
+from bot.rooms import Rooms
 from storage import reminders
 from storage.database import Database
 from storage.reminders import Reminder
@@ -40,9 +41,10 @@ from storage.retention import RetentionResult, apply_retention
 
 log = logging.getLogger(__name__)
 DIGEST_JOB = "digest:stale-cases"
+MONTHLY_JOB = "digest:indicators-monthly"
 REFILL_JOB = "plan:horizon"
 RETENTION_JOB = "privacy:retention"
-OWN_JOBS = {DIGEST_JOB, REFILL_JOB, RETENTION_JOB}
+OWN_JOBS = {DIGEST_JOB, MONTHLY_JOB, REFILL_JOB, RETENTION_JOB}
 MEMORY = "memory"  # the store of the bot's own jobs, added again at each start
 # Retention runs at night, bot time, away from the hours people chat.
 RETENTION_HOUR = 3
@@ -98,6 +100,10 @@ class ReminderScheduler:
         own = {"jobstore": MEMORY, "replace_existing": True}
         self.scheduler.add_job(self.fire_digest, CronTrigger(hour=send.hour, minute=send.minute,
                                                              timezone=tz), id=DIGEST_JOB, **own)
+        # The indicators digest: the first of the month, at the reminder hour.
+        self.scheduler.add_job(self.fire_monthly, CronTrigger(day=1, hour=send.hour,
+                                                              minute=send.minute, timezone=tz),
+                               id=MONTHLY_JOB, **own)
         self.scheduler.add_job(self.sync_jobs, IntervalTrigger(hours=1), id=REFILL_JOB, **own)
         self.scheduler.add_job(self.fire_retention, CronTrigger(hour=RETENTION_HOUR, timezone=tz),
                                id=RETENTION_JOB, **own)
@@ -171,8 +177,9 @@ class ReminderScheduler:
     def fire_digest(self) -> int:
         now = self.clock()
         key = f"digest:{now.astimezone(self.config.bot.tz):%Y-%m-%d}"
-        secure = [i for room in self.config.rooms if room.secure for i in room.ids]
         with self.database.session() as db:
+            secure = [i for room in Rooms.read(self.config, db).all if room.secure
+                      for i in room.ids]
             if db.get(Reminder, key) is not None or not secure:
                 return 0
             digest = self.features.stale_digest(db, now, self.config.cases.stale_days)
@@ -188,12 +195,31 @@ class ReminderScheduler:
             self.wake_outbox()
         return queued
 
+    def fire_monthly(self) -> int:
+        """The monthly indicators digest to the rooms that asked for it; once a month."""
+        now = self.clock()
+        key = f"indicators:{now.astimezone(self.config.bot.tz):%Y-%m}"
+        with self.database.session() as db:
+            if db.get(Reminder, key) is not None:
+                return 0
+            messages = self.features.monthly_indicators(db, self.config, now)
+            db.add(Reminder(key=key, kind="indicators", due_at=now,
+                            targets=" ".join(room for room, _ in messages),
+                            status=reminders.SENT, fired_at=now))
+            for room_id, reply in messages:
+                deliveries.enqueue(db, room_id, reply, now=now, dedupe_key=f"{key}@{room_id}")
+            db.commit()
+        if messages:
+            self.wake_outbox()
+        return len(messages)
+
     def fire_retention(self) -> RetentionResult:
         """Drop old delivered text and closed cases' details ([privacy]); counts audited."""
         privacy = self.config.privacy
         with self.database.session() as db:
             result = apply_retention(db, now=self.clock(), relay_days=privacy.relay_retention_days,
-                                     closed_case_days=privacy.closed_case_retention_days)
+                                     closed_case_days=privacy.closed_case_retention_days,
+                                     web_signer_days=privacy.web_signer_retention_days)
             db.commit()
         log.info("%s", result.summary())
         return result

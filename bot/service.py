@@ -1,5 +1,6 @@
-"""The running bot: storage, dispatcher, outbox, scheduler and the network adapters.
-(``bot.runner`` decides when it may run: signals, leadership, the health server.)
+"""The running bot: storage, dispatcher, outbox, scheduler, the network adapters, and the
+sign-on pages when ``[web]`` is configured. (``bot.runner`` decides when it may run:
+signals, leadership, the health server.)
 
 Each part has ``start()``/``stop()``; the service starts them in dependency
 order and stops them in reverse, so a stop never leaves a half-sent message
@@ -10,18 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 import handlers
 from bot import metrics
 from bot.adapter import NetworkAdapter
 from bot.config import Config
 from bot.dispatcher import Clock, Dispatcher, utcnow
+from bot.features import HistoryGap
 from bot.inbound import Inbound
 from bot.outbox import OutboxWorker
+from bot.rooms import PairCheck, check_pair
 from bot.scheduler import ReminderScheduler
 from bot.startup import prepare
-from storage.ids import platform_of
+from storage.ids import RoomId, platform_of
+
+if TYPE_CHECKING:
+    from bot.web.app import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +39,7 @@ class Service:
                  outbox_poll_seconds: float = 5.0):
         self.config = config
         self.clock = clock
-        features = handlers.features()
+        features = self.features = handlers.features()
         self.database = prepare(config, features)
         self.dispatcher = Dispatcher(config=config, registry=features.registry,
                                      database=self.database, clock=clock)
@@ -45,6 +53,7 @@ class Service:
         self.dispatcher.on_outcome.append(metrics.count_command)
         self.stopped = asyncio.Event()
         self.fatal: str | None = None
+        self._report: asyncio.Task[None] | None = None
         if config.telegram is not None:
             from bot.telegram import TelegramAdapter
 
@@ -61,11 +70,29 @@ class Service:
         self.dispatcher.can_delete = lambda room_id: (
             platform_of(room_id) in by_platform
             and by_platform[platform_of(room_id)].can_delete(room_id))
+        self.web: WebServer | None = None
+        if config.web is not None:
+            from bot.web.app import WebServer
+
+            self.web = WebServer(config, self.database, features, clock=clock,
+                                 on_queued=self.outbox.wake)
         for adapter in self.adapters:
             self.outbox.senders[adapter.platform] = adapter.send
             self.outbox.fetchers[adapter.platform] = adapter.fetch_file
             adapter.on_fatal = self._fatal
             adapter.on_recovered = partial(self.outbox.retry_now, adapter.platform)
+            adapter.on_history_lost = self._history_lost
+
+    def _history_lost(self, platform: str, start: datetime | None, end: datetime,
+                      room: RoomId | None) -> None:
+        """Messages of one network that will never reach the bot: each pair is told."""
+        with self.database.session() as db:
+            told = self.features.history_lost(db, self.dispatcher.rooms.current,
+                                              HistoryGap(platform, start, end, room),
+                                              self.config, self.clock())
+            db.commit()
+        if told:
+            self.outbox.wake(*told)
 
     def _fatal(self, reason: str) -> None:
         self.fatal = reason
@@ -76,9 +103,37 @@ class Service:
             await adapter.start()
         await self.outbox.start()
         await self.scheduler.start()
-        log.info("caucus-bot is ready: %s", ", ".join(a.platform for a in self.adapters))
+        if self.web is not None:
+            await self.web.start()
+        log.info("caucus-bot is ready: %s", ", ".join(
+            [a.platform for a in self.adapters] + (["web"] if self.web else [])))
+        self._report = asyncio.create_task(self.report_pairs(), name="pair checks")
+
+    async def report_pairs(self, wait: float = 30.0) -> None:
+        """At start, one line per pair: it can work, or what to do (the adapters check
+        their rooms as they start; this waits for them, a little)."""
+        def checks() -> list[tuple[str, PairCheck]]:
+            found = tuple(self.dispatcher.setup.values())
+            return [(room.name, check_pair(room, found, self.config))
+                    for room in self.dispatcher.rooms.current.pairs]
+
+        for _ in range(int(wait * 2)):  # the checks run in the adapters' own tasks
+            if all(c.checked for _, c in checks()):
+                break
+            await asyncio.sleep(0.5)
+        for name, check in checks():
+            if check.problems:
+                log.warning("pair %s cannot work as it should: %s", name,
+                            " ".join(check.problems))
+            else:
+                log.info("pair %s can work: %s", name, "; ".join(check.fine))
 
     async def stop(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
+        if self._report is not None:
+            self._report.cancel()
+            await asyncio.gather(self._report, return_exceptions=True)
         self.scheduler.stop()
         await self.outbox.stop()
         for adapter in reversed(self.adapters):

@@ -18,11 +18,12 @@ from bot.config import Config
 from bot.dispatcher import utcnow
 from storage import audit
 from storage.database import Database
-from storage.personal_data import erase_person, export_person, placeholder
+from storage.personal_data import erase_person, export_person, placeholder, web_signer_email
 
 # Who the audit trail names for what was done from the command line.
 ACTOR = "caucus-bot:command-line"
-CANONICAL_ID = re.compile(r"(telegram:-?\d+|matrix:@[^:\s]+:\S+|console:\S+)")
+CANONICAL_ID = re.compile(r"(telegram:-?\d+|matrix:@[^:\s]+:\S+|console:\S+"
+                          r"|web:[^@\s]+@[^@\s]+)")
 
 
 class PersonIdError(ValueError):
@@ -32,7 +33,9 @@ class PersonIdError(ValueError):
 def checked_id(user_id: str) -> str:
     if not CANONICAL_ID.fullmatch(user_id):
         raise PersonIdError(f"'{user_id}' is not a canonical id: give one like telegram:123456 "
-                            "or matrix:@ana:example.org (/whoami shows it).")
+                            "or matrix:@ana:example.org (/whoami shows it), or web: and the "
+                            "e-mail of someone who signed on a web page "
+                            "(web:ana@example.org).")
     return user_id
 
 
@@ -61,6 +64,11 @@ def erase_user(config: Config, user_id: str, *, yes: bool, out: TextIO | None = 
         database.dispose()
     if not counts:
         print(f"The bot held nothing about {user_id}.", file=out)
+        return 0
+    if web_signer_email(user_id) is not None:
+        print(f"Erased the name and e-mail of {counts['websignon']} web sign-on"
+              f"{'s' if counts['websignon'] != 1 else ''} made by {user_id}; the "
+              "organisations' signatures stay.", file=out)
         return 0
     print(f"Erased {user_id}; shared records now name {replacement} (shown as "
           "\"(erased user)\"). Rows removed or values replaced, per table:", file=out)
@@ -91,8 +99,10 @@ def export_user(config: Config, user_id: str, output: Path | None, *,
         with database.session() as db:
             now = utcnow()
             data = export_person(db, user_id, admins=config.bot.admins, now=now)
+            # An e-mail is not kept in the trail: the web signer is named by kind only.
+            target = "web signer" if web_signer_email(user_id) else user_id
             audit.record(db, at=now, actor_id=ACTOR, room_id="", action="user.export",
-                         target=user_id)
+                         target=target)
             db.commit()
     finally:
         database.dispose()

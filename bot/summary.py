@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlalchemy.engine import make_url
 
 from bot.config import Config
@@ -32,6 +34,8 @@ def summarise(config: Config) -> str:
     out.append(f"  rooms ({len(config.rooms)}):")
     for room in config.rooms:
         traits = ["bridged pair" if room.bridged else "single network",
+                  *([f"forum topic {room.telegram_topic_id} of the group "
+                     f"{room.telegram_chat_id}"] if room.telegram_topic_id else []),
                   "secure" if room.secure else "not secure",
                   "reminders on" if room.reminders else "reminders off"]
         unserved = [cid for cid in room.ids
@@ -44,12 +48,25 @@ def summarise(config: Config) -> str:
     out.append(f"  reminders: sessions {list(r.session_offsets_days)} days before, deadlines "
                f"{list(r.deadline_offsets_days)} days before, at {r.send_time:%H:%M}, grace "
                f"{r.grace_hours:g} h")
+    out.append(_web(config))
     out.append(_data_key(config))
     m = config.metrics
     out.append(f"  health and metrics: http://{m.listen}:{m.port}/healthz and /metrics"
                if m is not None else "  health and metrics: off (no [metrics] table)")
     out.append(f"  log format: {config.bot.log_format}")
     return "\n".join(out)
+
+
+def _web(config: Config) -> str:
+    web = config.web
+    if web is None:
+        return "  web: no sign-on pages ([web] not configured)"
+    local = urlsplit(web.public_url).hostname in ("127.0.0.1", "localhost", "::1")
+    proxies = ", ".join(map(str, web.trusted_proxies)) or "none"
+    return (f"  web: sign-on pages on {web.listen}:{web.port}, public address "
+            f"{web.public_url}{' (only this machine can open it: set public_url)' if local else ''}"
+            f", review {'on' if web.review else 'off'}, {web.submissions_per_hour} posts an hour "
+            f"per address, trusted proxies: {proxies}")
 
 
 def _data_key(config: Config) -> str:

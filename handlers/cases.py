@@ -26,6 +26,7 @@ from handlers.case_access import (
 from handlers.case_search import matching_cases
 from handlers.countries import country_param, name_of, parse_country
 from handlers.date_range import check_date
+from handlers.rec_views import case_lines
 from storage import roles
 from storage.cases import (
     STATUSES,
@@ -117,6 +118,7 @@ async def show_case(ctx: Context, args: Args) -> Reply:
     if case.un_body or case.un_reference:
         lines.append(line(f"UN body engaged: {case.un_body or '—'}; prior UN reference: "
                           f"{case.un_reference or '—'}"))
+    lines += case_lines(ctx, case.id or 0)  # shown only here, where the case may be
     lines.append(line(b("Timeline")))
     for ev in timeline(db, case.key):
         lines.append(item(f"{ctx.local(ev.at):%Y-%m-%d %H:%M} {roles.name_of(db, ev.actor_id)}: ",
@@ -140,6 +142,7 @@ def describe_event(kind: str, value: str, text: str, event_id: int | None = None
         "pseudonym": f"pseudonym set to {text}",
         "details": "confidential details updated",
         "un": f"UN body {value}" + (f", reference {text}" if text else ""),
+        "rec": f"linked to recommendation {value}",
     }
     return said.get(kind, f"{kind} {value} {text}".strip())
 

@@ -22,7 +22,7 @@ async def delete(ctx: Context, args: Args) -> Reply:
     if target is None:
         raise UsageError(f"Reply {ctx.cmd('delete')} to the message to delete: it goes from "
                          "this room and from the bridged one.")
-    room = ctx.config.room_for(ctx.room.id)
+    room = ctx.rooms.room_for(ctx.room.id)
     partner = next((r for r in room.ids if r != ctx.room.id), None) \
         if room is not None and room.bridged else None
     counterpart = links.counterpart(ctx.db, ctx.room.id, target, partner) if partner else None

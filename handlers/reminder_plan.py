@@ -14,6 +14,9 @@ from sqlmodel import Session, select
 from bot.config import Config
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
+from bot.rooms import Rooms
+from handlers.rec_calendar import KIND as UPR_KIND
+from handlers.rec_calendar import plan_upr, render_upr
 from handlers.statement_exports import nudge_message, nudge_times
 from handlers.when import closes_in, stamp
 from storage.calendar import Deadline, HrcSession, session_deadlines, upcoming_deadlines
@@ -23,10 +26,11 @@ from storage.statements import Statement, open_statements, rooms_of
 
 
 def reminder_rooms(db: Session, config: Config) -> tuple[str, ...]:
-    """Every room id with reminders on: both sides of a bridged pair, each once."""
+    """Every room id with reminders on (the config's rooms and those set up from chat):
+    both sides of a bridged pair, each once."""
     overrides = {r.room_id: r.reminders for r in db.exec(select(RoomSetting))}
     out: list[str] = []
-    for room in config.rooms:
+    for room in Rooms.read(config, db).all:
         on = next((overrides[i] for i in room.ids if overrides.get(i) is not None),
                   room.reminders)
         if on:
@@ -57,6 +61,7 @@ def plan(db: Session, config: Config, now: datetime) -> list[Planned]:
                                      send_time=send_time, tz=tz):
             planned.append(Planned(f"nudge:{statement.code}:{days}d:{due:%Y%m%d%H%M}",
                                    "nudge", str(statement.id), due, targets))
+    planned += plan_upr(db, config, now, rooms)
     return planned
 
 
@@ -89,6 +94,8 @@ def render(db: Session, row: Reminder, config: Config, now: datetime) -> Reply |
         if statement is None or statement.status != "open":
             return None
         return nudge_message(db, statement, now=now, tz=tz)
+    if row.kind == UPR_KIND:
+        return render_upr(db, row, config, now)
     if row.kind == "remind":
         return Reply.of(line(b("Reminder"), f" from {row.created_by or 'someone'}: {row.text}"))
     return None

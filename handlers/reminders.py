@@ -26,7 +26,7 @@ ONE_OFF = "remind:"
 
 def room_ids(ctx: Context) -> tuple[str, ...]:
     """This room's ids on every network: a bridged pair is one room with two ids."""
-    room = ctx.config.room_for(ctx.room.id)
+    room = ctx.rooms.room_for(ctx.room.id)
     return room.ids if room is not None else (ctx.room.id,)
 
 
@@ -39,7 +39,7 @@ async def show_reminders(ctx: Context, args: Args) -> Reply:
     if not 1 <= page <= pages:
         raise CommandError(f"Page {page} does not exist; there {'is' if pages == 1 else 'are'} "
                            f"{pages}.")
-    room = ctx.config.room_for(ctx.room.id)
+    room = ctx.rooms.room_for(ctx.room.id)
     setting = [ctx.db.get(RoomSetting, i) for i in ids]
     on = next((s.reminders for s in setting if s and s.reminders is not None),
               room.reminders if room else False)
@@ -80,8 +80,9 @@ async def reminders_off(ctx: Context, args: Args) -> Reply:
 
 
 async def switch(ctx: Context, state: str) -> Reply:
-    if ctx.config.room_for(ctx.room.id) is None:
-        raise CommandError("Scheduled reminders go to the coalition's configured rooms only.")
+    if ctx.rooms.room_for(ctx.room.id) is None:
+        raise CommandError("Scheduled reminders go to the coalition's rooms only: the config's, "
+                           f"and those an admin allowed with {ctx.cmd('room allow')}.")
     on = state == "on"
     for room_id in room_ids(ctx):
         setting = ctx.db.get(RoomSetting, room_id) or RoomSetting(room_id=room_id)

@@ -1,8 +1,8 @@
 """Sign-on lists leaving the chat: CSV, a paste-ready list, the HRC co-sponsor block, nudges.
 
-Unlisted signatories are never named in text or hrc; the CSV names them, so it
-goes only to a direct message or a secure room. Signatures on an earlier text
-version are flagged in every export.
+Unlisted signatories are never named in text or hrc; the CSV names them, and holds web
+signers' names and e-mails, so it goes only to a direct message or a secure room.
+Signatures on an earlier text version are flagged in every export.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from handlers.csv_export import csv_file, iso_time, text_file
 from handlers.signons import totals
 from handlers.statement_lookup import STATEMENT_ID, load_statement
 from handlers.when import closes_in
-from storage import audit, roles
-from storage.statements import Signature, Statement, active_signatures, counts
+from storage import audit, roles, web_signons
+from storage.statements import WEB, Signature, Statement, active_signatures, counts
 
 CSV_COLUMNS = ("statement", "organisation", "country", "country_code", "level", "ecosoc",
                "unlisted", "text_version", "earlier_version", "signed_by", "signed_in",
-               "signed_at", "withdrawn_at", "withdrawn_by", "withdrawn_late")
+               "signed_at", "withdrawn_at", "withdrawn_by", "withdrawn_late", "source", "review",
+               "signer_name", "signer_email")
 EARLIER = "†"
 STATUS_PHRASES = {
     "general": ("a non-governmental organization in general consultative status",
@@ -60,18 +61,39 @@ def _csv(ctx: Context, statement: Statement) -> Reply:
                            f"{statement.code} text works.")
     rows = ctx.db.exec(select(Signature).where(Signature.statement_id == statement.id)
                        .order_by(Signature.org_key)).all()
+    signers = web_signons.signers_by_signature(ctx.db, statement.key)
     data = [[statement.code, s.org_name, name_of(s.country) if s.country else "",
              s.country or "", s.level or "", s.ecosoc or "", "yes" if s.unlisted else "no",
              str(s.text_version), "yes" if _earlier(statement, s) else "no",
              roles.describe(ctx.db, s.signed_by), s.signed_in, iso_time(s.signed_at, ctx.tz),
              iso_time(s.withdrawn_at, ctx.tz),
              roles.describe(ctx.db, s.withdrawn_by) if s.withdrawn_by else "",
-             _yes_no(s.withdrawn_at is not None and closed_at(ctx.db, statement, s.withdrawn_at))]
+             _yes_no(s.withdrawn_at is not None and closed_at(ctx.db, statement, s.withdrawn_at)),
+             *_web_columns(s.source, signers.get(s.id or 0))]
             for s in rows]
+    # Web sign-ons that are not (or not yet) signatures: the reviewer checks the signer here.
+    unsigned = web_signons.undecided(ctx.db, statement.key)
+    data += [[statement.code, w.org_name, name_of(w.country) if w.country else "",
+              w.country or "", w.level or "", w.ecosoc or "", "yes" if w.unlisted else "no",
+              str(w.text_version), "yes" if w.text_version < statement.text_version else "no",
+              w.signer, web_signons.SIGNED_IN, iso_time(w.submitted_at, ctx.tz),
+              iso_time(w.decided_at, ctx.tz) if w.status == web_signons.WITHDRAWN else "",
+              w.signer if w.status == web_signons.WITHDRAWN else "", "no",
+              *_web_columns(WEB, w)] for w in unsigned]
     active = sum(1 for s in rows if s.withdrawn_at is None)
-    return Reply.of(f"{statement.code}: {len(rows)} rows ({active} active, "
-                    f"{len(rows) - active} withdrawn).",
+    summary = f"{statement.code}: {len(rows)} rows ({active} active, {len(rows) - active} withdrawn"
+    if unsigned:
+        summary += (f"; {len(unsigned)} more from the web, not signed: pending, rejected, "
+                    "duplicate or withdrawn before review")
+    return Reply.of(summary + ").",
                     file=csv_file(f"{statement.code}-signons.csv", CSV_COLUMNS, data))
+
+
+def _web_columns(source: str, web: web_signons.WebSignon | None) -> list[str]:
+    """source, review, signer_name, signer_email: the signer's data leaves only in the CSV."""
+    if web is None:
+        return [source, "", "", ""]
+    return [source, web.status, web.signer_name or "", web.signer_email or ""]
 
 
 def _yes_no(value: bool) -> str:

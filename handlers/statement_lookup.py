@@ -27,8 +27,7 @@ def load_statement(ctx: Context, ref: str) -> Statement:
 
 def sign_ons_closed(statement: Statement, now: datetime) -> bool:
     """Closed by the secretariat, or past its deadline: either way nobody signs any more."""
-    return statement.status != "open" or (statement.deadline is not None
-                                           and now >= statement.deadline)
+    return statement.closed_for_sign_ons(now)
 
 
 def deadline_words(ctx: Context, statement: Statement, *, zone: bool = False) -> str:

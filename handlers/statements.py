@@ -29,6 +29,7 @@ from storage.statements import (
     open_statements,
     rooms_of,
 )
+from storage.web_signons import pending_count
 
 LAST_STATEMENT_ID = "statement.last_id"  # the highest id ever given (storage.numbering)
 SESSION_RULE = re.compile(r"(HRC|UPR)\d{1,3}", re.IGNORECASE)
@@ -212,6 +213,11 @@ async def show_statement(ctx: Context, args: Args) -> Reply:
         lines.append(line(f"Text version {statement.text_version}: ", latest.text))
     lines.append(line(f"{total} organisation{'s' if total != 1 else ''} from {countries} "
                       f"countr{'ies' if countries != 1 else 'y'} signed."))
+    waiting = pending_count(ctx.db, statement.key)
+    if waiting:
+        # Counted apart, never named: nobody has vouched for them yet.
+        lines.append(line(f"{waiting} more from the web wait{'s' if waiting == 1 else ''} for "
+                          "the secretariat's review."))
     mine = [s for s in active_signatures(ctx.db, statement.key)
             if s.signed_by == ctx.caller.id]
     if mine:

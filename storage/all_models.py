@@ -11,11 +11,15 @@ from storage.inbound import InboundSeen, ResumePoint
 from storage.links import MessageLink
 from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
 from storage.outbox import OutboxMessage
+from storage.recommendations import RecAssessment, RecCaseLink, Recommendation, RecStatementLink
 from storage.reminders import Reminder
+from storage.rooms import ChatRoom, PairingCode
 from storage.statements import OrgProfile, Signature, Statement, StatementRoom, StatementText
+from storage.web_signons import WebSignon
 
-__all__ = ["AuditEntry", "Case", "CaseEvent", "CaseTag", "Deadline", "DeadlineTemplate",
-           "ErasureCode", "HrcSession", "Identity", "InboundSeen", "MessageLink",
-           "OrgProfile", "OutboxMessage", "Reminder",
+__all__ = ["AuditEntry", "Case", "CaseEvent", "CaseTag", "ChatRoom", "Deadline",
+           "DeadlineTemplate", "ErasureCode", "HrcSession", "Identity", "InboundSeen",
+           "MessageLink", "OrgProfile", "OutboxMessage", "PairingCode", "RecAssessment",
+           "RecCaseLink", "RecStatementLink", "Recommendation", "Reminder",
            "ResumePoint", "RoleGrant", "RoomSetting", "Signature", "Statement", "StatementRoom",
-           "StatementText"]
+           "StatementText", "WebSignon"]

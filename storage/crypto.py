@@ -29,9 +29,10 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 # Said at start, by check-config and by /bridge status while there is no key.
 UNENCRYPTED_WARNING = (
-    "no data key: case summaries, details and notes, relayed messages and the Matrix access "
-    "token are stored unencrypted. Make a key with `caucus-bot keys new` and set it in "
-    "CAUCUS_DATA_KEY (or [privacy].key_file), then run `caucus-bot keys rotate`.")
+    "no data key: case summaries, details and notes, relayed messages, web signers' names and "
+    "e-mails and the Matrix access token are stored unencrypted. Make a key with `caucus-bot "
+    "keys new` and set it in CAUCUS_DATA_KEY (or [privacy].key_file), then run `caucus-bot "
+    "keys rotate`.")
 SEALED = "enc:1:"
 ESCAPED = "enc:0:"
 MARK = "enc:"  # what both forms begin with: the one test on the per-message path

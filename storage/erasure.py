@@ -4,16 +4,15 @@ A case is erased in two steps: ``/case erase N`` issues a code, ``/case erase N
 <code>`` spends it. The code is stored hashed, bound to the case and the person who
 asked, and lives ten minutes, so neither a typo of the case number nor someone
 else reading the chat can erase a case. Erasure removes the case row, its tags, its
-timeline and every outbox row that carried its words (pending rows too, so they
-are never delivered); audit rows about it keep their action but lose their detail.
+timeline, its links to recommendations and every outbox row that carried its words
+(pending rows too, so they are never delivered); audit rows about it keep their
+action but lose their detail.
 Nothing here reads the content of encrypted columns: rows are found by their ids.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,13 +21,12 @@ from sqlmodel import Field, Session, SQLModel
 
 from storage.cases import Case, CaseEvent, CaseTag
 from storage.models import AuditEntry
+from storage.one_time_codes import code_hash, new_code
 from storage.outbox import OUTBOX
+from storage.recommendations import delete_case_links
 from storage.types import UTCDateTime
 
 CODE_LIFETIME = timedelta(minutes=10)
-# Unambiguous letters and digits (no 0/O, 1/I/L): the code is read off a phone screen.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 8
 
 
 class ErasureCode(SQLModel, table=True):
@@ -66,7 +64,7 @@ def subject_of(case_id: int) -> str:
 def _hash(case_id: int, requested_by: str, code: str) -> str:
     # The case and the person are part of what is hashed: a code is worth nothing
     # for another case or in another person's hands.
-    return hashlib.sha256(f"{case_id}\n{requested_by}\n{code.upper()}".encode()).hexdigest()
+    return code_hash(case_id, requested_by, code=code)
 
 
 def issue_code(db: Session, case_id: int, requested_by: str, *, now: datetime) -> str:
@@ -75,7 +73,7 @@ def issue_code(db: Session, case_id: int, requested_by: str, *, now: datetime) -
     run(delete(CODES).where(CODES.c.expires_at <= now))
     run(delete(CODES).where(CODES.c.case_id == case_id)
         .where(CODES.c.requested_by == requested_by))
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = new_code()
     run(insert(CODES).values(case_id=case_id, requested_by=requested_by,
                              code_hash=_hash(case_id, requested_by, code),
                              expires_at=now + CODE_LIFETIME))
@@ -90,8 +88,8 @@ def spend_code(db: Session, case_id: int, requested_by: str, code: str, *,
     rows = run(select(CODES.c.id, CODES.c.code_hash, CODES.c.expires_at)
                .where(CODES.c.case_id == case_id)
                .where(CODES.c.requested_by == requested_by)).all()
-    for row_id, code_hash, expires_at in rows:
-        if expires_at > now and hmac.compare_digest(code_hash, wanted):
+    for row_id, stored, expires_at in rows:
+        if expires_at > now and hmac.compare_digest(stored, wanted):
             run(delete(CODES).where(CODES.c.id == row_id))
             return True
     return False
@@ -112,6 +110,7 @@ def erase_case(db: Session, case_id: int) -> CaseErasure:
                   .where(AUDIT.c.action.startswith("case.")).where(AUDIT.c.detail != "")
                   .values(detail="")).rowcount
     run(delete(CODES).where(CODES.c.case_id == case_id))
+    delete_case_links(db, case_id)  # which recommendations it was about goes with it
     run(delete(CASES).where(CASES.c.id == case_id))
     _forget(db, case_id)
     return CaseErasure(events=int(events), tags=int(tags), messages=int(messages),

@@ -45,6 +45,19 @@ def native_of(canonical: str) -> str:
     return split_id(canonical)[1]
 
 
+def telegram_room_id(chat: int, topic: int | None = None) -> RoomId:
+    """A Telegram group, or one forum topic of it paired as a room of its own:
+    ``telegram:-100123`` and ``telegram:-100123/45`` (the topic's id is the last number
+    of a link to the topic)."""
+    return room_id_for("telegram", chat if topic is None else f"{chat}/{topic}")
+
+
 def chat_number(canonical: str) -> int:
-    """A Telegram chat or user id as the Bot API takes it."""
-    return int(native_of(canonical))
+    """A Telegram chat or user id as the Bot API takes it (a topic's room: its group's)."""
+    return int(native_of(canonical).partition("/")[0])
+
+
+def topic_number(canonical: str) -> int | None:
+    """The forum topic a Telegram room is (its ``message_thread_id``), or None for a chat."""
+    topic = native_of(canonical).partition("/")[2]
+    return int(topic) if topic else None

@@ -1,7 +1,9 @@
 """Where the bot left off on each network, and which inbound messages it has handled.
 
 The Telegram update offset and the Matrix sync token are stored here, so a
-restart resumes where it stopped; inbound messages are remembered by their ids,
+restart resumes where it stopped (and the few other notes an adapter needs after a
+restart, such as where a Telegram poll was posted: the update that closes it names
+only the poll); inbound messages are remembered by their ids,
 so a message delivered twice by the network is handled once. A secret kept
 here (the Matrix access token of a password login) is sealed with the data key;
 the offsets and sync tokens are not, since they are written for every message.
@@ -49,6 +51,13 @@ def get_resume(db: Session, name: str) -> str | None:
 def set_resume(db: Session, name: str, value: str) -> None:
     """One statement: the Telegram offset is stored with every update."""
     upsert(db, RESUME, "name", {"name": name, "value": value})
+
+
+def drop_resume(db: Session, name: str) -> None:
+    """Forget a note that is no longer needed (a poll's place, once its result crossed)."""
+    row = db.get(ResumePoint, name)
+    if row is not None:
+        db.delete(row)
 
 
 def get_secret(db: Session, name: str) -> str | None:

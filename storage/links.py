@@ -6,10 +6,11 @@ target message), so that replies, edits and redactions cross the bridge.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Column, Index, Table, UniqueConstraint, delete, insert
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.types import UTCDateTime
 
@@ -68,3 +69,16 @@ def counterpart(db: Session, room: str, message: str, other_room: str) -> str | 
                    .where(MessageLink.target_room == room)
                    .where(MessageLink.target_message == message)
                    .where(MessageLink.source_room == other_room)).first()
+
+
+def room_holding(db: Session, rooms: Sequence[str], message: str) -> str | None:
+    """Which of ``rooms`` holds ``message``, as far as the links know: the one it was
+    relayed from, or the one its copy was sent to."""
+    source = db.exec(select(MessageLink.source_room)
+                     .where(col(MessageLink.source_room).in_(rooms))
+                     .where(MessageLink.source_message == message)).first()
+    if source is not None:
+        return source
+    return db.exec(select(MessageLink.target_room)
+                   .where(col(MessageLink.target_room).in_(rooms))
+                   .where(MessageLink.target_message == message)).first()

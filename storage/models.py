@@ -39,6 +39,8 @@ class RoomSetting(SQLModel, table=True):
 
     room_id: str = Field(primary_key=True, max_length=255)
     reminders: bool | None = None
+    # The monthly digest of the coalition's indicators (/indicators monthly on).
+    indicators_monthly: bool = False
 
 
 class AuditEntry(SQLModel, table=True):

@@ -17,7 +17,12 @@ from storage.inbound import get_resume, set_resume
 
 def next_number(db: Session, id_column: Any, name: str) -> int:
     """One more than any id the table holds or ever held; ``name`` keeps the high mark."""
+    return next_numbers(db, id_column, name, 1)
+
+
+def next_numbers(db: Session, id_column: Any, name: str, count: int) -> int:
+    """The first of ``count`` new numbers in a row, reserved at once (an import's batch)."""
     high = db.exec(select(func.max(id_column))).one() or 0
-    new = max(int(high), int(get_resume(db, name) or 0)) + 1
-    set_resume(db, name, str(new))
-    return new
+    first = max(int(high), int(get_resume(db, name) or 0)) + 1
+    set_resume(db, name, str(first + count - 1))
+    return first

@@ -1,6 +1,7 @@
 """One person's data: erase it, or export it for them (a data-subject access request).
 
-A person is their canonical id (``telegram:123``, ``matrix:@a:srv``). Erasure
+A person is their canonical id (``telegram:123``, ``matrix:@a:srv``), or, for someone
+who signed on a web page, ``web:`` and the e-mail they gave. Erasure
 deletes what is only about them (seen names, organisation profile, role) and
 replaces their id with one neutral placeholder (``erased:<random>``, shown as
 "(erased user)") wherever a shared record names them, so cases, timelines,
@@ -23,11 +24,23 @@ from storage.cases import Case, CaseEvent, tags_of, timeline
 from storage.inbound import InboundSeen
 from storage.models import AuditEntry, Identity, RoleGrant, RoomSetting
 from storage.outbox import OutboxMessage
+from storage.recommendations import RecAssessment, RecCaseLink, Recommendation, RecStatementLink
 from storage.reminders import CANCELLED, PENDING, Reminder
+from storage.rooms import ChatRoom, PairingCode
 from storage.statements import OrgProfile, Signature, Statement, StatementText
+from storage.web_signons import erase_signer, export_signer
 
 ERASED_PREFIX = "erased:"
 ERASED_NAME = "(erased user)"
+# Someone who signed on a statement's web page has no chat id: they are named by the
+# e-mail they gave, "web:ana@example.org" (see storage.web_signons).
+WEB_SIGNER = "web:"
+
+
+def web_signer_email(user_id: str) -> str | None:
+    """The e-mail of a web signer's id, or None for a chat id."""
+    email = user_id.removeprefix(WEB_SIGNER)
+    return email if user_id.startswith(WEB_SIGNER) and "@" in email else None
 
 
 def placeholder() -> str:
@@ -51,7 +64,14 @@ def erase_person(db: Session, user_id: str, *, replacement: str) -> dict[str, in
     private chat is ``telegram:<their id>``): outbox rows and settings of that room
     go. A Matrix direct-message room has an id of its own that the bot does not
     record by person, so its old messages go only with retention.
+
+    A web signer (``web:<e-mail>``) loses the name and e-mail of their web sign-ons;
+    the organisations' signatures stay.
     """
+    email = web_signer_email(user_id)
+    if email is not None:
+        erased = erase_signer(db, email)
+        return {"websignon": erased} if erased else {}
     db.flush()
     run = db.connection().execute
     identity = db.get(Identity, user_id)
@@ -85,8 +105,15 @@ def erase_person(db: Session, user_id: str, *, replacement: str) -> dict[str, in
         swap(Signature, column)
     swap(Statement, "created_by")
     swap(StatementText, "by")
+    swap(Recommendation, "created_by")
+    swap(RecAssessment, "assessed_by")  # the assessment is the organisation's: it stays
+    swap(RecCaseLink, "linked_by")
+    swap(RecStatementLink, "linked_by")
     for column in ("actor_id", "room_id", "target", "detail"):
         swap(AuditEntry, column)
+    for column in ("added_by", "paired_by"):  # rooms they set up from chat
+        swap(ChatRoom, column)
+    swap(PairingCode, "requested_by")
     count("reminder", _erase_from_reminders(db, user_id, names, replacement))
     rooms: tuple[type[SQLModel], ...] = (OutboxMessage, InboundSeen, RoomSetting)
     for room_model in rooms:
@@ -128,6 +155,10 @@ def export_person(db: Session, user_id: str, *, admins: frozenset[str] | tuple[s
     notes are left out, since they may be about someone else. Cases they are only
     assigned, and what they did on other cases, come as numbers and dates.
     """
+    email = web_signer_email(user_id)
+    if email is not None:
+        return {"user": user_id, "exported_at": _when(now),
+                "web_signons": export_signer(db, email)}
     identity = db.get(Identity, user_id)
     grant = db.get(RoleGrant, user_id)
     org = db.get(OrgProfile, user_id)
@@ -147,6 +178,8 @@ def export_person(db: Session, user_id: str, *, admins: frozenset[str] | tuple[s
     names = {user_id} | ({identity.display_name} if identity and identity.display_name else set())
     reminders = db.exec(select(Reminder).where(col(Reminder.created_by).in_(names))
                         .order_by(col(Reminder.due_at)))
+    assessed = db.exec(select(RecAssessment).where(RecAssessment.assessed_by == user_id)
+                       .order_by(col(RecAssessment.at), col(RecAssessment.id)))
     return {
         "user": user_id,
         "exported_at": _when(now),
@@ -171,6 +204,10 @@ def export_person(db: Session, user_id: str, *, admins: frozenset[str] | tuple[s
                             "updated_at": _when(c.updated_at)} for c in assigned],
         "actions_on_other_cases": [{"case": e.case_id, "at": _when(e.at), "kind": e.kind}
                                    for e in actions if e.case_id not in own_cases],
+        "recommendation_assessments": [
+            {"recommendation": f"R{a.recommendation_id}", "status": a.status,
+             "organisation": a.organisation, "at": _when(a.at), "evidence": a.evidence}
+            for a in assessed],
         "reminders_set": [{"due_at": _when(r.due_at), "text": r.text, "status": r.status}
                           for r in reminders],
         "audit_entries": [{"at": _when(e.at), "action": e.action, "target": e.target,

@@ -18,12 +18,12 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from storage.types import UTCDateTime
 
 PENDING, SENT, MISSED, CANCELLED = "pending", "sent", "missed", "cancelled"
-DERIVED = ("session", "deadline", "nudge")
+DERIVED = ("session", "deadline", "nudge", "upr")
 
 
 class Reminder(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=128)  # also the scheduler's job id
-    kind: str = Field(max_length=16)  # session | deadline | nudge | remind | digest
+    kind: str = Field(max_length=16)  # session | deadline | nudge | upr | remind | digest
     ref: str = Field(default="", max_length=64)
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     targets: str = Field(default="", sa_column=Column(Text, nullable=False))  # room ids

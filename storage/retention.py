@@ -6,7 +6,8 @@ the same shape, so nothing that reads old rows breaks, and the ids stay (message
 links are untouched, so replies, edits and redactions of old messages still
 resolve). Closed cases lose their confidential details, pseudonym and the text
 of their timeline some days after closing; the number, country, status and dates
-stay. Rows are chosen by status and dates only, never by the content of a
+stay. Web signers' names and e-mails go some days after their statement's deadline
+(``storage.web_signons``). Rows are chosen by status and dates only, never by the content of a
 column, which may be encrypted.
 """
 
@@ -23,6 +24,7 @@ from sqlmodel import select as model_select
 from storage import audit
 from storage.cases import Case, CaseEvent, timeline
 from storage.outbox import FAILED, OUTBOX, SENT
+from storage.web_signons import drop_signer_data
 
 # Who the audit trail names for the daily job.
 ACTOR = "caucus-bot:retention"
@@ -33,12 +35,15 @@ BATCH = 500  # rows rewritten per statement round, so a first run on a big outbo
 class RetentionResult:
     messages: int
     cases: int
+    web_signers: int = 0
 
     def summary(self) -> str:
-        """Counts only: the audit line names no message and no case content."""
+        """Counts only: the audit line names no message, no case content and no person."""
         return (f"retention: dropped text of {self.messages} delivered "
                 f"message{'s' if self.messages != 1 else ''}; purged details of {self.cases} "
-                f"closed case{'s' if self.cases != 1 else ''}")
+                f"closed case{'s' if self.cases != 1 else ''}"
+                + (f"; dropped name and e-mail of {self.web_signers} web signer"
+                   f"{'s' if self.web_signers != 1 else ''}" if self.web_signers else ""))
 
 
 def empty_payload(kind: str, payload: str) -> str:
@@ -116,14 +121,18 @@ def purge_closed_cases(db: Session, *, before: datetime) -> int:
 
 
 def apply_retention(db: Session, *, now: datetime, relay_days: int,
-                    closed_case_days: int | None) -> RetentionResult:
-    """Both rules, and one audit line with the counts when anything went; the caller commits."""
+                    closed_case_days: int | None,
+                    web_signer_days: int | None = None) -> RetentionResult:
+    """Every rule, and one audit line with the counts when anything went; the caller commits."""
     messages = drop_delivered_text(db, before=now - timedelta(days=relay_days), now=now)
     cases = 0
     if closed_case_days is not None:
         cases = purge_closed_cases(db, before=now - timedelta(days=closed_case_days))
-    result = RetentionResult(messages=messages, cases=cases)
-    if messages or cases:
+    signers = 0
+    if web_signer_days is not None:
+        signers = drop_signer_data(db, now=now, days=web_signer_days)
+    result = RetentionResult(messages=messages, cases=cases, web_signers=signers)
+    if messages or cases or signers:
         audit.record(db, at=now, actor_id=ACTOR, room_id="", action="retention",
                      detail=result.summary())
     return result

@@ -19,6 +19,7 @@ from storage.types import Keyed, UTCDateTime
 
 LEVELS = ("local", "national", "regional", "international")
 ECOSOC = ("general", "special", "roster", "none")
+CHAT, WEB = "chat", "web"  # where a signature came from (Signature.source)
 
 
 class Statement(Keyed, SQLModel, table=True):
@@ -32,10 +33,18 @@ class Statement(Keyed, SQLModel, table=True):
     text_version: int = 1
     created_by: str = Field(max_length=255)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # The public sign-on page (``/statement web S3 on``): the unguessable part of its
+    # address, kept when the page is turned off so that the link works again when on.
+    web_token: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    web_open: bool = False
 
     @property
     def code(self) -> str:
         return f"S{self.id}"
+
+    def closed_for_sign_ons(self, now: datetime) -> bool:
+        """Closed by the secretariat, or past its deadline: either way nobody signs any more."""
+        return self.status != "open" or (self.deadline is not None and now >= self.deadline)
 
 
 class StatementText(SQLModel, table=True):
@@ -76,6 +85,8 @@ class Signature(SQLModel, table=True):
     level: str | None = Field(default=None, max_length=16)
     ecosoc: str | None = Field(default=None, max_length=16)
     unlisted: bool = False
+    # "chat" (/signon) or "web" (the public page; its signer is in WebSignon).
+    source: str = Field(default=CHAT, max_length=8)
     signed_by: str = Field(max_length=255)
     signed_in: str = Field(max_length=255)
     text_version: int = 1
@@ -124,12 +135,15 @@ def sign(db: Session, signature: Signature) -> tuple[Signature, bool]:
         return existing, False
 
 
-def counts(db: Session, statement_id: int) -> tuple[int, int]:
-    """(organisations, countries) among active signatures, counted by the database."""
-    total, countries = db.exec(
-        select(func.count(), func.count(distinct(col(Signature.country))))
-        .where(Signature.statement_id == statement_id)
-        .where(col(Signature.withdrawn_at).is_(None))).one()
+def counts(db: Session, statement_id: int, *, source: str | None = None) -> tuple[int, int]:
+    """(organisations, countries) among active signatures (of one ``source``, if given),
+    counted by the database."""
+    query = (select(func.count(), func.count(distinct(col(Signature.country))))
+             .where(Signature.statement_id == statement_id)
+             .where(col(Signature.withdrawn_at).is_(None)))
+    if source is not None:
+        query = query.where(Signature.source == source)
+    total, countries = db.exec(query).one()
     return int(total), int(countries)
 
 

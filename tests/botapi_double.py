@@ -2,10 +2,13 @@
 
 Telegram's servers cannot be reached from tests, and the npm telegram-test-api
 is too thin for python-telegram-bot 22. This double speaks what the bot uses:
-getMe, getUpdates (offset confirms, limit, long polling with timeout),
-sendMessage, editMessageText, deleteMessage, sendDocument, sendPhoto, getFile
-and file downloads, setMyCommands/getMyCommands, leaveChat, getChat,
-setWebhook/deleteWebhook; per-chat message ids; Telegram's error answers
+getMe, getUpdates (offset confirms, limit, long polling with timeout, and
+``allowed_updates`` remembered between calls, as Telegram documents it),
+sendMessage, editMessageText, deleteMessage, sendDocument, sendPhoto and the other
+media, sendVenue, sendPoll/stopPoll and ``poll`` updates, getFile and file
+downloads (files on disk, served and received in chunks: tests/botapi_files.py),
+``message_thread_id`` (forum topics), setMyCommands/getMyCommands, leaveChat,
+getChat, setWebhook/deleteWebhook; per-chat message ids; Telegram's error answers
 (429 with parameters.retry_after, 403, 400 with its descriptions); and it
 refuses HTML that Telegram would refuse. Tests drive it in-process (methods
 below) or over HTTP (``/control/...``) and read what the bot sent.
@@ -19,15 +22,23 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from telegram.constants import ReactionEmoji
+
+from tests.botapi_files import DOWNLOAD_LIMIT, FileStore, TooLarge
 
 TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
                  "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"}
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+# A message with one of these has a caption, not a text.
+MEDIA_FIELDS = frozenset({"animation", "audio", "document", "photo", "sticker", "video",
+                          "video_note", "voice", "paid_media"})
+# What a bot gets when it names no allowed_updates (Telegram's default): all but these.
+NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 # The emoji Telegram lets bots react with (as python-telegram-bot documents Bot API's list).
 BOT_REACTIONS = frozenset(e.value for e in ReactionEmoji)
 
@@ -89,10 +100,10 @@ class Sent:
     text: str = ""
     parse_mode: str | None = None
     reply_to: int | None = None
-    document: tuple[str, bytes] | None = None
-    photo: bytes | None = None
-    media: tuple[str, bytes] | None = None  # sendVoice, sendVideo ...: (file name, bytes)
+    upload: tuple[str, Path] | None = None  # the file sent: (its name, where the double keeps it)
     place: dict[str, Any] | None = None  # sendVenue, sendLocation: what was sent
+    thread: int | None = None  # message_thread_id: the forum topic it was sent into
+    poll: dict[str, Any] | None = None  # sendPoll: the Poll, as updates show it
     deleted: bool = False
     edits: list[str] = field(default_factory=list)
     at: float = field(default_factory=time.perf_counter)  # when the double received it
@@ -101,6 +112,25 @@ class Sent:
     def plain(self) -> str:
         """The text a person reads, markup removed."""
         return check_html(self.text)[1] if self.parse_mode == "HTML" else self.text
+
+    def _file(self, *methods: str) -> tuple[str, bytes] | None:
+        if self.upload is None or (methods and self.method not in methods):
+            return None
+        return self.upload[0], self.upload[1].read_bytes()
+
+    @property
+    def document(self) -> tuple[str, bytes] | None:
+        return self._file("sendDocument")
+
+    @property
+    def photo(self) -> bytes | None:
+        sent = self._file("sendPhoto")
+        return None if sent is None else sent[1]
+
+    @property
+    def media(self) -> tuple[str, bytes] | None:
+        """sendVoice, sendVideo ...: (file name, bytes)."""
+        return None if self.method in ("sendDocument", "sendPhoto") else self._file()
 
 
 class BotApiDouble:
@@ -113,7 +143,11 @@ class BotApiDouble:
         self.chats: dict[int, dict[str, Any]] = {}
         self.sent: list[Sent] = []
         self.user_messages: dict[tuple[int, int], dict[str, Any]] = {}
-        self.files: dict[str, tuple[str, bytes, str]] = {}  # file_id -> (path, data, name)
+        self.files = FileStore()
+        self.allowed_updates: list[str] = []  # as last asked for; [] is Telegram's default
+        self.topics: dict[int, set[int]] = {}  # forum chat -> its topics' ids
+        self.polls: dict[str, dict[str, Any]] = {}  # poll id -> the Poll, as it stands
+        self.poll_messages: dict[str, tuple[int, int]] = {}  # poll id -> (chat, message)
         self.failures: list[Failure] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: list[dict[str, str]] = []
@@ -137,7 +171,7 @@ class BotApiDouble:
     # ---- lifecycle -------------------------------------------------------------------
 
     async def start(self, port: int = 0) -> None:
-        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         app.router.add_post("/control/{action}", self._control)
@@ -150,6 +184,7 @@ class BotApiDouble:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        self.files.close()
 
     @property
     def base_url(self) -> str:
@@ -207,7 +242,8 @@ class BotApiDouble:
         """
         message: dict[str, Any] = {"message_id": self._next_message_id(chat_id), "from": user,
                                    "chat": self.chat(chat_id), "date": int(time.time())}
-        body_key = "caption" if photo is not None or document is not None else "text"
+        media = photo is not None or document is not None or bool(MEDIA_FIELDS & set(extra or {}))
+        body_key = "caption" if media else "text"
         if text:
             message[body_key] = text
             ents = list(entities or [])
@@ -227,6 +263,11 @@ class BotApiDouble:
             name, data, mime = document
             message["document"] = self._store_document(name, data, mime)
         message.update(extra or {})
+        if "forum_topic_created" in message:
+            self.topics.setdefault(chat_id, set()).add(message["message_id"])
+        if "poll" in message:
+            self.polls[message["poll"]["id"]] = message["poll"]
+            self.poll_messages[message["poll"]["id"]] = (chat_id, message["message_id"])
         if forward_from is not None:
             message["forward_origin"] = {"type": "user", "date": int(time.time()) - 60,
                                          "sender_user": forward_from}
@@ -246,6 +287,23 @@ class BotApiDouble:
             "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
             "new_reaction": [{"type": "emoji", "emoji": e} for e in new]}})
         return True
+
+    async def user_stops_poll(self, chat_id: int, message_id: int,
+                              votes: list[int]) -> dict[str, Any]:
+        """Whoever posted a poll stops it: a bot is sent the closed Poll (an update that
+        names neither the chat nor the message, only the poll's id)."""
+        poll_id = next(i for i, where in self.poll_messages.items()
+                       if where == (chat_id, message_id))
+        return await self._push({"poll": self._close_poll(poll_id, votes)})
+
+    def _close_poll(self, poll_id: str, votes: list[int] | None = None) -> dict[str, Any]:
+        poll = self.polls[poll_id]
+        if votes is not None:
+            for option, count in zip(poll["options"], votes, strict=True):
+                option["voter_count"] = count
+            poll["total_voter_count"] = sum(votes)
+        poll["is_closed"] = True
+        return dict(poll)
 
     async def user_edit(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
         message = dict(self.user_messages[(chat_id, message_id)])
@@ -299,7 +357,10 @@ class BotApiDouble:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
-        params = await _params(request)
+        try:
+            params = await _params(request, self.files)
+        except TooLarge:
+            return _error(413, "Request Entity Too Large")
         if method.lower().startswith("send") and not self._sends_open.is_set():
             self.held += 1
             await self._sends_open.wait()
@@ -331,11 +392,7 @@ class BotApiDouble:
     async def _file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
-        path = request.match_info["path"]
-        for stored_path, data, _ in self.files.values():
-            if stored_path == path:
-                return web.Response(body=data)
-        return web.Response(status=404)
+        return await self.files.serve(request, request.match_info["path"])
 
     async def _m_getme(self, p: dict[str, Any]) -> dict[str, Any]:
         return {**self.bot_user(), "can_join_groups": True,
@@ -357,21 +414,29 @@ class BotApiDouble:
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
                 except TimeoutError:
                     break
-        allowed = p.get("allowed_updates")
-        batch = self.updates[:limit]
-        if allowed:
-            kinds = set(allowed)
-            batch = [u for u in batch if kinds & set(u)]
-        return batch
+        if "allowed_updates" in p:  # not named: the setting of the call before holds
+            self.allowed_updates = list(p["allowed_updates"] or [])
+        return [u for u in self.updates[:limit] if self._allowed(u)]
+
+    def _allowed(self, update: dict[str, Any]) -> bool:
+        kinds = set(update) - {"update_id"}
+        if self.allowed_updates:
+            return bool(kinds & set(self.allowed_updates))
+        return not kinds & NOT_BY_DEFAULT
 
     def _record(self, method: str, chat_id: int, text: str, p: dict[str, Any],
                 **extra: Any) -> dict[str, Any]:
         reply_to = _reply_to(p)
+        thread = int(p["message_thread_id"]) if p.get("message_thread_id") else None
+        if thread is not None and thread not in self.topics.get(chat_id, set()):
+            raise ApiError(400, "Bad Request: message thread not found")
         message_id = self._next_message_id(chat_id)
         self.sent.append(Sent(method, chat_id, message_id, text, p.get("parse_mode"), reply_to,
-                              **extra))
+                              thread=thread, **extra))
         message: dict[str, Any] = {"message_id": message_id, "from": self.bot_user(),
                                    "chat": self.chat(chat_id), "date": int(time.time())}
+        if thread is not None:
+            message.update(message_thread_id=thread, is_topic_message=True)
         if text:
             message["text" if method == "sendMessage" else "caption"] = _visible(text, p)
         return message
@@ -400,24 +465,13 @@ class BotApiDouble:
         return self._record("sendMessage", chat_id, text, p)
 
     async def _m_senddocument(self, p: dict[str, Any]) -> dict[str, Any]:
-        chat_id = self._target(p)
-        caption = self._checked_text(p, "caption", MAX_CAPTION)
-        upload = p.get("document")
-        if not isinstance(upload, tuple):
-            raise ApiError(400, "Bad Request: there is no document in the request")
-        name, data = upload
-        message = self._record("sendDocument", chat_id, caption, p, document=(name, data))
-        message["document"] = self._store_document(name, data, "application/octet-stream")
+        message, (name, disk) = self._uploaded("sendDocument", "document", p)
+        message["document"] = self._store_document(name, disk, "application/octet-stream")
         return message
 
     async def _m_sendphoto(self, p: dict[str, Any]) -> dict[str, Any]:
-        chat_id = self._target(p)
-        caption = self._checked_text(p, "caption", MAX_CAPTION)
-        upload = p.get("photo")
-        if not isinstance(upload, tuple):
-            raise ApiError(400, "Bad Request: there is no photo in the request")
-        message = self._record("sendPhoto", chat_id, caption, p, photo=upload[1])
-        message["photo"] = self._store_photo(upload[1])
+        message, (_, disk) = self._uploaded("sendPhoto", "photo", p)
+        message["photo"] = self._store_photo(disk)
         return message
 
     def _find_sent(self, p: dict[str, Any], what: str) -> Sent:
@@ -477,11 +531,13 @@ class BotApiDouble:
 
     async def _m_getfile(self, p: dict[str, Any]) -> dict[str, Any]:
         file_id = str(p.get("file_id", ""))
-        if file_id not in self.files:
+        stored = self.files.by_id.get(file_id)
+        if stored is None:
             raise ApiError(400, "Bad Request: invalid file_id")
-        path, data, _ = self.files[file_id]
-        return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": len(data),
-                "file_path": path}
+        if stored.size > DOWNLOAD_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
+        return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": stored.size,
+                "file_path": stored.url_path}
 
     async def _m_setmycommands(self, p: dict[str, Any]) -> bool:
         commands = p.get("commands")
@@ -520,23 +576,27 @@ class BotApiDouble:
         self._target(p)
         return True
 
-    def stored_file(self, data: bytes, **fields: Any) -> dict[str, Any]:
-        """A file the double serves for getFile, as a Voice, Video, Sticker ... object."""
-        file_id = f"media{len(self.files) + 1}"
-        self.files[file_id] = (f"media/file_{len(self.files) + 1}", data,
-                               fields.get("file_name", file_id))
-        return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": len(data),
-                **fields}
+    def stored_file(self, data: bytes | Path, **fields: Any) -> dict[str, Any]:
+        """A file the double serves for getFile, as a Voice, Video, Sticker ... object
+        (``data``: its bytes, or a file on disk, served from where it is)."""
+        file_id = self.files.put("media", data, fields.get("file_name", "file"))
+        return {"file_id": file_id, "file_unique_id": "u" + file_id,
+                "file_size": self.files.by_id[file_id].size, **fields}
 
-    async def _send_media(self, method: str, field_name: str, p: dict[str, Any],
-                          **shape: Any) -> dict[str, Any]:
+    def _uploaded(self, method: str, field_name: str, p: dict[str, Any]
+                  ) -> tuple[dict[str, Any], tuple[str, Path]]:
+        """A file sent with its caption: the Message (without the file yet) and the file."""
         chat_id = self._target(p)
         caption = self._checked_text(p, "caption", MAX_CAPTION)
         upload = p.get(field_name)
         if not isinstance(upload, tuple):
             raise ApiError(400, f"Bad Request: there is no {field_name} in the request")
-        message = self._record(method, chat_id, caption, p, media=upload)
-        message[field_name] = self.stored_file(upload[1], **shape)
+        return self._record(method, chat_id, caption, p, upload=upload), upload
+
+    async def _send_media(self, method: str, field_name: str, p: dict[str, Any],
+                          **shape: Any) -> dict[str, Any]:
+        message, (_, disk) = self._uploaded(method, field_name, p)
+        message[field_name] = self.stored_file(disk, **shape)
         return message
 
     async def _m_sendvoice(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -575,19 +635,50 @@ class BotApiDouble:
         message.update(venue=place, location=place["location"])
         return message
 
-    def _store_document(self, name: str, data: bytes, mime: str) -> dict[str, Any]:
-        file_id = f"doc{len(self.files) + 1}"
-        self.files[file_id] = (f"documents/file_{len(self.files) + 1}", data, name)
-        return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_name": name,
-                "mime_type": mime, "file_size": len(data)}
+    async def _m_sendpoll(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._target(p)
+        options = [o if isinstance(o, str) else o.get("text", "") for o in p.get("options") or []]
+        if not 2 <= len(options) <= 12:
+            raise ApiError(400, "Bad Request: poll must have 2-12 options")
+        poll_id = str(5_000_000_000 + len(self.polls) + 1)
+        poll = {"id": poll_id, "question": str(p.get("question", "")),
+                "options": [{"persistent_id": str(n), "text": text, "voter_count": 0}
+                            for n, text in enumerate(options)],
+                "total_voter_count": 0, "is_closed": False,
+                "is_anonymous": str(p.get("is_anonymous", "true")).lower() != "false",
+                "type": str(p.get("type") or "regular"), "allows_multiple_answers": False,
+                "allows_revoting": True, "members_only": False}
+        message = self._record("sendPoll", chat_id, "", p, poll=poll)
+        self.polls[poll_id] = poll
+        self.poll_messages[poll_id] = (chat_id, message["message_id"])
+        message["poll"] = dict(poll)
+        return message
 
-    def _store_photo(self, data: bytes) -> list[dict[str, Any]]:
+    async def _m_stoppoll(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Only a poll the bot sent may be stopped by it; the bot hears of it as a
+        ``poll`` update too (bots are told every change of their own polls)."""
+        where = (self._target(p), int(p.get("message_id", 0)))
+        poll_id = next((i for i, at in self.poll_messages.items() if at == where), None)
+        sent = [s for s in self.sent if (s.chat_id, s.message_id) == where and s.poll]
+        if poll_id is None or not sent:
+            raise ApiError(400, "Bad Request: message with poll to stop not found")
+        if self.polls[poll_id]["is_closed"]:
+            raise ApiError(400, "Bad Request: poll has already been closed")
+        poll = self._close_poll(poll_id)
+        await self._push({"poll": poll})
+        return poll
+
+    def _store_document(self, name: str, data: bytes | Path, mime: str) -> dict[str, Any]:
+        file_id = self.files.put("doc", data, name)
+        return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_name": name,
+                "mime_type": mime, "file_size": self.files.by_id[file_id].size}
+
+    def _store_photo(self, data: bytes | Path) -> list[dict[str, Any]]:
         sizes = []
         for w in (90, 320, 800):
-            file_id = f"photo{len(self.files) + 1}"
-            self.files[file_id] = (f"photos/file_{len(self.files) + 1}.jpg", data, "photo.jpg")
+            file_id = self.files.put("photo", data, "photo.jpg", suffix=".jpg")
             sizes.append({"file_id": file_id, "file_unique_id": "u" + file_id, "width": w,
-                          "height": w, "file_size": len(data)})
+                          "height": w, "file_size": self.files.by_id[file_id].size})
         return sizes
 
     def _sent_message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
@@ -621,20 +712,26 @@ class BotApiDouble:
         return web.json_response({"ok": False}, status=404)
 
 
-async def _params(request: web.Request) -> dict[str, Any]:
-    """Query string, JSON, form or multipart: PTB sends nested fields as JSON strings."""
+async def _params(request: web.Request, files: FileStore) -> dict[str, Any]:
+    """Query string, JSON, form or multipart: PTB sends nested fields as JSON strings.
+
+    A file part is written to disk as it arrives, and given as (its name, its path).
+    """
     params: dict[str, Any] = dict(request.query)
     if request.can_read_body:
         if request.content_type == "application/json":
             params.update(await request.json())
-        else:
-            form = await request.post()
-            for key, value in form.items():
-                if hasattr(value, "file"):
-                    params[key] = (value.filename, value.file.read())
+        elif request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                assert isinstance(part, BodyPartReader) and part.name is not None
+                if part.filename is not None:
+                    params[part.name] = await files.receive(part)
                 else:
-                    params[key] = value
-    for key in ("reply_parameters", "allowed_updates", "entities", "reaction"):
+                    params[part.name] = await part.text()
+        else:
+            params.update(await request.post())
+    for key in ("reply_parameters", "allowed_updates", "entities", "reaction", "options"):
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     for key, value in list(params.items()):  # attach://name references to uploaded parts

@@ -97,3 +97,12 @@ def bot(tmp_path: Path, net: Network, database_url: str) -> Iterator[FakeBot]:
     fake = FakeBot(tmp_path, net, database_url=database_url)
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """A fresh database with the schema at head, on each engine (the outbox worker's tests)."""
+    db = Database(database_url)
+    db.upgrade()
+    yield db
+    db.dispose()

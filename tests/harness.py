@@ -24,6 +24,7 @@ from bot.replies import Reply
 from handlers import all_commands
 from storage import outbox
 from storage.database import Database
+from storage.ids import RoomId, UserId, platform_of
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -95,12 +96,15 @@ class FakeBot:
         self.now += timedelta(**delta)
 
     async def send(self, text: str, *, user: str | None = None, room: str | None = None,
-                   dm: bool = False, name: str | None = None) -> Reply | None:
+                   dm: bool = False, name: str | None = None,
+                   room_name: str | None = None) -> Reply | None:
+        """``room``: any room id; its prefix names the network (the config's or not)."""
         user = user or self.net.user(1)
         room = room or (self.net.dm(user) if dm else self.net.room)
-        event = Event(platform=self.net.name, room_id=room, message_id=str(next(self._ids)),
-                      sender_id=user, sender_name=self._name(user, name), text=text,
-                      is_direct=dm, timestamp=self.now)
+        event = Event(platform=platform_of(room), room_id=RoomId(room),
+                      message_id=str(next(self._ids)), sender_id=UserId(user),
+                      sender_name=self._name(user, name), text=text, is_direct=dm,
+                      timestamp=self.now, room_name=room_name)
         return (await self.dispatcher.handle(event)).reply
 
     def _name(self, user: str, name: str | None) -> str:

@@ -3,6 +3,8 @@
 # with its test extra (one pip resolve, see pyproject.toml), installs PostgreSQL's
 # server binaries where missing (the tests make their own throwaway cluster with them),
 # lints and type-checks, runs pytest.
+# The sign-on pages are tested in Debian's Chromium, installed here where it is missing
+# (Playwright's own browser download cannot work offline and is never attempted).
 # Extra arguments go to pytest, e.g.  bash tests/run.sh -k config
 # CAUCUS_TEST_DATABASES=sqlite runs the database tests on SQLite only.
 set -euo pipefail
@@ -17,6 +19,15 @@ if [[ "${CAUCUS_TEST_DATABASES:-sqlite,postgresql}" == *postgresql* && -z "${CAU
         || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql > /dev/null; }
 fi
 PYTHON=${PYTHON:-python3}
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+if [ ! -x /usr/bin/chromium ]; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    echo "tests/run.sh: installing Debian's chromium for the browser tests" >&2
+    $SUDO apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+        chromium >/dev/null
+fi
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi

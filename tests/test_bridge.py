@@ -13,6 +13,7 @@ from bot.bridge import Bridge
 from bot.config import parse_config
 from bot.deliveries import Media, Relay, SharedLocation, Text
 from bot.events import Attachment, Event, Location
+from bot.rooms import Rooms
 from storage.database import Database
 from storage.outbox import OutboxMessage
 from tests.harness import FakeBot, Network
@@ -21,6 +22,7 @@ NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 CONFIG = parse_config({"rooms": [
     {"name": "Pair", "telegram_chat_id": -5, "matrix_room_id": "!pair:x"},
     {"name": "Solo", "telegram_chat_id": -6}]})
+ROOMS = Rooms.of(CONFIG)
 
 
 @pytest.fixture
@@ -43,14 +45,14 @@ def rows(db) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
 
 
 def test_partners():
-    bridge = Bridge(CONFIG)
+    bridge = Bridge(ROOMS)
     assert bridge.partner("telegram:-5") == "matrix:!pair:x"
     assert bridge.partner("matrix:!pair:x") == "telegram:-5"
     assert bridge.partner("telegram:-6") is None
 
 
 def test_a_message_becomes_one_relay_row_with_an_escaped_name(db):
-    assert Bridge(CONFIG).relay(db, tg(), NOW) == 1
+    assert Bridge(ROOMS).relay(db, tg(), NOW) == 1
     [row] = rows(db)
     assert (row.kind, row.room_id, row.source_room, row.source_message) == (
         "relay", "matrix:!pair:x", "telegram:-5", "7")
@@ -58,7 +60,7 @@ def test_a_message_becomes_one_relay_row_with_an_escaped_name(db):
 
 
 def test_replies_name_their_original_and_carry_a_quote(db):
-    Bridge(CONFIG).relay(db, tg(reply_to="3", reply_quote="the question"), NOW)
+    Bridge(ROOMS).relay(db, tg(reply_to="3", reply_quote="the question"), NOW)
     [row] = rows(db)
     assert (row.reply_source_room, row.reply_source_message) == ("telegram:-5", "3")
     assert json.loads(row.payload)["quote"] == ["> the question",
@@ -66,7 +68,7 @@ def test_replies_name_their_original_and_carry_a_quote(db):
 
 
 def test_edits_and_redactions_name_the_original(db):
-    bridge = Bridge(CONFIG)
+    bridge = Bridge(ROOMS)
     bridge.relay(db, tg(message_id="7", edit_of="7", text="hello again"), NOW)
     bridge.relay(db, Event(platform="matrix", room_id="matrix:!pair:x", message_id="$r",
                            sender_id="matrix:@a:x", sender_name="a", redacts="$orig"), NOW)
@@ -80,7 +82,7 @@ def test_edits_and_redactions_name_the_original(db):
 def test_files_within_limits_are_fetched_and_too_large_ones_are_announced(db):
     photo = Attachment("image", "photo.jpg", "image/jpeg", 2000, "file-1")
     huge = Attachment("file", "video.mp4", "video/mp4", 30 * 1024 * 1024, "file-2")
-    Bridge(CONFIG).relay(db, tg(text="", attachments=(photo, huge)), NOW)
+    Bridge(ROOMS).relay(db, tg(text="", attachments=(photo, huge)), NOW)
     first, second = rows(db)
     assert first.kind == "file" and json.loads(first.payload)["file"]["ref"] == "file-1"
     assert json.loads(first.payload)["plain"] == "Ana <3"
@@ -90,7 +92,7 @@ def test_files_within_limits_are_fetched_and_too_large_ones_are_announced(db):
 
 
 def test_emotes_and_forwards(db):
-    bridge = Bridge(CONFIG)
+    bridge = Bridge(ROOMS)
     bridge.relay(db, tg(emote=True, text="waves"), NOW)
     bridge.relay(db, tg(message_id="8", forwarded_from="UN Geneva"), NOW)
     emote, forward = rows(db)
@@ -99,7 +101,7 @@ def test_emotes_and_forwards(db):
 
 
 def test_unpaired_rooms_relay_nothing(db):
-    assert Bridge(CONFIG).relay(db, tg(room_id="telegram:-6"), NOW) == 0
+    assert Bridge(ROOMS).relay(db, tg(room_id="telegram:-6"), NOW) == 0
     assert rows(db) == []
 
 
@@ -122,7 +124,8 @@ async def test_bridge_status_shows_pending_failures_and_last_error(bridged_bot: 
     bot.advance(minutes=5)
     answer = await bot.say("/bridge status", user=bot.admin)
     assert answer.startswith("1 bridged pair:")
-    assert "Caucus (telegram:-5 ⇄ matrix:!ordinary:example.org) — attention" in answer
+    assert "Caucus (telegram:-5 ⇄ matrix:!ordinary:example.org) — from the config — " \
+        "attention" in answer
     assert "pending 1, oldest 5 min; failed 1" in answer
     assert "last error: telegram:-5: 403 Forbidden: bot was kicked" in answer
     assert "Secretariat" not in answer  # a secure room is never bridged
@@ -130,7 +133,7 @@ async def test_bridge_status_shows_pending_failures_and_last_error(bridged_bot: 
 
 
 def contents(**kw: object) -> list[object]:
-    return list(Bridge(CONFIG).contents(tg(**kw), "matrix"))
+    return list(Bridge(ROOMS).contents(tg(**kw), "matrix"))
 
 
 def test_a_service_message_becomes_nothing():
@@ -160,7 +163,7 @@ def test_a_voice_note_keeps_its_kind_and_duration():
 
 
 def test_a_forum_topic_gets_one_root_before_its_first_message(db):
-    bridge = Bridge(CONFIG)
+    bridge = Bridge(ROOMS)
     bridge.relay(db, tg(message_id="8", thread="5", thread_name="Bahrain"), NOW)
     bridge.relay(db, tg(message_id="9", thread="5", thread_name="Bahrain"), NOW)
     kinds = [(r.source_message, json.loads(r.payload)["plain"]) for r in rows(db)]

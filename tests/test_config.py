@@ -83,9 +83,12 @@ def test_example_config_is_valid_and_documents_every_key():
                   "token", "base_url", "base_file_url", "mode", "webhook_url", "webhook_listen",
                   "webhook_port", "webhook_secret", "homeserver", "user_id", "access_token",
                   "password", "device_id", "store_path", "verify_devices", "name",
-                  "telegram_chat_id", "matrix_room_id", "secure", "reminders",
+                  "telegram_chat_id", "telegram_topic_id", "matrix_room_id", "secure",
+                  "reminders",
                   "session_offsets_days", "deadline_offsets_days", "send_time", "grace_hours",
-                  "stale_days", "nudge_days", "date_order", "log_format", "listen", "port"}
+                  "stale_days", "nudge_days", "date_order", "web_signer_retention_days",
+                  "listen", "port", "public_url", "trusted_proxies", "review",
+                  "submissions_per_hour", "log_format"}
     for key in documented:
         assert f"{key} =" in text, f"config.example.toml does not document {key}"
 
@@ -140,7 +143,23 @@ def test_example_config_is_valid_and_documents_every_key():
     ({"rooms": [{"name": "A", "telegram_chat_id": -5}, {"name": "a", "telegram_chat_id": -6}]},
      "[[rooms]][1].name: room name 'a' is used twice"),
     ({"rooms": [{"name": "A", "telegram_chat_id": -5}, {"name": "B", "telegram_chat_id": -5}]},
-     "[[rooms]][1].telegram_chat_id: telegram:-5 is already room 'A'"),
+     "[[rooms]][1].telegram_chat_id: the group -5 is already room 'A' as a whole; another entry "
+     "for it must name one of its forum topics (telegram_topic_id)"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "telegram_topic_id": 4},
+                {"name": "B", "telegram_chat_id": -5, "telegram_topic_id": 4}]},
+     "[[rooms]][1].telegram_topic_id: topic 4 of the group -5 is already room 'A'"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "telegram_topic_id": 0}]},
+     "[[rooms]][0].telegram_topic_id: 0 is not a topic id: expected a positive whole number, "
+     "the last number of a link to the topic (t.me/c/1234567890/45 is topic 45)"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "telegram_topic_id": "45"}]},
+     "[[rooms]][0].telegram_topic_id: '45' is not a topic id"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "telegram_topic_id": True}]},
+     "[[rooms]][0].telegram_topic_id: True is not a topic id"),
+    ({"rooms": [{"name": "A", "telegram_chat_id": -5, "telegram_topic_id": 4.5}]},
+     "[[rooms]][0].telegram_topic_id: 4.5 is not a topic id"),
+    ({"rooms": [{"name": "A", "matrix_room_id": "!a:x", "telegram_topic_id": 4}]},
+     "[[rooms]][0].telegram_topic_id: needs telegram_chat_id: the id of the group the topic "
+     "is in"),
     ({"rooms": [{"name": "A", "telegram_chat_id": -5, "colour": "red"}]},
      "[[rooms]][0].colour: unknown key"),
     ({"rooms": [{"name": "A", "telegram_chat_id": -5, "matrix_room_id": "!a:example.org",
@@ -167,6 +186,17 @@ def test_example_config_is_valid_and_documents_every_key():
     ({"metrics": {"port": "9120"}}, "[metrics].port: must be a whole number, not a string"),
     ({"metrics": {"listen": ""}}, "[metrics].listen: is required"),
     ({"metrics": {"path": "/m"}}, "[metrics].path: unknown key (known keys: listen, port)"),
+    ({"web": {"port": 0}}, "[web].port: must be a port number from 1 to 65535"),
+    ({"web": {"public_url": "sign.example.org"}}, "[web].public_url: must be an http(s) URL"),
+    ({"web": {"public_url": "https://sign.example.org/?x=1"}},
+     "[web].public_url: must be an address without ?query or #fragment"),
+    ({"web": {"trusted_proxies": ["10.0.0.0/8", "proxy"]}},
+     "[web].trusted_proxies[1]: 'proxy' is not an IP address or network"),
+    ({"web": {"review": "yes"}}, "[web].review: must be true or false, not a string"),
+    ({"web": {"submissions_per_hour": 0}}, "[web].submissions_per_hour: must be 1 or more"),
+    ({"web": {"lisen": "0.0.0.0"}}, "[web].lisen: unknown key"),
+    ({"privacy": {"web_signer_retention_days": 0}},
+     "[privacy].web_signer_retention_days: must be 1 or more"),
 ])
 def test_config_errors_name_the_key_and_the_problem(data: dict[str, Any], expected: str):
     assert expected in error_of(data)
@@ -177,6 +207,45 @@ def test_metrics_and_json_logs_are_off_unless_asked_for():
     config = parse_config({"bot": {"log_format": "json"}, "metrics": {}})
     assert config.bot.log_format == "json"
     assert (config.metrics.listen, config.metrics.port) == ("127.0.0.1", 9120)  # type: ignore[union-attr]
+def test_the_web_table_and_its_defaults():
+    assert parse_config({}).web is None  # no table: no pages
+    web = parse_config({"web": {}}).web
+    assert web is not None
+    assert (web.listen, web.port, web.public_url, web.review, web.submissions_per_hour) == (
+        "127.0.0.1", 8080, "http://127.0.0.1:8080", True, 10)
+    web = parse_config({"web": {"listen": "0.0.0.0", "port": 8443,
+                                "public_url": "https://sign.example.org/",
+                                "trusted_proxies": ["127.0.0.1", "10.0.0.0/8"]}}).web
+    assert web is not None
+    assert web.page_url("abc") == "https://sign.example.org/s/abc"
+    assert [str(n) for n in web.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8"]
+    assert parse_config({"web": {"listen": "0.0.0.0"}}).web.public_url == (  # type: ignore[union-attr]
+        "http://127.0.0.1:8080")
+
+
+def test_one_group_pairs_several_topics_and_itself_each_with_a_room_of_its_own():
+    config = parse_config({"rooms": [
+        {"name": "Caucus", "telegram_chat_id": -5, "matrix_room_id": "!all:x"},
+        {"name": "Bahrain", "telegram_chat_id": -5, "telegram_topic_id": 45,
+         "matrix_room_id": "!bh:x"},
+        {"name": "Egypt", "telegram_chat_id": -5, "telegram_topic_id": 46,
+         "matrix_room_id": "!eg:x"}]})
+    assert [r.ids for r in config.rooms] == [("telegram:-5", "matrix:!all:x"),
+                                             ("telegram:-5/45", "matrix:!bh:x"),
+                                             ("telegram:-5/46", "matrix:!eg:x")]
+    assert config.room_for("telegram:-5/45").name == "Bahrain"  # type: ignore[union-attr]
+    assert [r.name for r in config.rooms_in_chat(-5)] == ["Caucus", "Bahrain", "Egypt"]
+    assert "    - Bahrain: telegram:-5/45 <-> matrix:!bh:x (bridged pair, forum topic 45 of " \
+           "the group -5, not secure, reminders on" in summarise(config)
+
+
+def test_a_group_may_be_paired_by_its_topics_alone():
+    config = parse_config({"rooms": [
+        {"name": "Bahrain", "telegram_chat_id": -5, "telegram_topic_id": 45,
+         "matrix_room_id": "!bh:x"},
+        {"name": "Egypt", "telegram_chat_id": -5, "telegram_topic_id": 46}]})
+    assert config.room_for("telegram:-5") is None
+    assert len(config.rooms_in_chat(-5)) == 2
 
 
 def test_numeric_string_chat_id_is_accepted():
@@ -234,6 +303,8 @@ def test_check_config_prints_a_summary_without_secrets(tmp_path: Path,
     assert "time zone: Europe/Zurich (numeric dates read DMY)" in out
     assert "Geneva caucus: telegram:-1009876543210 <-> matrix:!real:example.org" in out
     assert "admins: telegram:123456789, matrix:@ana:example.org" in out
+    assert ("web: sign-on pages on 127.0.0.1:8080, public address http://127.0.0.1:8080 (only "
+            "this machine can open it: set public_url), review on") in out
     assert TOKEN not in out and "syt_real_token" not in out
 
 

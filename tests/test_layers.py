@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 KERNEL = {"bot.events", "bot.replies", "bot.commands", "bot.arguments", "bot.context",
           "bot.parsing",
           "bot.dispatcher", "bot.deliveries", "bot.features", "bot.failures",
-          "bot.formatting", "bot.config", "bot.config_reader", "bot.text_limits"}
+          "bot.formatting", "bot.config", "bot.config_reader", "bot.config_web",
+          "bot.text_limits", "bot.rooms"}
 
 
 def layer(module: str) -> str:

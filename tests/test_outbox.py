@@ -16,14 +16,6 @@ from storage import outbox
 from storage.database import Database
 
 
-@pytest.fixture
-def database(database_url: str):  # type: ignore[no-untyped-def]
-    db = Database(database_url)
-    db.upgrade()
-    yield db
-    db.dispose()
-
-
 def queue(database: Database, room: str, *texts: str) -> None:
     with database.session() as db:
         for text in texts:

@@ -269,3 +269,20 @@ async def test_two_schedulers_in_one_process_each_fire_their_own(bot: FakeBot, t
         assert status(other, "remind:theirs") == "sent"
     finally:
         other.close()
+
+
+async def test_the_monthly_indicators_digest_goes_once_a_month_to_rooms_that_asked(bot: FakeBot):
+    s = scheduler(bot)
+    assert s.fire_monthly() == 0  # nobody asked: nothing sent, and the month is done
+    with bot.database.session() as db:
+        db.delete(db.get(Reminder, f"indicators:{utcnow().astimezone(bot.config.bot.tz):%Y-%m}"))
+        db.commit()
+    await bot.send("/indicators monthly on", user=bot.admin)
+    assert s.fire_monthly() == 2  # both sides of the bridged pair
+    assert s.fire_monthly() == 0
+    with bot.database.session() as db:
+        sent = list(db.exec(select(OutboxMessage)))
+    assert sorted(r.room_id for r in sent) == ["matrix:!ordinary:example.org", "telegram:-5"]
+    digest = Reply.from_json(sent[0].payload)
+    assert digest.plain().startswith("Indicators, ") and digest.file is not None
+    assert digest.file.mime == "image/png"

@@ -13,6 +13,8 @@ from sqlmodel import select
 
 from bot.cli import main
 from storage.models import AuditEntry, Identity
+from storage.statements import Statement
+from storage.web_signons import Submission, WebSignon, submit
 from tests.harness import FakeBot, Network
 
 NET = Network("telegram")
@@ -105,3 +107,42 @@ def test_a_malformed_id_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["export-user", "@ana:example.org",
                  "--database", f"sqlite:///{tmp_path / 'x.db'}"]) == 2
     assert not (tmp_path / "x.db").exists()
+
+
+async def test_a_web_signer_is_erased_and_exported_by_e_mail(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]):
+    from tests.web.site import WebBot
+
+    web = WebBot(tmp_path, NET)
+    try:
+        with web.database.session() as db:
+            db.add(Statement(id=1, title="Letter", created_by="telegram:9", created_at=web.now))
+            db.commit()
+            statement = db.get(Statement, 1)
+            assert statement is not None
+            submit(db, statement, Submission(
+                org_name="Gulf Centre", country="LB", level=None, ecosoc=None, unlisted=False,
+                signer_name="Ana Signer", signer_email="ana@example.org"), now=web.now,
+                review=True, org_key="gulf centre")
+            db.commit()
+        config = tmp_path / "caucus.toml"
+        config.write_text(f'[bot]\ndatabase_url = "{web.config.bot.database_url}"\n')
+        assert main(["export-user", "web:ana@example.org", "--config", str(config)]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert [(s["organisation"], s["your_name"]) for s in data["web_signons"]] == [
+            ("Gulf Centre", "Ana Signer")]
+        assert main(["erase", "--user", "web:ana@example.org", "--yes", "--config",
+                     str(config)]) == 0
+        assert capsys.readouterr().out.startswith(
+            "Erased the name and e-mail of 1 web sign-on made by web:ana@example.org; the "
+            "organisations' signatures stay.")
+        with web.database.session() as db:
+            [row] = db.exec(select(WebSignon)).all()
+            assert (row.org_name, row.signer_name, row.signer_email) == ("Gulf Centre", None,
+                                                                         None)
+            trail = [e.target for e in db.exec(select(AuditEntry))]
+        assert "web:ana@example.org" not in trail  # the e-mail is not kept in the trail
+        assert main(["erase", "--user", "web:ana", "--yes", "--config", str(config)]) == 2
+        assert "web:ana@example.org" in capsys.readouterr().err  # the form it wants
+    finally:
+        web.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from nio import (
     MegolmEvent,
     MessageDirection,
     PowerLevelsEvent,
+    RoomEncryptionEvent,
     RoomMemberEvent,
     SyncResponse,
     WhoamiResponse,
@@ -40,7 +42,9 @@ from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, MatrixConfig
 from bot.dispatcher import Clock, Dispatcher
 from bot.failures import traceback_without_messages
+from bot.history_gaps import LastContact
 from bot.inbound import Inbound
+from bot.matrix.room_checks import check_rooms
 from bot.matrix.send import MatrixSender
 from bot.matrix.store import KeyStore
 from bot.matrix.translate import (
@@ -51,6 +55,7 @@ from bot.matrix.translate import (
     to_event,
 )
 from bot.outbox import Delivery
+from bot.rooms import Rooms
 from storage import inbound
 from storage.database import Database
 from storage.ids import native_of, room_id_for, user_id_for
@@ -59,6 +64,7 @@ log = logging.getLogger(__name__)
 SINCE = "matrix.since"
 SINCE_EVERY_SECONDS = 5.0
 DEVICE = "matrix.device_id"
+CONTACT = "matrix.contact_at"  # when a sync last succeeded: where a gap would begin
 TOKEN = inbound.MATRIX_ACCESS_TOKEN
 # A sync after a gap hands over only a room's newest events and says "limited"; a larger
 # page means fewer gaps to fill with /messages (see _missed).
@@ -96,6 +102,8 @@ class MatrixAdapter(Adapter):
         # bot knows no member's display name and relays "@ana:srv" instead of "Ana".
         self._full_state = True
         self._rights_known = False  # the configured rooms' power levels, checked once synced
+        self._resume_from: str | None = None  # the stored sync token, until nio has its own
+        self.contact = LastContact(database, CONTACT)
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -111,6 +119,7 @@ class MatrixAdapter(Adapter):
                   "setting the display name")
         with self.database.session() as db:
             since = inbound.get_resume(db, SINCE)
+        self.contact.load()
         if since is None:  # first start: the rooms' history is not ours to answer
             response = check(await self.client.sync(timeout=0, full_state=True,
                                                     sync_filter=SYNC_FILTER), "first sync")
@@ -119,7 +128,10 @@ class MatrixAdapter(Adapter):
             self._full_state = False
             self.sender.synced.set()
         else:
-            self.client.next_batch = since
+            # Not given to nio as its own token: nio drops a sync answer that carries the
+            # token it has, and after a quiet restart the first answer does, which would
+            # leave the bot knowing none of its rooms until someone spoke in each.
+            self._resume_from = since
         self._task = asyncio.create_task(self._sync_loop(), name="matrix sync")
         log.info("matrix: serving as %s (device %s)", self.client.user_id, self.client.device_id)
 
@@ -165,11 +177,10 @@ class MatrixAdapter(Adapter):
         failures = 0  # syncs that failed in a row: the network or the homeserver
         unrecorded = 0  # syncs that could not be handled in a row (database, a join)
         while True:
-            since = self.client.next_batch
+            since = self.client.next_batch or self._resume_from
             if self._full_state:
-                # nio drops a sync response whose token it holds already, and a full-state
-                # sync from a stored token after a quiet spell answers with that same token:
-                # the rooms, their members and their names would go unread.
+                # nio drops a sync response whose token it holds already: a full-state sync
+                # read again after a failure must not be taken for one it has seen.
                 self.client.next_batch = ""
             try:
                 # nio sets no time limit on a full-state sync: a connection gone silent would
@@ -220,6 +231,7 @@ class MatrixAdapter(Adapter):
                 await asyncio.sleep(wait)
                 continue
             unrecorded = 0
+            self.contact.touch(self.clock())
 
     def _token_refused(self) -> str:
         if self.settings.access_token:
@@ -253,6 +265,14 @@ class MatrixAdapter(Adapter):
         else:
             log.error("matrix: more than %d events missed in %s; the oldest are not relayed",
                       MISSED_PAGE * MISSED_PAGES, room_id)
+            oldest = getattr(events[-1], "server_timestamp", None) if events else None
+            try:
+                self.on_history_lost(self.platform, self.contact.at, datetime.fromtimestamp(
+                    oldest / 1000, UTC) if oldest else self.clock(),
+                    room_id_for("matrix", room_id))
+            except SQLAlchemyError as exc:  # not told: this sync is read again, and tells
+                raise MatrixError("telling the pair of the gap", error_response(
+                    type(exc).__name__)) from None
         if events:
             log.info("matrix: fetched %d events a sync left out in %s", len(events), room_id)
         return events[::-1]
@@ -262,10 +282,11 @@ class MatrixAdapter(Adapter):
         await self._keys()
         await self._handle_invites(response)
         changed = {room_id for room_id, joined in response.rooms.join.items()
-                   if any(isinstance(e, PowerLevelsEvent)
+                   if any(isinstance(e, PowerLevelsEvent | RoomEncryptionEvent)
                           for e in (*joined.state, *joined.timeline.events))}
         if changed or not self._rights_known:
-            self._check_rights(changed)
+            self._rights_known = True
+            check_rooms(self, changed)
         received = self.clock().timestamp() * 1000
         for room_id, joined in response.rooms.join.items():
             room = self.client.rooms.get(room_id)
@@ -308,35 +329,23 @@ class MatrixAdapter(Adapter):
         except MatrixError as exc:
             log.warning("matrix: key maintenance failed: %s", exc)
 
-    def _check_rights(self, changed: set[str]) -> None:
-        """Say, in the log and /bridge status, where the bot cannot redact what should not
-        have been typed (its power level), or is not in a configured room at all."""
-        self._rights_known = True
-        for room in self.config.rooms:
-            if room.matrix_room_id is None or (changed and room.matrix_room_id not in changed):
-                continue
-            if room.matrix_room_id not in self.client.rooms:
-                problem: str | None = (f"the bot is not in the Matrix room {room.name}: invite "
-                                       f"{self.client.user_id} there.")
-            elif not self.can_delete(room_id_for("matrix", room.matrix_room_id)):
-                problem = (f"the bot cannot redact messages in the Matrix room {room.name}: "
-                           "give it a power level that may redact (Moderator), so that it can "
-                           "remove confidential details typed there.")
-            else:
-                problem = None
-            self.set_problem(f"rights:{room.matrix_room_id}", problem)
+    def rooms_changed(self, before: Rooms, after: Rooms) -> None:
+        super().rooms_changed(before, after)
+        if self._rights_known:
+            check_rooms(self, set())
 
     def can_delete(self, room_id: str) -> bool:
         """Whether the bot's power level in the room lets it redact others' messages."""
         room = self.client.rooms.get(native_of(room_id))
         return room is not None and bool(room.power_levels.can_user_redact(self.client.user_id))
 
-    async def fetch_file(self, ref: str) -> bytes:
-        return await self.sender.fetch_file(ref)
+    async def fetch_file(self, ref: str, path: Path) -> None:
+        await self.sender.fetch_file(ref, path)
 
     def _is_direct(self, room: MatrixRoom) -> bool:
-        return (self.config.room_for(room_id_for("matrix", room.room_id)) is None
-                and room.member_count <= 2)
+        # A named room is a group even with two members: a new room an admin made to pair.
+        return (self.rooms.room_for(room_id_for("matrix", room.room_id)) is None
+                and room.member_count <= 2 and room.is_group)
 
     async def _handle_invites(self, response: SyncResponse) -> None:
         for room_id, invited in response.rooms.invite.items():
@@ -346,7 +355,7 @@ class MatrixAdapter(Adapter):
                         self.client.user_id:
                     inviter = event.sender
                     direct = bool(event.content.get("is_direct"))
-            configured = self.config.room_for(room_id_for("matrix", room_id)) is not None
+            configured = self.rooms.room_for(room_id_for("matrix", room_id)) is not None
             by_admin = inviter is not None and \
                 user_id_for("matrix", inviter) in self.config.bot.admins
             if configured or by_admin or direct:

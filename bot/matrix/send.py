@@ -2,7 +2,9 @@
 
 A send's transaction id comes from the outbox row, so a retried send is
 idempotent at the homeserver; ``M_LIMIT_EXCEEDED`` and network errors become
-:class:`RetryLater`, a refusal :class:`DeliveryFailed`.
+:class:`RetryLater`, a refusal :class:`DeliveryFailed`. Files from the other side
+are uploaded from the outbox's spool on disk, and downloaded (and decrypted) there,
+a chunk at a time: never whole in memory.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import asyncio
 import contextlib
 import io
 import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any, assert_never
 
 import aiohttp
 from nio import AsyncClient
-from nio.crypto.attachments import decrypt_attachment
 
 from bot.deliveries import (
     BotReply,
@@ -29,6 +32,7 @@ from bot.deliveries import (
     SharedLocation,
     Text,
 )
+from bot.matrix.attachments import BadAttachment, decrypt_in_place
 from bot.matrix.translate import (
     MatrixError,
     check,
@@ -41,8 +45,33 @@ from bot.outbox import Delivery, DeliveryFailed, RetryLater
 from bot.replies import Reply
 from storage.ids import native_of
 
+CHUNK = 256 * 1024  # nio reads a file 4 kB at a time; a video goes up faster in larger pieces
 UPLOAD_BYTES_PER_SECOND = 64 * 1024  # slower than this, an upload is taken for stalled
 FIRST_SYNC_WAIT = 10.0  # seconds a send waits for the first sync before it counts as a retry
+
+
+async def chunks_of(path: Path) -> AsyncIterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+@contextlib.contextmanager
+def matrix_errors() -> Iterator[None]:
+    """The homeserver's answers as the outbox understands them: wait and retry, or give up."""
+    try:
+        yield
+    except MatrixError as exc:
+        if exc.status_code == "M_LIMIT_EXCEEDED" or exc.http_status == 429:
+            raise RetryLater(str(exc), after=exc.retry_after or 1.0, flood=True) from exc
+        if exc.http_status is not None and 400 <= exc.http_status < 500 and \
+                exc.http_status not in (401, 408):
+            # Refused (not in the room, no such room, too large): trying again cannot
+            # help. A refused token (401) waits instead: the sync stops the bot to say so.
+            raise DeliveryFailed(str(exc)) from exc
+        raise RetryLater(str(exc)) from exc  # 5xx (Synapse's are M_UNKNOWN too)
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        raise RetryLater(f"network: {exc!r}") from exc
 
 
 class MatrixSender:
@@ -58,7 +87,7 @@ class MatrixSender:
         """Send one outbox row; the transaction id comes from the row, so a retry is safe."""
         room_id = native_of(delivery.room_id)
         tx = f"caucus-{delivery.key}"
-        try:
+        with matrix_errors():
             async with self._lock:
                 match delivery.content:
                     case Redact() | Delete() as removal:
@@ -84,17 +113,6 @@ class MatrixSender:
                             "key": key}}, tx, "m.reaction")
                     case unknown:
                         assert_never(unknown)
-        except MatrixError as exc:
-            if exc.status_code == "M_LIMIT_EXCEEDED" or exc.http_status == 429:
-                raise RetryLater(str(exc), after=exc.retry_after or 1.0, flood=True) from exc
-            if exc.http_status is not None and 400 <= exc.http_status < 500 and \
-                    exc.http_status not in (401, 408):
-                # Refused (not in the room, no such room, too large): trying again cannot
-                # help. A refused token (401) waits instead: the sync stops the bot to say so.
-                raise DeliveryFailed(str(exc)) from exc
-            raise RetryLater(str(exc)) from exc  # 5xx (Synapse's are M_UNKNOWN too)
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise RetryLater(f"network: {exc!r}") from exc
 
     async def _send_reply(self, room_id: str, reply: Reply, reply_to: str | None,
                           tx: str) -> str:
@@ -104,7 +122,7 @@ class MatrixSender:
                 reply.plain(), reply.html(html_lists=True), reply_to), f"{tx}-text")
         if reply.file is not None:
             sent = await self._send_file(room_id, reply.file.name, reply.file.data,
-                                         reply.file.mime, f"{tx}-file")
+                                         len(reply.file.data), reply.file.mime, f"{tx}-file")
             first = first or sent
         return first
 
@@ -117,9 +135,9 @@ class MatrixSender:
             first = await self._send(room_id, content, f"{tx}-text")
         if delivery.file is not None:
             source = delivery.content.source if isinstance(delivery.content, Media) else None
-            sent = await self._send_file(room_id, delivery.file.name, delivery.file.data,
-                                         delivery.file.mime, f"{tx}-file", source,
-                                         delivery.thread_root)
+            sent = await self._send_file(room_id, delivery.file.name, delivery.file.path,
+                                         delivery.file.size, delivery.file.mime, f"{tx}-file",
+                                         source, delivery.thread_root)
             first = first or sent
         return first
 
@@ -145,19 +163,21 @@ class MatrixSender:
             ignore_unverified_devices=not self.verify_devices), "sending a message")
         return str(response.event_id)
 
-    async def _send_file(self, room_id: str, name: str, data: bytes, mime: str,
-                         tx_id: str, source: FileRef | None = None,
+    async def _send_file(self, room_id: str, name: str, data: bytes | Path, size: int,
+                         mime: str, tx_id: str, source: FileRef | None = None,
                          thread_root: str | None = None) -> str:
+        """Upload a file (our own export, in memory; or one from the other side, read from
+        disk as it goes up) and send its event."""
         room = self.client.rooms.get(room_id)
         encrypted = bool(room and room.encrypted)
         # nio gives an upload no time limit: a stalled one would hold every send behind it.
         async with asyncio.timeout(self.client.config.request_timeout
-                                   + len(data) / UPLOAD_BYTES_PER_SECOND):
-            upload, keys = await self.client.upload(io.BytesIO(data), content_type=mime,
-                                                    filename=name, encrypt=encrypted,
-                                                    filesize=len(data))
+                                   + size / UPLOAD_BYTES_PER_SECOND):
+            upload, keys = await self.client.upload(
+                (lambda *_: chunks_of(data)) if isinstance(data, Path) else io.BytesIO(data),
+                content_type=mime, filename=name, encrypt=encrypted, filesize=size)
         check(upload, "uploading a file")
-        event_type, content = file_content(name, mime, len(data), source)
+        event_type, content = file_content(name, mime, size, source)
         related(content, None, thread_root)
         if encrypted and keys is not None:
             content["file"] = {**keys, "url": upload.content_uri}
@@ -165,12 +185,18 @@ class MatrixSender:
             content["url"] = upload.content_uri
         return await self._send(room_id, content, tx_id, event_type)
 
-    async def fetch_file(self, ref: str) -> bytes:
-        """Download (and, in encrypted rooms, decrypt) a file, for the bridge."""
+    async def fetch_file(self, ref: str, path: Path) -> None:
+        """Download (and, from an encrypted room, decrypt) a file for the bridge into
+        ``path``, a chunk at a time."""
         encrypted = json.loads(ref) if ref.startswith("{") else None
         url = encrypted["url"] if encrypted else ref
-        response = check(await self.client.download(url), "downloading a file")
-        if encrypted is None:
-            return bytes(response.body)
-        return bytes(decrypt_attachment(response.body, encrypted["key"]["k"],
-                                        encrypted["hashes"]["sha256"], encrypted["iv"]))
+        with matrix_errors():
+            response = check(await self.client.download(url, save_to=path),
+                             "downloading a file")
+        if isinstance(response.body, bytes):  # a file nio read whole (served as JSON)
+            await asyncio.to_thread(path.write_bytes, response.body)
+        if encrypted is not None:
+            try:
+                await asyncio.to_thread(decrypt_in_place, path, encrypted)
+            except BadAttachment as exc:
+                raise DeliveryFailed(f"an encrypted file from Matrix: {exc}") from None

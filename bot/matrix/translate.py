@@ -58,7 +58,8 @@ def to_event(room: MatrixRoom, event: Any, *, direct: bool) -> Event | None:
     """An Event from a room message, edit or redaction; None for what we do not handle."""
     base = {"platform": "matrix", "room_id": room_id_for("matrix", room.room_id),
             "message_id": event.event_id, "sender_id": user_id_for("matrix", event.sender),
-            "sender_name": room.user_name(event.sender) or event.sender, "is_direct": direct}
+            "sender_name": room.user_name(event.sender) or event.sender, "is_direct": direct,
+            "room_name": room.display_name}
     if isinstance(event, RedactionEvent):
         return Event(**base, redacts=event.redacts)
     content = event.source.get("content", {})

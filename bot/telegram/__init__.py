@@ -11,8 +11,10 @@ nothing is dropped.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -21,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 # Opt in to PTB's coming behaviour: durations (RetryAfter.retry_after) as timedeltas.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from telegram import Bot, ChatMember, Update
+from telegram import Bot, ChatMember, Message, Poll, Update
 from telegram.error import (
     Conflict,
     InvalidToken,
@@ -36,25 +38,38 @@ from bot import metrics
 from bot.adapter import Adapter, poll_backoff
 from bot.config import Config, TelegramConfig
 from bot.dispatcher import Clock, Dispatcher
+from bot.events import Event
 from bot.failures import traceback_without_messages
+from bot.history_gaps import TELEGRAM_KEEPS, WRITE_EVERY, LastContact
 from bot.inbound import Inbound
 from bot.outbox import Delivery
+from bot.rooms import Rooms
 from bot.telegram.send import TelegramSender
-from bot.telegram.translate import menu, reaction_events, retry_seconds, to_event
-from storage import inbound
+from bot.telegram.translate import (
+    menu,
+    poll_results,
+    reaction_events,
+    retry_seconds,
+    to_event,
+)
+from storage import inbound, links
 from storage.database import Database
-from storage.ids import chat_number, room_id_for
+from storage.ids import RoomId, UserId, chat_number, room_id_for, telegram_room_id, user_id_for
 
 log = logging.getLogger(__name__)
 
 # message_reaction: Telegram sends it only to a bot that is an admin in the group.
-ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member", "message_reaction"]
+# poll: a poll someone stopped (a bot is told of no other change to people's polls).
+ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member", "message_reaction", "poll"]
 PRIVACY_MODE_ON = (
     "Telegram privacy mode is on, so the bot sees only commands in groups and bridges "
     "nothing else. In @BotFather: /setprivacy, pick the bot, Disable; then remove the bot "
     "from each group and add it again (Telegram applies it on joining).")
 OFFSET = "telegram.offset"
-WEBHOOK_CHECK_SECONDS = 30.0
+# Where a poll was posted, by its id: the update that closes it names no chat or message.
+POLL = "telegram.poll."
+WEBHOOK_CHECK_SECONDS = 30.0  # how often a webhook's state is asked of Telegram (/healthz)
+CONTACT = "telegram.contact_at"  # when getUpdates (or the webhook's server) last worked
 
 
 class TelegramAdapter(Adapter):
@@ -80,29 +95,37 @@ class TelegramAdapter(Adapter):
         self._web: web.AppRunner | None = None
         self._refused: set[int] = set()
         self._may_delete: dict[int, bool] = {}  # chat -> the bot may delete others' messages
+        # The rooms that are one forum topic of a group each (telegram:<chat>/<topic>).
+        self.topic_rooms = frozenset(
+            telegram_room_id(r.telegram_chat_id, r.telegram_topic_id) for r in config.rooms
+            if r.telegram_chat_id is not None and r.telegram_topic_id is not None)
+        self.contact = LastContact(database, CONTACT)
+        self._tasks: set[asyncio.Task[None]] = set()  # rights learnt in rooms set up in chat
 
     async def start(self) -> None:
         await self.bot.initialize()  # getMe: fails fast on a bad token
         self.heard_from_network()
         self.username = self.bot.username or ""
         self.dispatcher.bot_usernames.add(self.username.lower())
-        if not self.bot.bot.can_read_all_group_messages:
-            self.set_problem("privacy", PRIVACY_MODE_ON)
+        self.set_problem("privacy", None if self.bot.bot.can_read_all_group_messages
+                         else PRIVACY_MODE_ON, fine="Telegram privacy mode off")
         try:
             await self.bot.set_my_commands(menu(self.dispatcher.registry))
         except TelegramError as exc:  # the menu is a convenience; serving is not
             log.warning("could not set the Telegram command menu: %s", exc)
         self._rights_task = asyncio.create_task(self._learn_rights(), name="telegram rights")
+        self.contact.load()
         if self.settings.mode == "webhook":
             await self._start_webhook()
-            self._task = asyncio.create_task(self._watch_webhook(), name="telegram webhook")
+            self._task = asyncio.create_task(self._keep_contact(), name="telegram contact")
+            self._tasks.add(asyncio.create_task(self._watch_webhook(), name="telegram webhook"))
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
             self._task = asyncio.create_task(self._poll(), name="telegram polling")
         log.info("telegram: serving as @%s (%s)", self.username, self.settings.mode)
 
     async def stop(self) -> None:
-        for task in (self._rights_task, self._task):
+        for task in (self._rights_task, self._task, *self._tasks):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -123,6 +146,7 @@ class TelegramAdapter(Adapter):
             try:
                 updates = await self.bot.get_updates(offset=offset, timeout=self.poll_timeout,
                                                      allowed_updates=ALLOWED_UPDATES)
+                self._in_contact()
                 self.heard_from_network()
                 if failures:
                     self.on_recovered()
@@ -187,52 +211,145 @@ class TelegramAdapter(Adapter):
         if update.message_reaction is not None:
             change = update.message_reaction
             ours = change.user is not None and change.user.id == self.bot.id
-            if ours or self.config.room_for(room_id_for("telegram", change.chat.id)) is None:
+            if ours or not self.rooms.rooms_in_chat(change.chat.id):
                 return False  # our own reaction (from Matrix) must not come back as new
-            for event in reaction_events(change):
+            room_id = self._room_of(change.chat.id, change.message_id)
+            for event in reaction_events(change, room_id):
                 await self.inbound.receive(event, version=str(int(change.date.timestamp())))
+            return False
+        if update.poll is not None:
+            await self._poll_closed(update.poll)
             return False
         message = update.message or update.edited_message
         if message is None:
             return False
-        chat = message.chat
-        if chat.type != "private" and \
-                self.config.room_for(room_id_for("telegram", chat.id)) is None:
-            await self._refuse(chat.id)
-            return False
+        if message.chat.id in self._refused:
+            return False  # a group the bot was told to leave
+        # A group the bot does not act in yet (an admin added it) reaches the dispatcher,
+        # which answers only an admin's set-up commands there (/room allow, /bridge pair).
         edited = update.edited_message is not None
         version = str(int(message.edit_date.timestamp())) if edited and message.edit_date else ""
-        fresh = await self.inbound.receive(to_event(message, edited=edited), version=version,
-                                           resume=resume)
+        event = to_event(message, edited=edited, topic_rooms=self.topic_rooms)
+        room = self.rooms.room_for(event.room_id)
+        if message.poll is not None and not edited and room is not None and room.bridged:
+            self._remember_poll(message, event)
+        fresh = await self.inbound.receive(event, version=version, resume=resume)
         return fresh and resume is not None
+
+    def _room_of(self, chat_id: int, message_id: int) -> RoomId:
+        """The room a message of a group is in: one of its topics paired on its own, when
+        the message crossed the bridge there, or the group."""
+        topics = [r for r in self.topic_rooms if chat_number(r) == chat_id]
+        if topics:
+            with self.database.session() as db:
+                room = links.room_holding(db, topics, str(message_id))
+            if room is not None:
+                return RoomId(room)
+        return telegram_room_id(chat_id)
+
+    def _remember_poll(self, message: Message, event: Event) -> None:
+        assert message.poll is not None
+        where = {"room": event.room_id, "message": event.message_id, "thread": event.thread,
+                 "sender": event.sender_id, "name": event.sender_name}
+        with self.database.session() as db:
+            inbound.set_resume(db, POLL + message.poll.id, json.dumps(where))
+            db.commit()
+
+    async def _poll_closed(self, poll: Poll) -> None:
+        """A stopped poll's counts, on the other side, as a reply to the relayed poll."""
+        with self.database.session() as db:
+            stored = inbound.get_resume(db, POLL + poll.id)
+        if not poll.is_closed or stored is None:
+            return  # not a poll of a configured room (or its result was relayed already)
+        where = json.loads(stored)
+        await self.inbound.receive(Event(
+            platform="telegram", room_id=RoomId(where["room"]),
+            message_id=f"poll:{poll.id}:closed", sender_id=UserId(where["sender"]),
+            sender_name=where["name"], text=poll_results(poll), reply_to=where["message"],
+            thread=where.get("thread")))
+        with self.database.session() as db:
+            inbound.drop_resume(db, POLL + poll.id)
+            db.commit()
 
     def can_delete(self, room_id: str) -> bool:
         return self._may_delete.get(chat_number(room_id), False)
 
-    async def _learn_rights(self) -> None:
-        """Whether the bot may delete messages in each configured group (it must be an
-        admin with that right); kept up to date by ``my_chat_member`` updates."""
-        for room in self.config.rooms:
-            if room.telegram_chat_id is None:
-                continue
+    def _in_contact(self) -> None:
+        """Telegram answered: if it had not for longer than it keeps updates, what was sent
+        before then is gone, and the paired rooms are told."""
+        now, before = self.clock(), self.contact.at
+        if before is not None and now - before > TELEGRAM_KEEPS:
+            log.warning("telegram: no contact since %s; updates older than a day are lost",
+                        before.isoformat())
             try:
-                member = await self.bot.get_chat_member(room.telegram_chat_id, self.bot.id)
+                self.on_history_lost(self.platform, before, now - TELEGRAM_KEEPS, None)
+            except SQLAlchemyError as exc:  # not told yet: the next answer tries again
+                log.error("telegram: could not queue the notice of lost messages (%s)",
+                          type(exc).__name__)
+                return
+        self.contact.touch(now)
+
+    async def _keep_contact(self) -> None:
+        """With a webhook, Telegram keeps trying to deliver while the server is up."""
+        while True:
+            self._in_contact()
+            await asyncio.sleep(WRITE_EVERY.total_seconds())
+
+    async def _learn_rights(self, rooms: Rooms | None = None) -> None:
+        """Whether the bot is in each group it serves, and may delete messages there (it
+        must be an admin with that right); kept up to date by ``my_chat_member`` updates."""
+        chats = dict.fromkeys(r.telegram_chat_id for r in (rooms or self.rooms.current).all
+                              if r.telegram_chat_id is not None)
+        for chat_id in chats:
+            try:
+                member = await self.bot.get_chat_member(chat_id, self.bot.id)
             except TelegramError as exc:
                 log.warning("telegram: could not read the bot's rights in %s: %s",
-                            room.name, exc)
-                continue
-            self._note_rights(room.telegram_chat_id, member)
+                            self._group_name(chat_id), exc)
+                member = None
+            self._note_rights(chat_id, member)
 
-    def _note_rights(self, chat_id: int, member: ChatMember) -> None:
+    def _group_name(self, chat_id: int) -> str:
+        return " / ".join(r.name for r in self.rooms.rooms_in_chat(chat_id)) or str(chat_id)
+
+    def rooms_changed(self, before: Rooms, after: Rooms) -> None:
+        super().rooms_changed(before, after)
+        new = Rooms(tuple(r for r in after.all if r.telegram_chat_id is not None
+                          and before.room_for(r.ids[0]) is None))
+        if new.all:
+            task = asyncio.get_running_loop().create_task(self._learn_rights(new))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _note_rights(self, chat_id: int, member: ChatMember | None) -> None:
+        where = room_id_for("telegram", chat_id)
+        served = bool(self.rooms.rooms_in_chat(chat_id))
+        group = self._group_name(chat_id)
+        present = member is not None and member.status in ("creator", "administrator", "member",
+                                                           "restricted")
+        if served:
+            self.set_problem(f"member:{chat_id}", None if present else (
+                f"the bot is not in the Telegram group {group}: add it to the group."),
+                room=where, fine="in the Telegram group")
+        if member is None:
+            return
         may = member.status == "creator" or bool(getattr(member, "can_delete_messages", False))
         self._may_delete[chat_id] = may
-        room = self.config.room_for(room_id_for("telegram", chat_id))
-        if room is not None:
-            self.set_problem(f"rights:{chat_id}", None if may else (
-                f"the bot cannot delete messages in the Telegram group {room.name}: make it an "
-                "admin with the right to delete messages, so that it can remove confidential "
-                "details typed there."))
-
+        if not served or not present:
+            return
+        if may:
+            problem = None
+        elif member.status != "administrator":
+            problem = (f"the bot is not an admin of the Telegram group {group}: Telegram tells "
+                       "only admins of reactions, so none there cross the bridge, and it cannot "
+                       "delete messages. Make it an admin with the right to delete messages, so "
+                       "that it can also remove confidential details typed there.")
+        else:
+            problem = (f"the bot cannot delete messages in the Telegram group {group}: give it "
+                       "the admin right to delete messages, so that it can remove confidential "
+                       "details typed there.")
+        self.set_problem(f"rights:{chat_id}", problem, room=where,
+                         fine="admin there (reactions, deleting)")
 
     async def _membership(self, update: Update) -> None:
         change = update.my_chat_member
@@ -240,9 +357,22 @@ class TelegramAdapter(Adapter):
         chat = change.chat
         self._note_rights(chat.id, change.new_chat_member)
         joined = change.new_chat_member.status in ("member", "administrator")
-        if joined and chat.type != "private" and \
-                self.config.room_for(room_id_for("telegram", chat.id)) is None:
+        if not joined or chat.type == "private" or self.rooms.rooms_in_chat(chat.id):
+            return
+        if user_id_for("telegram", change.from_user.id) in self.config.bot.admins:
+            await self._welcome(chat.id)  # an admin brought it: to be set up from chat
+        else:
             await self._refuse(chat.id)
+
+    async def _welcome(self, chat_id: int) -> None:
+        self._refused.discard(chat_id)
+        try:
+            await self.bot.send_message(
+                chat_id, f"{self.config.bot.display_name} is here, and silent until an admin "
+                "sets this group up: /room allow lets commands and reminders work here; "
+                "/bridge pair bridges it with a Matrix room.")
+        except TelegramError as exc:
+            log.warning("telegram: could not say hello in %s: %s", chat_id, exc)
 
     async def _refuse(self, chat_id: int) -> None:
         """A group the config does not allow: say so once, and leave."""
@@ -252,8 +382,8 @@ class TelegramAdapter(Adapter):
         log.warning("telegram: leaving unauthorised chat %s", chat_id)
         try:
             await self.bot.send_message(chat_id, f"{self.config.bot.display_name} is not "
-                                        "authorised in this group, so it is leaving. Ask the "
-                                        "coalition's admins to add this group to its config.")
+                                        "authorised in this group, so it is leaving. Ask one of "
+                                        "the coalition's admins to add it.")
         except TelegramError as exc:
             log.warning("telegram: could not say goodbye in %s: %s", chat_id, exc)
         try:
@@ -317,5 +447,5 @@ class TelegramAdapter(Adapter):
     async def send(self, delivery: Delivery) -> str:
         return await self.sender.send(delivery)
 
-    async def fetch_file(self, file_id: str) -> bytes:
-        return await self.sender.fetch_file(file_id)
+    async def fetch_file(self, file_id: str, path: Path) -> None:
+        await self.sender.fetch_file(file_id, path)

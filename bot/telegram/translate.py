@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -21,7 +21,7 @@ from bot.commands import Registry, Role
 from bot.dispatcher import permitted
 from bot.events import Attachment, Event, Location, Reaction
 from bot.replies import Reply
-from storage.ids import room_id_for, user_id_for
+from storage.ids import RoomId, telegram_room_id, user_id_for
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -65,16 +65,24 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-def to_event(message: Message, *, edited: bool) -> Event:
+def to_event(message: Message, *, edited: bool, topic_rooms: Container[str] = ()) -> Event:
+    """``topic_rooms``: the rooms that are one forum topic each (``telegram:<chat>/<topic>``);
+    a message in one of them is that room's, not a thread of the group's room."""
     chat = message.chat
     sender = message.from_user
     attachments = attachments_of(message)
     location = location_of(message)
     unbridged = None if attachments or location else unbridged_kind(message)
     thread, thread_name, replied = topic_of(message)
+    room_id = telegram_room_id(chat.id)
+    if thread is not None and telegram_room_id(chat.id, int(thread)) in topic_rooms:
+        room_id, thread, thread_name = telegram_room_id(chat.id, int(thread)), None, None
     text = message.text or message.caption or ""
     if message.poll is not None:
         text = poll_text(message.poll)
+    elif unbridged and message.sticker is not None and message.sticker.emoji:
+        # An animated sticker with no still picture to show: its emoji says what it meant.
+        text, unbridged = f"{message.sticker.emoji} (an animated sticker)", None
     html = (message.text_html if message.text else message.caption_html) if text else None
     anonymous = message.sender_chat is not None or sender is None or \
         sender.id in SHARED_SENDERS
@@ -84,8 +92,7 @@ def to_event(message: Message, *, edited: bool) -> Event:
     else:
         name = sender.full_name  # type: ignore[union-attr]
     return Event(
-        platform="telegram", room_id=room_id_for("telegram", chat.id),
-        message_id=str(message.message_id),
+        platform="telegram", room_id=room_id, message_id=str(message.message_id),
         sender_id=user_id_for("telegram", sender.id if sender else chat.id),
         sender_name=name, anonymous=anonymous,
         text=text, html=html,
@@ -93,7 +100,8 @@ def to_event(message: Message, *, edited: bool) -> Event:
         edit_of=str(message.message_id) if edited else None,
         is_direct=chat.type == "private", forwarded_from=_forwarded_from(message),
         attachments=attachments, location=location, unbridged=unbridged,
-        thread=thread, thread_name=thread_name, timestamp=message.edit_date or message.date)
+        thread=thread, thread_name=thread_name, timestamp=message.edit_date or message.date,
+        room_name=chat.title)
 
 
 def topic_of(message: Message) -> tuple[str | None, str | None, Message | None]:
@@ -196,9 +204,22 @@ def poll_text(poll: Poll) -> str:
     return "\n".join(lines) + "\n(vote on the other side)"
 
 
-def reaction_events(change: MessageReactionUpdated) -> list[Event]:
+def poll_results(poll: Poll) -> str:
+    """A stopped poll's final counts, in the words of :func:`poll_text`."""
+    def votes(n: int) -> str:
+        return f"{n} vote{'' if n == 1 else 's'}"
+
+    lines = [f"📊 Poll closed: {poll.question}"]
+    lines += [f"{n}. {option.text} — {votes(option.voter_count)}"
+              for n, option in enumerate(poll.options, 1)]
+    voters = poll.total_voter_count
+    return "\n".join(lines) + f"\n({voters} {'person' if voters == 1 else 'people'} voted)"
+
+
+def reaction_events(change: MessageReactionUpdated, room_id: RoomId) -> list[Event]:
     """A person's reactions on a message changed: one Event per emoji added (its id names
-    the person, the message and the emoji) and one redaction per emoji taken back."""
+    the person, the message and the emoji) and one redaction per emoji taken back.
+    ``room_id``: the room the message is in (the update names only its chat)."""
     who = change.user
     sender = user_id_for("telegram", who.id if who else change.chat.id)
     name = who.full_name if who else (change.actor_chat.title if change.actor_chat else "")
@@ -208,7 +229,7 @@ def reaction_events(change: MessageReactionUpdated) -> list[Event]:
 
     old, new = emoji(change.old_reaction), emoji(change.new_reaction)
     of = str(change.message_id)
-    event = partial(Event, platform="telegram", room_id=room_id_for("telegram", change.chat.id),
+    event = partial(Event, platform="telegram", room_id=room_id,
                     sender_id=sender, sender_name=name or "someone", anonymous=who is None,
                     timestamp=change.date)
 

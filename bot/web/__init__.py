@@ -1,3 +1,10 @@
-"""The web side of the bot: the only place aiohttp's server is used (nothing in handlers
-imports aiohttp). Each app has a small factory of its own; ``health`` serves ``/healthz``
-and ``/metrics`` on the metrics port."""
+"""The public sign-on pages of statements: an aiohttp.web app, Jinja2 templates, Babel
+catalogs in English, French and Spanish.
+
+The only place aiohttp's server is imported. A web sign-on goes through the same
+storage functions as ``/signon``; the chat side (``/statement web``, ``/signon
+approve``) lives in ``handlers.web_signons``, reached through the features' hooks.
+
+``bot.web.health`` is a second, small app: ``/healthz`` and ``/metrics`` on the
+``[metrics]`` port.
+"""

@@ -83,9 +83,9 @@ class Human:
         return [e for r, e in self.seen if r == room_id and getattr(e, "sender", "") == user_id]
 
     async def wait_member(self, room_id: str, user_id: str) -> None:
-        async def joined() -> bool:
+        async def joined() -> bool:  # joined, not only invited: before, it sees nothing
             room = self.client.rooms.get(room_id)
-            return bool(room and user_id in room.users)
+            return bool(room and user_id in room.users and user_id not in room.invited_users)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if await joined():

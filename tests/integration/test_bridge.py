@@ -215,9 +215,10 @@ async def test_bridge_status_says_what_is_wrong_with_the_set_up_and_what_to_do(
         await p.api.wait_for(lambda: any(m == "getChatMember" for m, _ in p.api.calls))
         await p.alice.say(p.room, "!bridge status")
         [answer] = await p.alice.wait_for(lambda: p.on_matrix(RoomMessageNotice))
-        assert "Set-up: Telegram privacy mode is on" in answer.body
+        assert "⚠ Telegram privacy mode is on" in answer.body  # under the pair it stops
         assert "/setprivacy" in answer.body
-        assert "cannot delete messages in the Telegram group Caucus" in answer.body
+        assert "the bot is not an admin of the Telegram group Caucus" in answer.body
+        assert "none there cross the bridge" in answer.body  # reactions: told only to admins
         assert "cannot redact messages in the Matrix room Caucus" in answer.body
     finally:
         for service in p.services:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import DownloadResponse, RoomMessageFile, RoomMessageNotice
+from nio import DownloadResponse, RoomMessageFile, RoomMessageImage, RoomMessageNotice
 from sqlmodel import delete, select
 
 from bot.service import Service
@@ -43,7 +43,7 @@ class World:
 
     def notices(self, human: Human, room_id: str) -> list[Any]:
         return [e for e in human.from_user(room_id, self.bot.user_id)
-                if isinstance(e, RoomMessageNotice | RoomMessageFile)]
+                if isinstance(e, RoomMessageNotice | RoomMessageFile | RoomMessageImage)]
 
 
 @pytest.fixture
@@ -98,6 +98,17 @@ async def test_an_export_arrives_as_a_file(world: World):
     assert isinstance(download, DownloadResponse)
     rows = list(csv.DictReader(io.StringIO(download.body.decode("utf-8-sig"))))
     assert rows[0]["summary"] == "Lawyer arrested"
+
+
+async def test_the_indicators_chart_arrives_as_an_image(world: World):
+    room_id, _ = await caucus(world, secure=True)
+    await world.alice.say(room_id, "!indicators")
+    images = await world.alice.wait_for(lambda: [e for e in world.notices(world.alice, room_id)
+                                                 if isinstance(e, RoomMessageImage)])
+    assert images[0].body.startswith("indicators-") and images[0].body.endswith(".png")
+    download = await world.alice.client.download(images[0].url)
+    assert isinstance(download, DownloadResponse)
+    assert download.body.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 async def test_hostile_html_is_escaped_in_formatted_body(world: World):

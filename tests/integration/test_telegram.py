@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
 from sqlmodel import select
+from telegram import Bot
+from telegram.error import BadRequest
 
 from bot.deliveries import Edit, Relay, Text
 from bot.outbox import Delivery
@@ -98,6 +101,16 @@ async def test_an_export_arrives_as_a_document(api: BotApiDouble, start_bot):
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0]["summary"] == "Lawyer arrested"
     assert doc.plain == "1 case exported."  # the caption
+
+
+async def test_the_indicators_chart_arrives_as_a_photo(api: BotApiDouble, start_bot):
+    await start_bot()
+    await api.user_message(SECURE, api.user(ADMIN), "/indicators")
+    sent = await api.wait_for(lambda: [s for s in api.sent_to(SECURE)
+                                       if s.method == "sendPhoto"])
+    texts_before = [s for s in api.sent_to(SECURE) if s.method == "sendMessage"]
+    assert texts_before and texts_before[0].plain.startswith("Indicators, the 12 months to")
+    assert sent[0].photo is not None and sent[0].photo.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 async def test_flood_control_is_waited_out_and_nothing_is_lost(api: BotApiDouble, start_bot):
@@ -193,7 +206,7 @@ async def test_direct_messages(api: BotApiDouble, start_bot):
     assert "is for members of the coalition's rooms" in api.sent_to(stranger)[1].plain
 
 
-async def test_captions_photos_and_documents(api: BotApiDouble, start_bot):
+async def test_captions_photos_and_documents(api: BotApiDouble, start_bot, tmp_path: Path):
     service = await start_bot()
     await api.user_message(CAUCUS, api.user(MEMBER), "/whoami",
                            document=("report.pdf", b"%PDF-1.7 evidence", "application/pdf"))
@@ -201,8 +214,8 @@ async def test_captions_photos_and_documents(api: BotApiDouble, start_bot):
     assert answer.plain.startswith("You:")  # a caption is read like a message
     photo = await api.user_message(CAUCUS, api.user(MEMBER), "", photo=b"\x89PNG fake")
     adapter = service.adapters[0]
-    data = await adapter.fetch_file(photo["photo"][-1]["file_id"])
-    assert data == b"\x89PNG fake"
+    await adapter.fetch_file(photo["photo"][-1]["file_id"], tmp_path / "photo")
+    assert (tmp_path / "photo").read_bytes() == b"\x89PNG fake"
 
 
 async def test_polling_survives_network_errors(api: BotApiDouble, start_bot):
@@ -317,3 +330,51 @@ def test_split_html_never_cuts_a_tag():
     assert "\n".join(chunks) == reply.html(html_lists=False)
     huge = split_html(Reply.text("<" * 9000), limit=4096)
     assert all(len(c) <= 4096 for c in huge) and "".join(huge) == "&lt;" * 9000
+
+
+async def test_the_double_stops_only_the_bots_own_polls_as_telegram_does(api: BotApiDouble):
+    """stopPoll: only a poll the bot sent; the bot hears of its own poll's close as a
+    ``poll`` update. A person's poll the bot hears of only when it is stopped."""
+    async with Bot(api.token, base_url=api.base_url, base_file_url=api.base_file_url) as bot:
+        sent = await bot.send_poll(CAUCUS, "Lunch?", ["Yes", "No"])
+        assert sent.poll is not None and not sent.poll.is_closed
+        stopped = await bot.stop_poll(CAUCUS, sent.message_id)
+        assert stopped.is_closed and stopped.id == sent.poll.id
+        with pytest.raises(BadRequest, match=r"(?i)poll has already been closed"):
+            await bot.stop_poll(CAUCUS, sent.message_id)
+        [update] = await bot.get_updates(allowed_updates=["poll"])
+        assert update.poll is not None and update.poll.id == sent.poll.id
+        theirs = await api.user_message(CAUCUS, api.user(MEMBER), extra={"poll": {
+            "id": "77", "question": "Q?", "total_voter_count": 0, "is_closed": False,
+            "is_anonymous": True, "type": "regular", "allows_multiple_answers": False,
+            "allows_revoting": True, "members_only": False,
+            "options": [{"persistent_id": "a", "text": "A", "voter_count": 0},
+                        {"persistent_id": "b", "text": "B", "voter_count": 0}]}})
+        with pytest.raises(BadRequest, match=r"(?i)message with poll to stop not found"):
+            await bot.stop_poll(CAUCUS, theirs["message_id"])
+        await api.user_stops_poll(CAUCUS, theirs["message_id"], [2, 5])
+        closed = (await bot.get_updates(offset=update.update_id + 1))[-1].poll
+        assert closed is not None and closed.is_closed and closed.total_voter_count == 7
+
+
+async def test_the_double_keeps_allowed_updates_as_telegram_does(api: BotApiDouble):
+    """Not named: the setting of the call before; never set: all but reactions."""
+    api.may_delete.add(CAUCUS)
+    said = await api.user_message(CAUCUS, api.user(MEMBER), "hello")
+    await api.user_reaction(CAUCUS, api.user(MEMBER), said["message_id"], [], ["👍"])
+    async with Bot(api.token, base_url=api.base_url, base_file_url=api.base_file_url) as bot:
+        assert [u.message is not None for u in await bot.get_updates()] == [True]
+        reacted = await bot.get_updates(allowed_updates=["message_reaction"])
+        assert [u.message_reaction is not None for u in reacted] == [True]
+        assert [u.message_reaction is not None for u in await bot.get_updates()] == [True]
+
+
+async def test_the_double_refuses_a_download_over_twenty_megabytes(api: BotApiDouble,
+                                                                  tmp_path: Path):
+    big = tmp_path / "big.mp4"
+    with big.open("wb") as fh:
+        fh.truncate(20 * 1024 * 1024 + 1)
+    video = api.stored_file(big, mime_type="video/mp4")
+    async with Bot(api.token, base_url=api.base_url, base_file_url=api.base_file_url) as bot:
+        with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+            await bot.get_file(video["file_id"])

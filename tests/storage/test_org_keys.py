@@ -39,7 +39,7 @@ def test_migration_recomputes_keys_and_withdraws_the_newer_duplicate(empty_datab
                 {"id": id_, "name": name, "key": key, "at": T0 + timedelta(days=days),
                  "withdrawn": withdrawn})
     database.upgrade()
-    assert database.revision() == HEAD == "0010"
+    assert database.revision() == HEAD  # 0010 ran, and whatever came after it
     with database.session() as db:
         got = {s.id: s for s in db.exec(select(Signature))}
     database.dispose()

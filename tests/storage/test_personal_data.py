@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from bot import deliveries
 from bot.commands import Role
 from bot.replies import Reply
-from storage import audit, roles
+from storage import audit, roles, rooms
 from storage.cases import Case, CaseEvent, add_case, log_event
 from storage.database import Database
 from storage.models import AuditEntry, Identity, RoleGrant
@@ -68,6 +68,8 @@ def world(db: Session) -> tuple[int, int]:
                     targets=ANA, text="Call the lawyer", created_by="Ana Reporter"))
     db.add(Reminder(key="remind:b", kind="remind", due_at=NOW + timedelta(days=1),
                     targets=f"{ANA} telegram:-5", text="Team call", created_by=BEN))
+    rooms.pair(db, ("telegram:-77", "Caucus"), ("matrix:!r:x", "Caucus"), by=ANA, now=NOW)
+    rooms.issue_pairing_code(db, "telegram:-78", "Annex", by=ANA, now=NOW)
     deliveries.enqueue(db, ANA, Reply.text("Case #1 recorded as confidential"), now=NOW)
     deliveries.enqueue(db, BEN, Reply.text("for Ben"), now=NOW)
     db.commit()
@@ -83,6 +85,7 @@ def test_erasing_a_person_leaves_no_trace_of_their_id_or_names(db: Session):
     assert counts["identity"] == 1 and counts["orgprofile"] == 1 and counts["rolegrant"] == 1
     assert counts["case"] == 3 and counts["signature"] == 2 and counts["outboxmessage"] == 1
     assert counts["reminder"] == 2 and counts["auditentry"] == 4
+    assert counts["chatroom"] == 4 and counts["pairingcode"] == 1  # added and paired by her
     everything = every_row(db.connection())
     assert ANA not in everything and "Ana Reporter" not in everything
     assert BEN in everything and "Ben Other" in everything  # nobody else is touched
