@@ -38,9 +38,10 @@ class JsonFormatter(logging.Formatter):
             if value is not None:
                 out[key] = value
         room_id = getattr(record, "room_id", None)
-        if isinstance(room_id, str) and self.config is not None:
-            room = self.config.room_for(room_id)
-            out["room"] = room.name if room is not None else "direct"
+        room = self.config.room_for(room_id) if isinstance(room_id, str) and self.config \
+            else None
+        if room is not None:  # a name from the config; one typed in chat is not logged
+            out["room"] = room.name
         if record.exc_info and record.exc_info[1] is not None:
             out["error"] = traceback_without_messages(record.exc_info[1])
         return json.dumps(out, ensure_ascii=False, default=str)

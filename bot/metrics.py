@@ -4,8 +4,8 @@ Counters and histograms live here, once per process, and are bumped where things
 happen (the outbox worker, the adapters, the dispatcher's outcome hook); gauges that
 describe stored state (the outbox's backlog) are read when ``/metrics`` is asked for,
 so they are never stale. Labels carry no user text and no user or room ids: a room is
-named by its name in the config, and every room the config does not name (direct
-messages) is counted together as "direct".
+named by its name in the config; rooms an admin set up in chat (whose names were typed
+there) are counted together as "set up in chat", and direct messages as "direct".
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bot.config import Config
+from bot.rooms import Rooms
 from storage import outbox
 from storage.database import Database
 
@@ -73,9 +74,11 @@ class StateCollector(Collector):
         self.leading, self.last_contact = leading, last_contact
         self.now, self.monotonic = now, monotonic
 
-    def room_name(self, room_id: str) -> str:
+    def room_name(self, room_id: str, rooms: Rooms) -> str:
         room = self.config.room_for(room_id)
-        return room.name if room is not None else "direct"
+        if room is not None:
+            return room.name
+        return "set up in chat" if rooms.room_for(room_id) is not None else "direct"
 
     def collect(self) -> Iterable[Metric]:
         leader = GaugeMetricFamily("caucus_leader", "1 while this process serves (the leader); "
@@ -103,9 +106,10 @@ class StateCollector(Collector):
         ages: dict[tuple[str, str], float] = {}
         with self.database.session() as db:
             rows = outbox.backlog(db)
+            rooms = Rooms.read(self.config, db)
         now = self.now()
         for room_id, status, count, first in rows:
-            key = (self.room_name(room_id), room_id.split(":", 1)[0])
+            key = (self.room_name(room_id, rooms), room_id.split(":", 1)[0])
             totals[(*key, status)] = totals.get((*key, status), 0) + count
             if status == outbox.PENDING:
                 ages[key] = max(ages.get(key, 0.0), (now - first).total_seconds())

@@ -19,8 +19,10 @@ from bot.events import Event
 from bot.health import Health
 from bot.outbox import Delivery, OutboxWorker, RetryLater
 from bot.replies import Reply
+from bot.rooms import Rooms
 from bot.web.health import health_app
 from storage.database import Database
+from storage.rooms import ChatRoom
 from tests.harness import FakeBot
 
 NOW = datetime(2026, 11, 25, 9, tzinfo=UTC)
@@ -124,7 +126,7 @@ def relay(database: Database, text: str, *, source: str, target: str, message_id
                   sender_id="telegram:1001", sender_name="Ana Reporter", text=text,
                   timestamp=NOW)
     with database.session() as db:
-        Bridge(config(database.url)).relay(db, event, NOW)
+        Bridge(Rooms.of(config(database.url))).relay(db, event, NOW)
         db.commit()
 
 
@@ -161,16 +163,21 @@ async def test_relays_latency_flood_control_and_the_backlog_are_counted(
     with database.session() as db:
         deliveries.enqueue(db, PAIR[0], Reply.text("answer for Ana Reporter"), now=NOW)
         deliveries.enqueue(db, DM, Reply.text("answer in a DM"), now=NOW - timedelta(minutes=2))
+        # A room an admin allowed from chat: its name was typed there, so it is not a label.
+        db.add(ChatRoom(room_id="matrix:!fromchat:example.org", name="Omar's support group",
+                        added_by="matrix:@admin:example.org", added_at=NOW))
+        deliveries.enqueue(db, "matrix:!fromchat:example.org", Reply.text("hi"), now=NOW)
         db.commit()
     text = await (await client.get("/metrics")).text()
     assert 'caucus_outbox_pending{network="telegram",room="Geneva caucus"} 1.0' in text
     assert 'caucus_outbox_pending{network="telegram",room="direct"} 1.0' in text
     assert 'caucus_outbox_oldest_pending_age_seconds{network="telegram",room="direct"} 120.0' \
         in text
+    assert 'caucus_outbox_pending{network="matrix",room="set up in chat"} 1.0' in text
     assert "caucus_leader 1.0" in text
     assert 'caucus_network_last_contact_age_seconds{network="matrix"}' in text
     assert "process_resident_memory_bytes" in text
-    for secret in ("Ana Reporter", "Omar Ry", "1001", "4242", "!caucus", "$e1"):
+    for secret in ("Ana Reporter", "Omar", "1001", "4242", "!caucus", "!fromchat", "$e1"):
         assert secret not in text
 
 
