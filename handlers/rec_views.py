@@ -7,13 +7,11 @@ even its number beside a State's recommendation would tell its country.
 
 from __future__ import annotations
 
-import re
-
-from bot.commands import CommandError
 from bot.context import Context
 from bot.replies import Inline, Line, Reply, b, i, item, line
 from handlers.case_access import may_see
 from handlers.countries import parse_country
+from handlers.numbered import load_numbered
 from handlers.rec_calendar import upr_dates
 from storage import roles
 from storage.cases import Case
@@ -29,7 +27,6 @@ from storage.recommendations import (
     recommendations_of_case,
 )
 
-ID_RULE = re.compile(r"[Rr]?([0-9]{1,9})")  # ASCII digits only
 SOURCE_NAMES = {"upr": "UPR", "treaty-body": "treaty body", "special-procedure":
                 "special procedure"}
 
@@ -50,14 +47,8 @@ def read_filters(words: list[str]) -> tuple[str | None, str | None, str | None, 
 
 
 def load_rec(ctx: Context, ref: str) -> Recommendation:
-    match = ID_RULE.fullmatch(ref.strip())
-    if match is None:
-        raise CommandError(f"'{ref}' is not a recommendation id; ids look like R12 "
-                           f"({ctx.cmd('recs')} lists them).")
-    rec = ctx.db.get(Recommendation, int(match.group(1)))
-    if rec is None:
-        raise CommandError(f"There is no recommendation R{match.group(1)}.")
-    return rec
+    return load_numbered(ctx, Recommendation, ref, letter="R", noun="recommendation",
+                         example="R12", listing="recs")
 
 
 def where_from(rec: Recommendation) -> str:
