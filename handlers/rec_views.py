@@ -95,7 +95,7 @@ def visible_cases(ctx: Context, rec_id: int) -> list[Case]:
 
 
 def card(ctx: Context, rec: Recommendation) -> Reply:
-    history = assessments(ctx.db, rec.id or 0)
+    history = assessments(ctx.db, rec.key)
     head: list[Inline] = [b(f"{rec.code} — {name_of(rec.country)}"), f" — {origin(rec)}"]
     if where_from(rec):
         head.append(f" — {where_from(rec)}")
@@ -120,11 +120,11 @@ def card(ctx: Context, rec: Recommendation) -> Reply:
             lines.append(item(f"{ctx.local(row.at):%Y-%m-%d} {row.organisation} "
                               f"({roles.name_of(ctx.db, row.assessed_by)}): {row.status}"
                               f"{evidence}"))
-    cases = visible_cases(ctx, rec.id or 0)
+    cases = visible_cases(ctx, rec.key)
     if cases:
         lines.append(line("Linked cases: ", ", ".join(
             f"#{c.id}" + (" (confidential)" if c.confidential else "") for c in cases)))
-    statements = linked_statements(ctx.db, rec.id or 0)
+    statements = linked_statements(ctx.db, rec.key)
     if statements:
         lines.append(line("Linked statements: ", ", ".join(f"S{n}" for n in statements)))
     if rec.source == "upr":
