@@ -50,7 +50,7 @@ def record(n: int, rng: random.Random) -> dict[str, Any]:
         "AnnotationType": "- Concerns/Observations" if concern else "- Recommendations",
         "Body": body,
         "Countries": ["Atlantis"] if n % 50 == 0 else [rng.choice(STATES)],
-        "Symbol": f"A/HRC/{session + 9}/{rng.randint(1, 20)}" if upr else "CRC/C/XXX/CO/5-6",
+        "Symbol": f"A/HRC/{session + 9}/{rng.randint(1, 20)}" if upr else "CRC/C/EGY/CO/5-6",
         "Text": text,
         "Themes": rng.sample(THEMES, 2),
         "AffectedPersons": rng.sample(AFFECTED, 2),

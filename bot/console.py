@@ -96,7 +96,7 @@ def queued_notices(database: Database, config: Config, after_id: int) -> tuple[s
         room = known.room_for(row.room_id)
         text = "\n".join(f"  {ln}" for ln in Reply.from_json(row.payload).plain().split("\n"))
         out.append(f"[queued for {room.name if room else row.room_id}]\n{text}")
-    return "\n".join(out), max([after_id, *(r.id or 0 for r in rows)])
+    return "\n".join(out), max([after_id, *(r.key for r in rows)])
 
 
 def deliver_due(database: Database, config: Config, room_id: str, *, now: datetime,

@@ -49,10 +49,11 @@ def _date(text: str, what: str) -> date:
     return check_date(day, what)
 
 
-def load_session(ctx: Context, text: str) -> HrcSession:
-    session = ctx.db.get(HrcSession, _code(text))
+def load_session(ctx: Context, code: str) -> HrcSession:
+    """The session a ``<code>`` parameter names (already read by ``_code``)."""
+    session = ctx.db.get(HrcSession, code)
     if session is None:
-        raise CommandError(f"There is no session {_code(text)} in the calendar "
+        raise CommandError(f"There is no session {code} in the calendar "
                            f"({ctx.cmd('sessions')} lists them).")
     return session
 

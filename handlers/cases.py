@@ -118,7 +118,7 @@ async def show_case(ctx: Context, args: Args) -> Reply:
     if case.un_body or case.un_reference:
         lines.append(line(f"UN body engaged: {case.un_body or '—'}; prior UN reference: "
                           f"{case.un_reference or '—'}"))
-    lines += case_lines(ctx, case.id or 0)  # shown only here, where the case may be
+    lines += case_lines(ctx, case.key)  # shown only here, where the case may be
     lines.append(line(b("Timeline")))
     for ev in timeline(db, case.key):
         lines.append(item(f"{ctx.local(ev.at):%Y-%m-%d %H:%M} {roles.name_of(db, ev.actor_id)}: ",

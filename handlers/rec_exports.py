@@ -60,11 +60,11 @@ async def export_recs(ctx: Context, args: Args) -> Reply:
 
 
 def _row(ctx: Context, rec: Recommendation, *, with_country: bool) -> list[str]:
-    latest = latest_by_organisation(assessments(ctx.db, rec.id or 0))
+    latest = latest_by_organisation(assessments(ctx.db, rec.key))
     status = "; ".join(f"{r.status} ({r.organisation})" for r in latest) or "not-assessed"
     evidence = "; ".join(f"{r.organisation}, {ctx.local(r.at):%Y-%m-%d}: {r.evidence}"
                          for r in latest if r.evidence)
-    cases = (ctx.db.get(Case, n) for n in linked_cases(ctx.db, rec.id or 0))
+    cases = (ctx.db.get(Case, n) for n in linked_cases(ctx.db, rec.key))
     public = ", ".join(f"#{c.id}" for c in cases if c is not None and not c.confidential)
     row = [where_from(rec) or origin(rec), rec.text, ", ".join(rec.recommending_states),
            rec.position or "—", status, evidence, public]

@@ -7,13 +7,11 @@ even its number beside a State's recommendation would tell its country.
 
 from __future__ import annotations
 
-import re
-
-from bot.commands import CommandError
 from bot.context import Context
 from bot.replies import Inline, Line, Reply, b, i, item, line
 from handlers.case_access import may_see
 from handlers.countries import parse_country
+from handlers.numbered import load_numbered
 from handlers.rec_calendar import upr_dates
 from storage import roles
 from storage.cases import Case
@@ -29,7 +27,6 @@ from storage.recommendations import (
     recommendations_of_case,
 )
 
-ID_RULE = re.compile(r"[Rr]?([0-9]{1,9})")  # ASCII digits only
 SOURCE_NAMES = {"upr": "UPR", "treaty-body": "treaty body", "special-procedure":
                 "special procedure"}
 
@@ -50,14 +47,8 @@ def read_filters(words: list[str]) -> tuple[str | None, str | None, str | None, 
 
 
 def load_rec(ctx: Context, ref: str) -> Recommendation:
-    match = ID_RULE.fullmatch(ref.strip())
-    if match is None:
-        raise CommandError(f"'{ref}' is not a recommendation id; ids look like R12 "
-                           f"({ctx.cmd('recs')} lists them).")
-    rec = ctx.db.get(Recommendation, int(match.group(1)))
-    if rec is None:
-        raise CommandError(f"There is no recommendation R{match.group(1)}.")
-    return rec
+    return load_numbered(ctx, Recommendation, ref, letter="R", noun="recommendation",
+                         example="R12", listing="recs")
 
 
 def where_from(rec: Recommendation) -> str:
@@ -104,7 +95,7 @@ def visible_cases(ctx: Context, rec_id: int) -> list[Case]:
 
 
 def card(ctx: Context, rec: Recommendation) -> Reply:
-    history = assessments(ctx.db, rec.id or 0)
+    history = assessments(ctx.db, rec.key)
     head: list[Inline] = [b(f"{rec.code} — {name_of(rec.country)}"), f" — {origin(rec)}"]
     if where_from(rec):
         head.append(f" — {where_from(rec)}")
@@ -129,11 +120,11 @@ def card(ctx: Context, rec: Recommendation) -> Reply:
             lines.append(item(f"{ctx.local(row.at):%Y-%m-%d} {row.organisation} "
                               f"({roles.name_of(ctx.db, row.assessed_by)}): {row.status}"
                               f"{evidence}"))
-    cases = visible_cases(ctx, rec.id or 0)
+    cases = visible_cases(ctx, rec.key)
     if cases:
         lines.append(line("Linked cases: ", ", ".join(
             f"#{c.id}" + (" (confidential)" if c.confidential else "") for c in cases)))
-    statements = linked_statements(ctx.db, rec.id or 0)
+    statements = linked_statements(ctx.db, rec.key)
     if statements:
         lines.append(line("Linked statements: ", ", ".join(f"S{n}" for n in statements)))
     if rec.source == "upr":

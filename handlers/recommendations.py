@@ -98,7 +98,7 @@ async def set_status(ctx: Context, args: Args) -> Reply:
         raise CommandError(f"The evidence is {len(evidence):,} characters; the limit is "
                            f"{MAX_TEXT:,}. Give a link, or the essentials.")
     organisation = _organisation(ctx, args.opt("org"))
-    others = latest_by_organisation(assessments(ctx.db, rec.id or 0))
+    others = latest_by_organisation(assessments(ctx.db, rec.key))
     row = assess(ctx.db, rec, status=status, organisation=organisation,
                  assessed_by=ctx.caller.id, at=ctx.now, evidence=evidence)
     ctx.audit("rec.status", rec.code, f"{organisation}: {status}")
@@ -126,7 +126,7 @@ async def link(ctx: Context, args: Args) -> Reply:
     target = args["target"]
     if args["kind"] == "statement":
         statement = load_statement(ctx, target)
-        if not link_statement(ctx.db, rec, statement.id or 0, by=ctx.caller.id, at=ctx.now):
+        if not link_statement(ctx.db, rec, statement.key, by=ctx.caller.id, at=ctx.now):
             raise CommandError(f"{rec.code} is already linked to {statement.code}.")
         ctx.audit("rec.link", rec.code, statement.code)
         return Reply.text(f"{rec.code} linked to statement {statement.code}.")
@@ -138,7 +138,7 @@ async def link(ctx: Context, args: Args) -> Reply:
     if not may_see(ctx, case):
         raise CommandError(f"#{case.id} is confidential: only the secretariat, or whoever "
                            "reported it, can link it.")
-    if not link_case(ctx.db, rec, case.id or 0, by=ctx.caller.id, at=ctx.now):
+    if not link_case(ctx.db, rec, case.key, by=ctx.caller.id, at=ctx.now):
         raise CommandError(f"#{case.id} is already linked to {rec.code}.")
     log_event(ctx.db, case, at=ctx.now, actor_id=ctx.caller.id, kind="rec", value=rec.code)
     # Target the case, as its other audit rows do: erasing the case clears the detail.

@@ -69,7 +69,7 @@ def _csv(ctx: Context, statement: Statement) -> Reply:
              iso_time(s.withdrawn_at, ctx.tz),
              roles.describe(ctx.db, s.withdrawn_by) if s.withdrawn_by else "",
              _yes_no(s.withdrawn_at is not None and closed_at(ctx.db, statement, s.withdrawn_at)),
-             *_web_columns(s.source, signers.get(s.id or 0))]
+             *_web_columns(s.source, signers.get(s.key))]
             for s in rows]
     # Web sign-ons that are not (or not yet) signatures: the reviewer checks the signer here.
     unsigned = web_signons.undecided(ctx.db, statement.key)

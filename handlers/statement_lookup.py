@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from bot.arguments import Param
-from bot.commands import CommandError
 from bot.context import Context
+from handlers.numbered import load_numbered
 from handlers.when import closes_in, stamp, zoned_stamp
 from storage.statements import Statement
 
-ID_RULE = re.compile(r"[Ss]?([0-9]{1,9})")  # ASCII digits: "S٣" is not S3
-
 
 def load_statement(ctx: Context, ref: str) -> Statement:
-    match = ID_RULE.fullmatch(ref)
-    if match is None:
-        raise CommandError(f"'{ref}' is not a statement id; ids look like S3 "
-                           f"({ctx.cmd('statements')} lists them).")
-    statement = ctx.db.get(Statement, int(match.group(1)))
-    if statement is None:
-        raise CommandError(f"There is no statement S{match.group(1)}.")
-    return statement
+    return load_numbered(ctx, Statement, ref, letter="S", noun="statement", example="S3",
+                         listing="statements")
 
 
 def sign_ons_closed(statement: Statement, now: datetime) -> bool:

@@ -186,17 +186,17 @@ def notify_rooms(db: Session, config: Config, statement: Statement, row: WebSign
     """Tell every room that has the statement (where it was opened or announced, where its
     secretariat works) of a web sign-on: ``new`` (to review, or signed when review is off)
     or ``withdrawn`` by its signer. Queued in the outbox in the caller's transaction."""
-    rooms = rooms_of(db, statement.key)
+    rooms, known = rooms_of(db, statement.key), Rooms.read(config, db)
     for room_id in rooms:
-        deliveries.enqueue(db, room_id, _notice(db, config, statement, row, event, room_id),
+        deliveries.enqueue(db, room_id, _notice(db, config, known, statement, row, event, room_id),
                            now=now)
     return len(rooms)
 
 
-def _notice(db: Session, config: Config, statement: Statement, row: WebSignon, event: str,
-            room_id: str) -> Reply:
+def _notice(db: Session, config: Config, known: Rooms, statement: Statement, row: WebSignon,
+            event: str, room_id: str) -> Reply:
     p = config.prefix_for(room_id)
-    room = Rooms.read(config, db).room_for(room_id)
+    room = known.room_for(room_id)
     # A room neither the config nor an admin in chat named is a direct message (the bot
     # acts nowhere else).
     private = room is None or room.secure

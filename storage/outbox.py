@@ -15,12 +15,12 @@ from sqlalchemy import Column, Row, Table, Text, bindparam, func, insert, select
 from sqlmodel import Field, Session, SQLModel, col
 
 from storage.database import insert_ignoring
-from storage.types import EncryptedText, UTCDateTime
+from storage.types import EncryptedText, Keyed, UTCDateTime
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(Keyed, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     room_id: str = Field(max_length=255, index=True)
     kind: str = Field(default="reply", max_length=16)

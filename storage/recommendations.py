@@ -24,7 +24,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, or_, select
 
 from storage.numbering import next_number
 from storage.org_names import normalise_org_name
-from storage.types import UTCDateTime
+from storage.types import Keyed, UTCDateTime
 
 SOURCES = ("upr", "treaty-body", "special-procedure")
 POSITIONS = ("supported", "supported-noted", "noted", "under-consideration", "no-response")
@@ -37,7 +37,7 @@ SEPARATOR = "|"
 LAST_RECOMMENDATION_ID = "recommendation.last_id"
 
 
-class Recommendation(SQLModel, table=True):
+class Recommendation(Keyed, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)  # shown as R12
     source: str = Field(max_length=24, index=True)  # SOURCES
     body: str = Field(default="", max_length=128)  # "UPR", "CRC", "SR Human Rights Defenders"
@@ -86,7 +86,7 @@ class Recommendation(SQLModel, table=True):
         return any("defender" in v.casefold() for v in (*self.affected_list, *self.theme_list))
 
 
-class RecAssessment(SQLModel, table=True):
+class RecAssessment(Keyed, SQLModel, table=True):
     """One organisation's view of how far a recommendation is implemented, with evidence."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -186,7 +186,7 @@ def latest_by_organisation(history: list[RecAssessment]) -> list[RecAssessment]:
     latest: dict[str, RecAssessment] = {}
     for row in history:
         latest[row.org_key] = row
-    return sorted(latest.values(), key=lambda r: (r.at, r.id or 0))
+    return sorted(latest.values(), key=lambda r: (r.at, r.key))
 
 
 def assess(db: Session, rec: Recommendation, *, status: str, organisation: str,
@@ -211,7 +211,7 @@ def link_case(db: Session, rec: Recommendation, case_id: int, *, by: str,
     """False when the link was there already."""
     if db.get(RecCaseLink, (rec.id, case_id)) is not None:
         return False
-    db.add(RecCaseLink(recommendation_id=rec.id or 0, case_id=case_id, linked_by=by,
+    db.add(RecCaseLink(recommendation_id=rec.key, case_id=case_id, linked_by=by,
                        linked_at=at))
     return True
 
@@ -220,7 +220,7 @@ def link_statement(db: Session, rec: Recommendation, statement_id: int, *, by: s
                    at: datetime) -> bool:
     if db.get(RecStatementLink, (rec.id, statement_id)) is not None:
         return False
-    db.add(RecStatementLink(recommendation_id=rec.id or 0, statement_id=statement_id,
+    db.add(RecStatementLink(recommendation_id=rec.key, statement_id=statement_id,
                             linked_by=by, linked_at=at))
     return True
 

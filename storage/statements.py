@@ -68,7 +68,7 @@ class StatementRoom(SQLModel, table=True):
     room_id: str = Field(primary_key=True, max_length=255)
 
 
-class Signature(SQLModel, table=True):
+class Signature(Keyed, SQLModel, table=True):
     __table_args__ = (
         Index("uq_signature_active", "statement_id", "org_key", unique=True,
               sqlite_where=text("withdrawn_at IS NULL"),

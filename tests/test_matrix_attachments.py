@@ -24,7 +24,7 @@ def test_decrypts_what_nio_encrypted(tmp_path: Path, size: int):
 def test_a_file_that_does_not_match_its_hash_is_refused(tmp_path: Path):
     cipher, info = encrypt_attachment(b"the real statement")
     path = tmp_path / "file"
-    path.write_bytes(b"X" + cipher[1:])
+    path.write_bytes(bytes([cipher[0] ^ 0xFF]) + cipher[1:])  # "X" was the first byte 1 in 256
     with pytest.raises(BadAttachment, match="SHA-256"):
         decrypt_in_place(path, info)
 
