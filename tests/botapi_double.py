@@ -166,6 +166,7 @@ class BotApiDouble:
         self._sends_open.set()
         self.held = 0  # send requests waiting now
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.port = 0
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -175,13 +176,19 @@ class BotApiDouble:
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         app.router.add_post("/control/{action}", self._control)
-        self._runner = web.AppRunner(app, access_log=None)
+        # A request whose client has gone is cancelled, as on a real server: a long poll
+        # of a stopped bot must not keep this double's shutdown waiting for its timeout.
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        self._closing = True  # long polls still open answer now
+        self._sends_open.set()
+        async with self._changed:
+            self._changed.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
         self.files.close()
@@ -409,7 +416,7 @@ class BotApiDouble:
             self.updates = self.updates[offset:]
         deadline = time.monotonic() + timeout
         async with self._changed:
-            while not self.updates and time.monotonic() < deadline:
+            while not self.updates and time.monotonic() < deadline and not self._closing:
                 try:
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
                 except TimeoutError:

@@ -4,12 +4,9 @@ for 20 s."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,40 +19,12 @@ from bot.matrix import MISSED_PAGE, MatrixAdapter
 from bot.service import Service
 from tests.botapi_double import BotApiDouble
 from tests.conftest import DATABASES
+from tests.integration.bot_process import exited, run_bot, stop_bot, toml
 from tests.integration.conftest import CAUCUS, on_both_databases, stop
 from tests.integration.test_bridge import Pair
 from tests.synapse_server import Synapse
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def toml(data: dict) -> str:
-    """Enough TOML for our config: tables, arrays of tables, strings, numbers, lists."""
-    out: list[str] = []
-    for section, body in data.items():
-        entries = body if isinstance(body, list) else [body]
-        for entry in entries:
-            out.append(f"[[{section}]]" if isinstance(body, list) else f"[{section}]")
-            out += [f"{k} = {json.dumps(v)}" for k, v in entry.items()]
-    return "\n".join(out) + "\n"
-
-
-def run_bot(config: Path, log: Path, **env_vars: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
-                            cwd=config.parent, env=env, stdout=subprocess.DEVNULL,
-                            stderr=open(log, "ab"))
-
-
-def stop_bot(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 @on_both_databases
 async def test_kill_mid_burst_then_restart_delivers_each_once_in_order(
         synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str):
@@ -70,7 +39,7 @@ async def test_kill_mid_burst_then_restart_delivers_each_once_in_order(
             await api.user_message(CAUCUS, pair.ana, f"burst {n:03d}")
         await pair.alice.wait_for(lambda: len(pair.on_matrix()) >= 40, seconds=60)
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+        await exited(process, 10)
         arrived_before = len(pair.on_matrix())
         assert arrived_before < 200, "the kill came too late to test anything"
         process = run_bot(config, tmp_path / "bot.log")
@@ -82,7 +51,7 @@ async def test_kill_mid_burst_then_restart_delivers_each_once_in_order(
             f"{len(bodies)} relayed; duplicates or gaps after the kill at {arrived_before}")
         assert len(relayed) == 200
     finally:
-        stop_bot(process)
+        await stop_bot(process)
         await pair.alice.close()
 
 
@@ -118,7 +87,7 @@ async def test_kill_with_files_in_flight_both_ways_then_restart_delivers_each_on
                                  info={"mimetype": "video/mp4", "size": len(data)})
         await api.wait_for(lambda: api.files.downloading and api.files.uploading, seconds=60)
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+        await exited(process, 10)
         [left] = [d for d in spool.iterdir() if d.name.startswith(f"{process.pid}-")]
         assert list(left.iterdir()), "the killed bot was mid-file"
         api.files.release()
@@ -145,7 +114,7 @@ async def test_kill_with_files_in_flight_both_ways_then_restart_delivers_each_on
         assert not left.exists()  # removed by the next start
     finally:
         api.files.release()
-        stop_bot(process)
+        await stop_bot(process)
         await pair.alice.close()
     assert list(spool.iterdir()) == []  # a bot that stops cleanly leaves no file behind
 async def test_a_restart_after_a_quiet_spell_knows_its_rooms_and_the_senders_names(pair: Pair):

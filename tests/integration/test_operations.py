@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 
 from tests.botapi_double import BotApiDouble
+from tests.integration.bot_process import run_bot, stop_bot, toml
 from tests.integration.conftest import CAUCUS, MEMBER
-from tests.integration.test_bridge_resilience import run_bot, toml
 from tests.integration.test_standby import READY, wait_for_log
 from tests.synapse_server import free_port
 
@@ -49,8 +49,7 @@ async def test_health_metrics_and_json_logs_of_a_running_bot(api: BotApiDouble, 
         assert "caucus_leader 1.0" in metrics
         assert str(MEMBER) not in metrics and "Omar" not in metrics
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        await stop_bot(process)
     lines = [json.loads(line) for line in (await asyncio.to_thread(log.read_text)).splitlines()]
     assert {"time", "level", "logger", "event"} <= lines[0].keys()
     flagged = [o for o in lines if o.get("command") == "flag"]

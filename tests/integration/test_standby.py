@@ -16,10 +16,10 @@ from nio import AsyncClient, RoomMessagesResponse, RoomMessageText
 
 from tests.botapi_double import BotApiDouble
 from tests.conftest import DATABASES
+from tests.integration.bot_process import exited, run_bot, stop_bot, toml
 from tests.integration.bridge_pair import Pair
 from tests.integration.conftest import CAUCUS
 from tests.integration.matrix_fixtures import Human
-from tests.integration.test_bridge_resilience import run_bot, toml
 from tests.postgres_server import Postgres
 from tests.synapse_server import Synapse
 
@@ -92,16 +92,8 @@ class Two:
         await wait_for_log(self.logs[name], marker, process)
         return process
 
-    def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    async def stop(self) -> None:
+        await stop_bot(*self.processes.values())
 
 
 @pytest.fixture
@@ -111,7 +103,7 @@ async def two(synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url:
     both = Two(pair, tmp_path)
     yield both
     api.release_sends()
-    both.stop()
+    await both.stop()
     await pair.alice.close()
 
 
@@ -137,7 +129,7 @@ async def test_the_standby_takes_over_a_killed_leader_mid_burst_losing_and_repea
     await api.wait_for(lambda: api.held > 0, seconds=30)
     leader.send_signal(signal.SIGKILL)
     killed = time.monotonic()
-    leader.wait(timeout=10)
+    await exited(leader, 10)
     relayed_before = (len(await timeline(pair.alice, pair.room, bot)), len(pair.on_telegram()))
     await asyncio.sleep(0.5)  # the double sees the dead sender's connection close
     api.release_sends()
@@ -185,7 +177,7 @@ async def test_a_leader_that_loses_its_database_connection_steps_down_and_the_st
 async def test_on_sqlite_a_second_process_is_refused_at_start(two: Two):
     await two.start("a", READY)
     second = run_bot(two.config, two.logs["b"])
-    assert second.wait(timeout=60) == 1
+    assert await exited(second, 60) == 1
     said = two.logs["b"].read_text()
     pid = two.processes["a"].pid
     assert f"caucus-bot run: refused: another caucus-bot (process {pid}) is running on " in said
