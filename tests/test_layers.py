@@ -20,6 +20,7 @@ KERNEL = {"bot.events", "bot.replies", "bot.commands", "bot.arguments", "bot.con
           "bot.parsing",
           "bot.dispatcher", "bot.deliveries", "bot.features", "bot.failures",
           "bot.formatting", "bot.config", "bot.config_reader", "bot.config_web",
+          "bot.config_networks",
           "bot.text_limits", "bot.rooms"}
 
 
