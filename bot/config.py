@@ -98,6 +98,9 @@ class PrivacyConfig:
     key_file: str | None = None
     key_from_env: bool = False
     relay_retention_days: int = 7
+    # Days a message link (which message is which across the bridge) is kept: replies,
+    # edits, redactions and /delete of older messages no longer find the other copy.
+    link_retention_days: int = 180
     closed_case_retention_days: int | None = None
     # Days after a statement's deadline (after the sign-on, without one) when a web
     # signer's name and e-mail are dropped.
@@ -187,6 +190,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "config.toml",
     statements = StatementsConfig(nudge_days=section(
         "[statements]", "statements", {"nudge_days"}).int_list("nudge_days", (2, 0)))
     privacy = _privacy(section("[privacy]", "privacy", {"key_file", "relay_retention_days",
+                                                        "link_retention_days",
                                                         "closed_case_retention_days",
                                                         "web_signer_retention_days"}), env)
     web = read_web(section("[web]", "web", WEB_KEYS)) if "web" in data else None
@@ -289,6 +293,11 @@ def _privacy(s: _Section, env: Mapping[str, str]) -> PrivacyConfig:
     if relay_days < 1:
         s.fail("relay_retention_days", "must be 1 or more (replies and edits need the text of "
                                        "recent messages)")
+    link_days = s.get("link_retention_days", int, 180)
+    if link_days < 1:
+        s.fail("link_retention_days", "must be 1 or more (a large number keeps the links "
+                                      "of old messages longer)")
+        link_days = 180
     closed_days = s.get("closed_case_retention_days", int)
     if closed_days is not None and closed_days < 1:
         s.fail("closed_case_retention_days", "must be 1 or more; leave it out to keep the "
@@ -298,6 +307,7 @@ def _privacy(s: _Section, env: Mapping[str, str]) -> PrivacyConfig:
         s.fail("web_signer_retention_days", "must be 1 or more")
         signer_days = 90
     return PrivacyConfig(data_key=data_key, key_file=key_file, relay_retention_days=relay_days,
+                         link_retention_days=link_days,
                          closed_case_retention_days=closed_days,
                          web_signer_retention_days=signer_days,
                          key_from_env=bool(env.get("CAUCUS_DATA_KEY")))

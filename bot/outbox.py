@@ -309,7 +309,8 @@ def _prepare(db: Session, row: Row[Any]) -> Delivery | str:
             target = links.copy_in(db, row.source_room or "", row.source_message or "",
                                    row.room_id)
             if target is None:
-                return "the original message was never relayed, so it cannot be changed"
+                return ("the original message was never relayed, or is older than the message "
+                        "links kept ([privacy].link_retention_days), so it cannot be changed")
             return replace(base, target_id=target)
         case Delete():  # a message of this room itself: the command it names
             return replace(base, target_id=row.reply_to, reply_to=None)
@@ -317,7 +318,8 @@ def _prepare(db: Session, row: Row[Any]) -> Delivery | str:
             # The message reacted to may be an original here or a copy of one from here.
             target = links.counterpart(db, row.source_room or "", of_message, row.room_id)
             if target is None:
-                return "the message reacted to was never relayed here"
+                return ("the message reacted to was never relayed here, or is older than the "
+                        "message links kept ([privacy].link_retention_days)")
             return replace(base, target_id=target)
     return base
 

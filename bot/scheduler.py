@@ -214,12 +214,14 @@ class ReminderScheduler:
         return len(messages)
 
     def fire_retention(self) -> RetentionResult:
-        """Drop old delivered text and closed cases' details ([privacy]); counts audited."""
+        """Delete old delivered messages, inbound records and links, drop closed cases'
+        details ([privacy]); counts audited. Deletions commit batch by batch."""
         privacy = self.config.privacy
         with self.database.session() as db:
             result = apply_retention(db, now=self.clock(), relay_days=privacy.relay_retention_days,
                                      closed_case_days=privacy.closed_case_retention_days,
-                                     web_signer_days=privacy.web_signer_retention_days)
+                                     web_signer_days=privacy.web_signer_retention_days,
+                                     link_days=privacy.link_retention_days)
             db.commit()
         log.info("%s", result.summary())
         return result

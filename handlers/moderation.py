@@ -36,7 +36,10 @@ async def delete(ctx: Context, args: Args) -> Reply:
     if partner is None:
         return Reply.text("Deleting that message here (this room is not bridged).")
     if counterpart is None:
-        return Reply.text("Deleting that message here; it has no copy in the bridged room.")
+        return Reply.text("Deleting that message here; the bot knows no copy of it in the "
+                          "bridged room (it never crossed, or is older than the "
+                          f"{ctx.config.privacy.link_retention_days} days the bot keeps track "
+                          "of copies): delete that one by hand if there is one.")
     return Reply.text("Deleting that message here and its copy in the bridged room.")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Table, Text
+from sqlalchemy import Column, Index, Table, Text
 from sqlmodel import Field, Session, SQLModel
 
 from storage.crypto import seal, unseal
@@ -29,6 +29,8 @@ class ResumePoint(SQLModel, table=True):
 
 class InboundSeen(SQLModel, table=True):
     """One handled inbound message (or edit): (room, message id, version)."""
+
+    __table_args__ = (Index("ix_inboundseen_seen_at", "seen_at"),)  # retention, by age
 
     room_id: str = Field(primary_key=True, max_length=255)
     message_id: str = Field(primary_key=True, max_length=255)

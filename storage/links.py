@@ -20,6 +20,7 @@ class MessageLink(SQLModel, table=True):
         UniqueConstraint("source_room", "source_message", "target_room",
                          name="uq_messagelink_source"),
         Index("ix_messagelink_target", "target_room", "target_message"),
+        Index("ix_messagelink_at", "at"),  # retention: links recorded before a day
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -11,7 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Row, Table, Text, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Index,
+    Row,
+    Table,
+    Text,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlmodel import Field, Session, SQLModel, col
 
 from storage.database import insert_ignoring
@@ -21,8 +33,22 @@ PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
 class OutboxMessage(Keyed, SQLModel, table=True):
+    # A history of a million delivered rows must not slow the few that wait: every
+    # query the worker, /bridge status and retention run is served by one of these
+    # (tests/storage/test_query_plans.py checks the plans on both engines).
+    __table_args__ = (
+        # The worker: a room's oldest pending row; rooms with rows due; counts by status.
+        Index("ix_outboxmessage_queue", "status", "room_id", "id"),
+        # /bridge status: a room's last error, among the few rows that have one.
+        Index("ix_outboxmessage_errors", "room_id", "id",
+              sqlite_where=text("last_error IS NOT NULL"),
+              postgresql_where=text("last_error IS NOT NULL")),
+        # Retention: the rows queued before a day, oldest first.
+        Index("ix_outboxmessage_created_at", "created_at"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
-    room_id: str = Field(max_length=255, index=True)
+    room_id: str = Field(max_length=255)
     kind: str = Field(default="reply", max_length=16)
     # Relayed text and answers: encrypted at rest, never queried.
     payload: str = Field(sa_column=Column(EncryptedText(), nullable=False))
@@ -40,7 +66,7 @@ class OutboxMessage(Keyed, SQLModel, table=True):
     # erases every message about it too.
     subject: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    status: str = Field(default=PENDING, max_length=16, index=True)
+    status: str = Field(default=PENDING, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -167,6 +167,8 @@ def test_example_config_is_valid_and_documents_every_key():
      "[[rooms]][0].secure: room 'A' is bridged (it has both ids), and a bridged room cannot be "
      "secure"),
     ({"privacy": {"relay_retention_days": 0}}, "[privacy].relay_retention_days: must be 1 or more"),
+    ({"privacy": {"link_retention_days": 0}}, "[privacy].link_retention_days: must be 1 or more"),
+    ({"privacy": {"link_retention_days": "forever"}}, "[privacy].link_retention_days:"),
     ({"privacy": {"closed_case_retention_days": -3}},
      "[privacy].closed_case_retention_days: must be 1 or more"),
     ({"privacy": {"key_file": "/nonexistent/caucus.key"}},

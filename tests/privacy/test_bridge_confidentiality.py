@@ -187,6 +187,32 @@ async def test_delete_removes_the_message_here_and_its_copy_there_and_itself(
     assert there == [("delete", "copy-7")]  # the /delete itself never crossed
 
 
+async def test_delete_of_a_message_older_than_the_links_kept_says_so_and_deletes_it_here(
+        bridged: FakeBot, net: Network):
+    from datetime import timedelta
+
+    from storage import links
+    from storage.retention import apply_retention
+
+    room = Room(bridged)
+    days = bridged.config.privacy.link_retention_days
+    with bridged.database.session() as db:  # message 7 was relayed long ago; its link is gone
+        links.record(db, net.room, "7", partner(net), "copy-7",
+                     bridged.now - timedelta(days=days + 1))
+        assert apply_retention(db, now=bridged.now, relay_days=7, closed_case_days=None,
+                               link_days=days).links == 1
+        db.commit()
+    await room.inbound.receive(Event(
+        platform=net.name, room_id=net.room, message_id="903", sender_id=net.admin,
+        sender_name="Admin", text="/delete", reply_to="7", timestamp=bridged.now))
+    assert room.answers()[-1] == (
+        "Deleting that message here; the bot knows no copy of it in the bridged room (it "
+        f"never crossed, or is older than the {days} days the bot keeps track of copies): "
+        "delete that one by hand if there is one.")
+    assert [r.reply_to for r in room.rows(net.room) if r.kind == "delete"] == ["7"]
+    assert room.rows(partner(net)) == []
+
+
 async def test_delete_of_a_copy_removes_the_original_on_the_other_side(bridged: FakeBot,
                                                                        net: Network):
     from storage import links
