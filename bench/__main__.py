@@ -19,6 +19,7 @@ from pathlib import Path
 from bench import (
     commands,
     footprint,
+    history,
     indicators,
     media,
     rec_import,
@@ -31,7 +32,7 @@ from bench.servers import postgres
 from bench.stats import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PARTS = {"signons": signons, "media": media}
+PARTS = {"signons": signons, "media": media, "history": history}
 
 
 def main() -> None:
@@ -41,6 +42,7 @@ def main() -> None:
                         help="signons: only the sign-on page rush (about 2 minutes); "
                              "media: only the memory cost of relaying a 20 MB video; "
                              "recommendations: only the import and /indicators; "
+                             "history: a million relayed messages beside none (~15 min); "
                              "postgresql: commands and relay on both engines, and takeover")
     parser.add_argument("--messages", type=int, default=1000,
                         help="messages per direction for the relay (default 1000)")
@@ -76,8 +78,9 @@ def main() -> None:
         return
     if args.which != "all":
         part = PARTS[args.which]
-        out[args.which] = part.run(folder, **({"signons": args.signons}
-                                              if args.which == "signons" else {}))
+        kwargs = {"signons": {"signons": args.signons}, "history": {
+            "messages": args.messages, "postgresql": not args.skip_postgresql}}
+        out[args.which] = part.run(folder, **kwargs.get(args.which, {}))
         _write(out, started, f"{args.which}.json", part.rows(out[args.which]))
         return
     with contextlib.ExitStack() as stack:
