@@ -259,6 +259,31 @@ async def test_a_server_error_or_a_network_failure_is_tried_again_later(
     assert caught.value.after is None  # the worker's own growing backoff
 
 
+async def test_a_room_slow_to_take_its_message_holds_up_no_other_room(
+        adapter: MatrixAdapter, homeserver: Homeserver) -> None:
+    """Each room is sent to in its own outbox task: while the homeserver has not yet
+    answered a send to one room (a large room, a connection gone quiet), another room's
+    message goes, and the slow one is still answered after."""
+    slow_room = "!slow:example.org"
+    answer_now = asyncio.Event()
+
+    async def slow(request: web.BaseRequest) -> web.StreamResponse:
+        await answer_now.wait()
+        return web.json_response({"event_id": "$slow"})
+    homeserver.answer(f"{slow_room}/send/", slow)
+    logged_in(adapter).client.rooms[slow_room] = MatrixRoom(slow_room, BOT)
+    adapter.client.config = replace(adapter.client.config, request_timeout=10)
+    held = asyncio.create_task(adapter.send(Delivery(
+        1, f"matrix:{slow_room}", "1-x", BotReply(Reply.text("to the slow room")))))
+    await until(lambda: homeserver.asked(slow_room))
+    other = asyncio.create_task(adapter.send(replace(delivery("message"), row_id=2)))
+    await asyncio.wait([held, other], timeout=5, return_when=asyncio.FIRST_COMPLETED)
+    assert other.done() and not held.done(), "the other room waited for the slow one"
+    assert other.result() == "$sent"
+    answer_now.set()
+    assert await held == "$slow"
+
+
 # ---- the sync loop ----------------------------------------------------------------------
 
 def synced(next_batch: str, **rooms: Any) -> Answer:
