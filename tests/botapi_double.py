@@ -10,9 +10,10 @@ downloads (files on disk, served and received in chunks: tests/botapi_files.py),
 ``message_thread_id`` (forum topics), setMyCommands/getMyCommands, leaveChat,
 getChat, setWebhook/deleteWebhook; per-chat message ids; Telegram's error answers
 (429 with parameters.retry_after, 403, 400 with its descriptions), and flood control
-of one chat for a span of time (:meth:`BotApiDouble.flood_chat`); and it refuses HTML
-that Telegram would refuse. Tests drive it in-process (methods
-below) or over HTTP (``/control/...``) and read what the bot sent.
+of one chat for a span of time (:meth:`BotApiDouble.flood_chat`), a chat slow to
+answer (:meth:`BotApiDouble.slow_chat`); and it refuses HTML that Telegram would
+refuse. Tests drive it in-process (methods below) or over HTTP (``/control/...``) and
+read what the bot sent.
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ class BotApiDouble:
         self.poll_messages: dict[str, tuple[int, int]] = {}  # poll id -> (chat, message)
         self.failures: list[Failure] = []
         self.flooded: dict[int, float] = {}  # chat -> time.monotonic() its flood control ends
+        self.slow: dict[int, float] = {}  # chat -> seconds its sends take to be answered
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: list[dict[str, str]] = []
         self.left: list[int] = []
@@ -342,6 +344,11 @@ class BotApiDouble:
         seconds left. Other chats answer as usual."""
         self.flooded[chat_id] = time.monotonic() + seconds
 
+    def slow_chat(self, chat_id: int, seconds: float) -> None:
+        """Sends to ``chat_id`` are answered only after ``seconds`` (a large upload, a slow
+        link), each holding its connection meanwhile."""
+        self.slow[chat_id] = seconds
+
     def hold_sends(self) -> None:
         """Keep the bot's next sends on the wire (for a kill at a known point: a send the
         bot had started, that Telegram had not yet taken)."""
@@ -384,6 +391,9 @@ class BotApiDouble:
             if request.transport is None or request.transport.is_closing():
                 return web.Response(status=499)  # its sender died: it never arrived
         self.calls.append((method, params))
+        delay = self.slow.get(_chat_number(params.get("chat_id")) or 0, 0.0)
+        if delay and method.lower().startswith("send"):
+            await asyncio.sleep(delay)
         try:
             self._scripted_failure(method, params)
             handler = getattr(self, f"_m_{method.lower()}", None)

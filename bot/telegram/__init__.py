@@ -70,6 +70,10 @@ OFFSET = "telegram.offset"
 POLL = "telegram.poll."
 WEBHOOK_CHECK_SECONDS = 30.0  # how often a webhook's state is asked of Telegram (/healthz)
 CONTACT = "telegram.contact_at"  # when getUpdates (or the webhook's server) last worked
+# Each room's outbox task has one send in flight: this many rooms' sends (slow uploads
+# among them) may be on the wire at once. A send beyond them waits its turn for a
+# connection, up to the write timeout, rather than failing after PTB's 1 s and backing off.
+SEND_CONNECTIONS = 64
 
 
 class TelegramAdapter(Adapter):
@@ -84,8 +88,9 @@ class TelegramAdapter(Adapter):
         self.poll_timeout = poll_timeout
         base_file = settings.base_file_url or settings.base_url.replace("/bot", "/file/bot", 1)
         self.bot = Bot(settings.token, base_url=settings.base_url, base_file_url=base_file,
-                       request=HTTPXRequest(connection_pool_size=8, read_timeout=20,
-                                            write_timeout=30, connect_timeout=10),
+                       request=HTTPXRequest(connection_pool_size=SEND_CONNECTIONS,
+                                            read_timeout=20, write_timeout=30,
+                                            connect_timeout=10, pool_timeout=30),
                        get_updates_request=HTTPXRequest(read_timeout=poll_timeout + 10,
                                                         connect_timeout=10))
         self.sender = TelegramSender(self.bot)

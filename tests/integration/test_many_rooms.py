@@ -3,18 +3,23 @@ holds up the others, and its own messages arrive afterwards, in order, none lost
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from nio import RoomMessageText
 
 from bot.config import parse_config
+from bot.deliveries import BotReply
+from bot.outbox import Delivery
+from bot.replies import Reply
 from bot.service import Service
+from storage.ids import RoomId
 from tests.botapi_double import BotApiDouble
 from tests.integration.bridge_pair import Pair
-from tests.integration.conftest import MEMBER, stop
+from tests.integration.conftest import CAUCUS, MEMBER, stop
 from tests.synapse_server import Synapse
 
 pytestmark = pytest.mark.integration
@@ -99,3 +104,26 @@ async def test_a_room_under_flood_control_holds_up_no_other_and_loses_nothing(pa
     assert pairs.texts_on_telegram(limited) == [f"alice: limited {n}" for n in range(5)]
     assert all(pairs.texts_on_telegram(c) == expected for c in others)
     assert flowed_after < 10, f"the other rooms took {flowed_after:.1f} s"
+
+
+async def test_groups_slow_to_answer_leave_connections_for_the_others(
+        api: BotApiDouble, start_bot: Callable[..., Awaitable[Service]]):
+    """Twelve groups whose sends each take 3 s (large uploads, a slow link) are on the wire
+    at once; a message to another group goes meanwhile, without a wait for a connection
+    or a failed try."""
+    service = await start_bot()
+    telegram = next(a for a in service.adapters if a.platform == "telegram")
+    slow = [-1001000000200 - n for n in range(12)]
+    for chat in slow:
+        api.slow_chat(chat, 3.0)
+    held = [asyncio.create_task(telegram.send(Delivery(
+        n, RoomId(f"telegram:{chat}"), f"{n}-x", BotReply(Reply.text("slow")))))
+        for n, chat in enumerate(slow)]
+    await api.wait_for(lambda: len([m for m, _ in api.calls if m == "sendMessage"]) >= 8)
+    started = time.monotonic()
+    await telegram.send(Delivery(99, RoomId(f"telegram:{CAUCUS}"), "99-x",
+                                 BotReply(Reply.text("quick"))))
+    assert time.monotonic() - started < 1.0
+    assert not any(task.done() for task in held)
+    await asyncio.gather(*held)
+    assert [s.plain for s in api.sent_to(CAUCUS)] == ["quick"]
