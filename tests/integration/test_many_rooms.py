@@ -127,3 +127,16 @@ async def test_groups_slow_to_answer_leave_connections_for_the_others(
     assert not any(task.done() for task in held)
     await asyncio.gather(*held)
     assert [s.plain for s in api.sent_to(CAUCUS)] == ["quick"]
+
+
+async def test_flood_control_while_reading_the_rights_at_start_is_waited_out(
+        api: BotApiDouble, start_bot: Callable[..., Awaitable[Service]]):
+    """With hundreds of groups Telegram may refuse some of the start's questions for a
+    while: the answer is waited for, not taken for "the bot is not in the group"."""
+    api.fail("getChatMember", 429, "Too Many Requests: retry after 1", retry_after=1,
+             chat_id=CAUCUS)
+    service = await start_bot()
+    setup = service.dispatcher.setup
+    found = await api.wait_for(lambda: setup.get(f"telegram.member:{CAUCUS}"), seconds=10)
+    assert found.problem is None and found.fine == "in the Telegram group"
+    assert [int(p["chat_id"]) for m, p in api.calls if m == "getChatMember"].count(CAUCUS) == 2
