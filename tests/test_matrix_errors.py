@@ -16,12 +16,14 @@ syncs again with growing waits. Nothing is dropped, nothing crashes.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
@@ -314,6 +316,17 @@ async def until(condition: Callable[[], object], seconds: float = 10.0) -> None:
 
 def failures_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if "sync failed" in r.getMessage()]
+
+
+async def test_the_first_start_fetches_one_event_a_room_of_the_history_it_skips(
+        adapter: MatrixAdapter, homeserver: Homeserver) -> None:
+    """With hundreds of rooms, a first start that fetched a page of history in each (to
+    skip it) read tens of thousands of events before it was ready."""
+    await adapter.start()
+    first = next(path for path in homeserver.seen if "/sync" in path)
+    query = parse_qs(urlsplit(first.split(" ", 1)[1]).query)
+    assert json.loads(query["filter"][0])["room"]["timeline"]["limit"] == 1
+    assert query["full_state"] == ["true"]
 
 
 async def test_a_refused_token_at_start_says_so(adapter: MatrixAdapter,

@@ -69,6 +69,9 @@ TOKEN = inbound.MATRIX_ACCESS_TOKEN
 # A sync after a gap hands over only a room's newest events and says "limited"; a larger
 # page means fewer gaps to fill with /messages (see _missed).
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
+# The very first sync skips the rooms' history: one event a room is enough (with 500 rooms,
+# 100 each was up to 50,000 events fetched and parsed before the bot was ready, to be skipped).
+FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
 MISSED_PAGE, MISSED_PAGES = 100, 100  # at most 10,000 missed events a room, a sync
 
 
@@ -122,7 +125,8 @@ class MatrixAdapter(Adapter):
         self.contact.load()
         if since is None:  # first start: the rooms' history is not ours to answer
             response = check(await self.client.sync(timeout=0, full_state=True,
-                                                    sync_filter=SYNC_FILTER), "first sync")
+                                                    sync_filter=FIRST_SYNC_FILTER),
+                             "first sync")
             await self._handle_invites(response)
             self._save_since(response.next_batch)
             self._full_state = False
