@@ -322,11 +322,44 @@ async def test_the_first_start_fetches_one_event_a_room_of_the_history_it_skips(
         adapter: MatrixAdapter, homeserver: Homeserver) -> None:
     """With hundreds of rooms, a first start that fetched a page of history in each (to
     skip it) read tens of thousands of events before it was ready."""
-    await adapter.start()
+    await first_start(adapter)
+    await until(lambda: homeserver.asked("/sync"))
     first = next(path for path in homeserver.seen if "/sync" in path)
     query = parse_qs(urlsplit(first.split(" ", 1)[1]).query)
     assert json.loads(query["filter"][0])["room"]["timeline"]["limit"] == 1
     assert query["full_state"] == ["true"]
+
+
+async def test_the_first_start_is_ready_before_the_homeserver_answers_the_first_sync(
+        adapter: MatrixAdapter, homeserver: Homeserver) -> None:
+    """A homeserver takes half a minute to answer the first sync of a bot in 500 rooms:
+    the start does not wait for it (the sync loop does), and the history it brings is
+    skipped when it comes."""
+    answer_now = asyncio.Event()
+
+    async def slow_first_sync(request: web.BaseRequest) -> web.StreamResponse:
+        await answer_now.wait()
+        return web.json_response({"next_batch": "s1", "rooms": {}})
+    homeserver.answer("/sync", slow_first_sync, long_poll)
+    adapter.client.config = replace(adapter.client.config, request_timeout=10)
+    await asyncio.wait_for(first_start(adapter), 5)
+    assert homeserver.asked("/sync") == 1 and not adapter.sender.synced.is_set()
+    answer_now.set()
+    await until(adapter.sender.synced.is_set)
+    await until(lambda: inbound_resume(adapter) == "s1")
+
+
+async def first_start(adapter: MatrixAdapter) -> None:
+    """Start as the very first time: no sync token stored (the database is the module's)."""
+    with adapter.database.session() as db:
+        inbound.drop_resume(db, SINCE)
+        db.commit()
+    await adapter.start()
+
+
+def inbound_resume(adapter: MatrixAdapter) -> str | None:
+    with adapter.database.session() as db:
+        return inbound.get_resume(db, SINCE)
 
 
 async def test_a_refused_token_at_start_says_so(adapter: MatrixAdapter,
