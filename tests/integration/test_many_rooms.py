@@ -60,8 +60,9 @@ class Pairs(Pair):
 
 
 @pytest.fixture
-async def pairs(synapse: Synapse, api: BotApiDouble, tmp_path: Path) -> AsyncIterator[Pairs]:
-    p = Pairs(synapse, api, tmp_path)
+async def pairs(synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str
+                ) -> AsyncIterator[Pairs]:
+    p = Pairs(synapse, api, tmp_path, database_url)
     await p.start()
     yield p
     for service in p.services:
