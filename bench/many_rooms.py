@@ -20,7 +20,6 @@ Measured in one run:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import sys
 import time
@@ -31,7 +30,7 @@ from typing import Any
 
 from nio import AsyncClient, RoomCreateResponse, RoomMessageText, SyncResponse
 
-from bench.relay import TOKEN, body
+from bench.relay import TOKEN, Receiver, body
 from bench.servers import (
     READY,
     cpu_seconds,
@@ -57,31 +56,28 @@ LIBRARIES = ("import nio, telegram, sqlalchemy.orm, sqlmodel, alembic, aiohttp.w
 ALICE_FILTER = {"room": {"timeline": {"limit": 200}, "state": {"lazy_load_members": True}}}
 
 
-class Arrivals:
-    """What reached each room or chat: the tokens in the order they arrived, and when."""
+class Arrivals(dict[int, float]):
+    """When each token arrived, and in which order in each room or chat."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.order: dict[Any, list[int]] = {}
-        self.at: dict[int, float] = {}
 
     def add(self, where: Any, token: int, now: float) -> None:
-        if token not in self.at:
-            self.at[token] = now
+        if token not in self:
+            self[token] = now
             self.order.setdefault(where, []).append(token)
 
 
-class MatrixSide:
+class MatrixSide(Receiver):
     """Alice: she made the rooms, posts in them, and sees what the bot posts there."""
 
     def __init__(self, synapse: Synapse, alice: Account, bot_user: str):
-        self.client = AsyncClient(synapse.url, alice.user_id)
-        self.client.restore_login(alice.user_id, alice.device_id, alice.access_token)
+        super().__init__(synapse, alice)
         self.bot_user = bot_user
-        self.arrived = Arrivals()
-        self.changed = asyncio.Event()
+        self.arrived: Arrivals = Arrivals()
         self.limited_rooms: set[str] = set()  # rooms whose sync page left events out
         self._room_locks: dict[str, asyncio.Lock] = {}
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         first = await self.client.sync(timeout=0, full_state=True, sync_filter=ALICE_FILTER)
@@ -115,23 +111,6 @@ class MatrixSide:
             assert hasattr(sent, "event_id"), sent
             return t0
 
-    async def wait(self, tokens: Iterable[int], seconds: float) -> None:
-        wanted = set(tokens)
-        deadline = time.monotonic() + seconds
-        while not wanted <= self.arrived.at.keys():
-            self.changed.clear()
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(wanted - self.arrived.at.keys())} messages did "
-                                   "not reach Matrix")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), 1)
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self.client.close()
-
 
 def telegram_arrivals(api: BotApiDouble, arrived: Arrivals, read: int) -> int:
     """Scan what the bot sent to the double since ``read``; returns the new position."""
@@ -156,7 +135,7 @@ class Load:
         out = []
         for token in tokens if tokens is not None else self.sent_at:
             way = self.where[token][0]
-            arrived = (matrix if way == "t2m" else telegram).at[token]
+            arrived = (matrix if way == "t2m" else telegram)[token]
             out.append(arrived - self.sent_at[token])
         return out
 
@@ -218,12 +197,12 @@ class Bench:
 
         def on_telegram() -> bool:
             self._read = telegram_arrivals(self.api, self.telegram, self._read)
-            return to_telegram <= self.telegram.at.keys()
+            return to_telegram <= self.telegram.keys()
         await self.alice.wait(to_matrix, seconds)
         try:
             await self.api.wait_for(on_telegram, seconds)
         except AssertionError:
-            raise TimeoutError(f"{len(to_telegram - self.telegram.at.keys())} messages did "
+            raise TimeoutError(f"{len(to_telegram - self.telegram.keys())} messages did "
                                "not reach Telegram") from None
 
     def check_order(self, load: Load) -> int:
@@ -312,7 +291,7 @@ async def _run(folder: Path, n: int) -> dict[str, Any]:
             load = Load()
             tokens = [await bench.send(load, 1, "t2m"), await bench.send(load, 1, "m2t")]
             await bench.wait_all(tokens, load)
-            relayed = max(bench.alice.arrived.at[tokens[0]], bench.telegram.at[tokens[1]])
+            relayed = max(bench.alice.arrived[tokens[0]], bench.telegram[tokens[1]])
             await asyncio.sleep(5)
             out["restart"] = {"start_to_ready_s": round(ready, 2),
                               "start_to_relayed_both_ways_s": round(relayed - t0, 2),
@@ -356,7 +335,7 @@ async def _flood(bench: Bench, active: list[int]) -> dict[str, Any]:
     await bench.run_load(active, FLOOD_SECONDS + 5, load)
     held = [t for t, (way, where) in load.where.items() if where == limited]
     others = [t for t in load.sent_at if t not in held and load.sent_at[t] < ends]
-    arrived = [bench.telegram.at[t] for t in held]
+    arrived = [bench.telegram[t] for t in held]
     return {"seconds": FLOOD_SECONDS, "others_during": summary_ms(
                 load.latencies(bench.alice.arrived, bench.telegram, others)),
             "limited_messages": len(held),

@@ -19,7 +19,7 @@ from bot.service import Service
 from storage.ids import RoomId
 from tests.botapi_double import BotApiDouble
 from tests.integration.bridge_pair import Pair
-from tests.integration.conftest import CAUCUS, MEMBER, stop
+from tests.integration.conftest import CAUCUS, MEMBER, started
 from tests.synapse_server import Synapse
 
 pytestmark = pytest.mark.integration
@@ -62,13 +62,8 @@ class Pairs(Pair):
 @pytest.fixture
 async def pairs(synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str
                 ) -> AsyncIterator[Pairs]:
-    p = Pairs(synapse, api, tmp_path, database_url)
-    await p.start()
-    yield p
-    for service in p.services:
-        if not service.stopped.is_set():
-            await stop(service)
-    await p.alice.close()
+    async for running in started(Pairs(synapse, api, tmp_path, database_url)):
+        yield running
 
 
 async def test_a_room_under_flood_control_holds_up_no_other_and_loses_nothing(pairs: Pairs):
