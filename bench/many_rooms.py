@@ -6,7 +6,9 @@ pairs, each a group of the double and a Matrix room Alice made and the bot joine
 Measured in one run:
 
 - start to ready on an empty database (the bot's first sync reads all 500 rooms) and on
-  a restart, the idle RSS after each, and from the restart to a message relayed each way;
+  a restart, the idle RSS after each (5 s after it relayed its first messages), from the
+  restart to a message relayed each way, and beside them the seconds a process takes to
+  import the libraries alone (the floor on this machine at that moment);
 - latency under one load in one room, then the same load spread over 50 rooms, in
   alternating blocks: messages at random moments (Poisson), ``RATE`` a second, half
   each way. The 50 rooms' p95 over the one room's is the ratio; per-room order and
@@ -266,10 +268,12 @@ async def _run(folder: Path, n: int) -> dict[str, Any]:
         process, ready = await _start(config, folder / "many-rooms-0.log")
         bench.pids["bot"] = process.pid
         try:
+            # First connections and caches, not measured; then its memory, idle, once it
+            # serves both networks (its first sync of 500 rooms may end after "ready").
+            await bench.run_load([0], 3)
             await asyncio.sleep(5)
             out["first_start"] = {"start_to_ready_s": round(ready, 2),
                                   "idle_rss_mb": round(rss_mb(process.pid), 1)}
-            await bench.run_load([0], 3)  # first connections and caches, not measured
             active = list(range(min(ACTIVE, n)))
             one, spread = Load(), Load()
             for _ in range(BLOCKS):
@@ -354,6 +358,8 @@ def rows(out: dict[str, Any]) -> list[tuple[str, str, str, str]]:
          f"{out['first_start']['start_to_ready_s']} / {out['restart']['start_to_ready_s']} s",
          "< 3 s", yes[max(out['first_start']['start_to_ready_s'],
                           out['restart']['start_to_ready_s']) < 3]),
+        ("  the libraries alone, imported (floor): then / then",
+         " / ".join(f"{s} s" for s in out["libraries_import_s"]), "", ""),
         ("  restart to a message relayed both ways",
          f"{out['restart']['start_to_relayed_both_ways_s']} s", "", ""),
         (f"{pairs}: idle RSS, first start / restart",
@@ -364,6 +370,8 @@ def rows(out: dict[str, Any]) -> list[tuple[str, str, str, str]]:
          f"{spread['p95_ms']} / {one['p95_ms']} ms = {out['p95_ratio']}x", "≤ 1.2x",
          yes[out["p95_ratio"] <= 1.2]),
         ("  p50 (50 rooms / 1 room)", f"{spread['p50_ms']} / {one['p50_ms']} ms", "", ""),
+        ("  CPU a message, bot / Synapse (50 rooms; 1 room)",
+         f"{_cpu(out['spread'])}; {_cpu(out['one_room'])} ms", "", ""),
         ("  rooms out of order; lost", f"{out['spread']['rooms_out_of_order']}; 0 of "
          f"{spread['n']}", "0; 0", yes[out["spread"]["rooms_out_of_order"] == 0]),
         (f"  one group under 429 for {flood['seconds']} s: others' p95",
@@ -384,3 +392,8 @@ if __name__ == "__main__":
 
     count = int(sys.argv[1]) if len(sys.argv) > 1 else PAIRS
     print(json.dumps(run(Path(tempfile.mkdtemp()), pairs=count), indent=1))
+
+
+def _cpu(phase: dict[str, Any]) -> str:
+    cpu = phase["cpu_ms_per_message"]
+    return f"{cpu['bot']} / {cpu['synapse']}"
