@@ -1,6 +1,7 @@
 """``python -m bench [PART]``: run every benchmark, print a table, write
 bench/results/latest.json; or only one part (``signons``: the sign-on page rush,
-``media``: the memory cost of relaying a 20 MB video, ``recommendations``: the UHRI
+``media``: the memory cost of relaying a 20 MB video, ``rooms``: 500 bridged pairs,
+50 of them active, one under flood control (bench/many_rooms.py), ``recommendations``: the UHRI
 import and /indicators, ``postgresql``: the commands and the relay on PostgreSQL beside
 SQLite, and the standby's takeover), written to bench/results/PART.json.
 """
@@ -21,6 +22,7 @@ from bench import (
     footprint,
     history,
     indicators,
+    many_rooms,
     media,
     rec_import,
     relay,
@@ -32,7 +34,7 @@ from bench.servers import postgres
 from bench.stats import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PARTS = {"signons": signons, "media": media, "history": history}
+PARTS = {"signons": signons, "media": media, "history": history, "rooms": many_rooms}
 
 
 def main() -> None:
@@ -41,6 +43,7 @@ def main() -> None:
                         choices=["all", *PARTS, "recommendations", "postgresql"],
                         help="signons: only the sign-on page rush (about 2 minutes); "
                              "media: only the memory cost of relaying a 20 MB video; "
+                             "rooms: 500 bridged pairs, 50 active (about 10 minutes); "
                              "recommendations: only the import and /indicators; "
                              "history: a million relayed messages beside none (~15 min); "
                              "postgresql: commands and relay on both engines, and takeover")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from bot.config_reader import Problems, Section
@@ -64,9 +65,10 @@ class RoomConfig:
     # Allowed or paired by an admin in chat (``bot.rooms``), not written in the config.
     from_chat: bool = False
 
-    @property
+    @cached_property
     def ids(self) -> tuple[RoomId, ...]:
-        """Canonical ids of this room on each network it lives on."""
+        """Canonical ids of this room on each network it lives on (made once: every relayed
+        message and every set-up check asks)."""
         out = []
         if self.telegram_chat_id is not None:
             out.append(telegram_room_id(self.telegram_chat_id, self.telegram_topic_id))

@@ -12,7 +12,7 @@ in the config.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -158,15 +158,35 @@ class PairCheck:
     checked: bool
 
 
-def check_pair(room: RoomConfig, findings: tuple[Finding, ...] | list[Finding],
-               config: Config) -> PairCheck:
+def check_pair(room: RoomConfig, findings: Iterable[Finding], config: Config) -> PairCheck:
     """What the adapters found about this pair: its rooms, and its networks as a whole."""
+    return check_pairs([room], findings, config)[0]
+
+
+def check_pairs(rooms: Iterable[RoomConfig], findings: Iterable[Finding], config: Config
+                ) -> list[PairCheck]:
+    """:func:`check_pair` for each room, the findings read once and looked up by room
+    (500 pairs against their 2,000 findings, each pair reading all of them: 4 s)."""
     served = {"telegram": config.telegram, "matrix": config.matrix}
-    networks = {platform_of(room_id) for room_id in room.ids}
-    mine = [f for f in findings if f.room in room.ids or (f.room is None
-                                                          and f.platform in networks)]
-    problems = [f"the config has no [{platform_of(r)}] section, so nothing reaches {r}: add "
-                "it and restart." for r in room.ids if served.get(platform_of(r)) is None]
-    problems += [f.problem for f in mine if f.problem is not None]
-    checked = all(any(f.room == r for f in mine) for r in room.ids)
-    return PairCheck(tuple(problems), tuple(f.fine for f in mine if f.fine), checked)
+    by_room: dict[RoomId, list[tuple[int, Finding]]] = {}
+    by_network: dict[str, list[tuple[int, Finding]]] = {}
+    for n, f in enumerate(findings):
+        if f.room is None:
+            by_network.setdefault(f.platform, []).append((n, f))
+        else:
+            by_room.setdefault(f.room, []).append((n, f))
+    checks = []
+    for room in rooms:
+        networks = {platform_of(room_id) for room_id in room.ids}
+        # In the order they were found, as the log and /bridge status have always said them.
+        mine = [f for _, f in sorted([*(nf for r in room.ids for nf in by_room.get(r, ())),
+                                      *(nf for p in networks for nf in by_network.get(p, ()))],
+                                     key=lambda nf: nf[0])]
+        problems = [f"the config has no [{platform_of(r)}] section, so nothing reaches {r}: "
+                    "add it and restart." for r in room.ids
+                    if served.get(platform_of(r)) is None]
+        problems += [f.problem for f in mine if f.problem is not None]
+        checked = all(r in by_room for r in room.ids)
+        checks.append(PairCheck(tuple(problems), tuple(f.fine for f in mine if f.fine),
+                                checked))
+    return checks

@@ -23,7 +23,7 @@ from bot.dispatcher import Clock, Dispatcher, utcnow
 from bot.features import HistoryGap
 from bot.inbound import Inbound
 from bot.outbox import OutboxWorker
-from bot.rooms import PairCheck, check_pair
+from bot.rooms import PairCheck, check_pairs
 from bot.scheduler import ReminderScheduler
 from bot.startup import prepare
 from storage.ids import RoomId, platform_of
@@ -113,9 +113,9 @@ class Service:
         """At start, one line per pair: it can work, or what to do (the adapters check
         their rooms as they start; this waits for them, a little)."""
         def checks() -> list[tuple[str, PairCheck]]:
-            found = tuple(self.dispatcher.setup.values())
-            return [(room.name, check_pair(room, found, self.config))
-                    for room in self.dispatcher.rooms.current.pairs]
+            pairs = self.dispatcher.rooms.current.pairs
+            return list(zip([room.name for room in pairs], check_pairs(
+                pairs, self.dispatcher.setup.values(), self.config), strict=True))
 
         for _ in range(int(wait * 2)):  # the checks run in the adapters' own tasks
             if all(c.checked for _, c in checks()):

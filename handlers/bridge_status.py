@@ -11,7 +11,7 @@ from bot.commands import Command, Role
 from bot.config import RoomConfig
 from bot.context import Context
 from bot.replies import Line, Reply, b, i, item, line
-from bot.rooms import check_pair
+from bot.rooms import PairCheck, check_pairs
 from storage.crypto import UNENCRYPTED_WARNING, has_data_key
 from storage.outbox import FAILED, PENDING, OutboxMessage
 from storage.rooms import ChatRoom
@@ -34,9 +34,8 @@ def _origin(ctx: Context, room: RoomConfig) -> str:
     return f"paired in chat by {row.paired_by} on {ctx.local(row.paired_at):%Y-%m-%d}"
 
 
-def _can_work(ctx: Context, room: RoomConfig) -> tuple[bool, list[Line]]:
+def _can_work(found: PairCheck) -> tuple[bool, list[Line]]:
     """Whether the pair can work, in words: each problem as one line with what to do."""
-    found = check_pair(room, ctx.setup, ctx.config)
     if found.problems:
         return False, [line("    ⚠ ", problem) for problem in found.problems]
     return True, [line("    can work: ", "; ".join(found.fine) if found.fine else
@@ -69,8 +68,8 @@ async def bridge_status(ctx: Context, args: Args) -> Reply:
     # What the bridge keeps of its messages is readable in a copy of the database.
     warning = [] if has_data_key() else [
         line(b("Warning: "), UNENCRYPTED_WARNING.replace("no data key: ", "", 1))]
-    shown = {problem for room in pairs for problem in check_pair(room, ctx.setup,
-                                                                  ctx.config).problems}
+    checks = check_pairs(pairs, ctx.setup, ctx.config)
+    shown = {problem for check in checks for problem in check.problems}
     warning += [line(b("Set-up: "), f.problem) for f in ctx.setup
                 if f.problem is not None and f.problem not in shown]
     singles = [r for r in ctx.rooms.all if r.from_chat and not r.bridged]
@@ -82,13 +81,13 @@ async def bridge_status(ctx: Context, args: Args) -> Reply:
                            "give a [[rooms]] entry both telegram_chat_id and matrix_room_id)."),
                       *allowed, *warning))
     lines: list[Line] = [line(b(f"{len(pairs)} bridged pair{'s' if len(pairs) != 1 else ''}:"))]
-    for room in pairs:
+    for room, check in zip(pairs, checks, strict=True):
         flowing, traffic = _traffic(ctx, room)
-        works, checks = _can_work(ctx, room)
+        works, found = _can_work(check)
         state = "ok" if flowing and works else "attention"
         lines.append(item(b(room.name), f" ({' ⇄ '.join(room.ids)}) — {_origin(ctx, room)} — "
                           f"{state}"))
-        lines += [*checks, *traffic]
+        lines += [*found, *traffic]
     return Reply((*lines, *allowed, *warning))
 
 

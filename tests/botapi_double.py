@@ -9,9 +9,11 @@ media, sendVenue, sendPoll/stopPoll and ``poll`` updates, getFile and file
 downloads (files on disk, served and received in chunks: tests/botapi_files.py),
 ``message_thread_id`` (forum topics), setMyCommands/getMyCommands, leaveChat,
 getChat, setWebhook/deleteWebhook; per-chat message ids; Telegram's error answers
-(429 with parameters.retry_after, 403, 400 with its descriptions); and it
-refuses HTML that Telegram would refuse. Tests drive it in-process (methods
-below) or over HTTP (``/control/...``) and read what the bot sent.
+(429 with parameters.retry_after, 403, 400 with its descriptions), and flood control
+of one chat for a span of time (:meth:`BotApiDouble.flood_chat`), a chat slow to
+answer (:meth:`BotApiDouble.slow_chat`); and it refuses HTML that Telegram would
+refuse. Tests drive it in-process (methods below) or over HTTP (``/control/...``) and
+read what the bot sent.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import asyncio
 import html.parser
 import itertools
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +152,8 @@ class BotApiDouble:
         self.polls: dict[str, dict[str, Any]] = {}  # poll id -> the Poll, as it stands
         self.poll_messages: dict[str, tuple[int, int]] = {}  # poll id -> (chat, message)
         self.failures: list[Failure] = []
+        self.flooded: dict[int, float] = {}  # chat -> time.monotonic() its flood control ends
+        self.slow: dict[int, float] = {}  # chat -> seconds its sends take to be answered
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: list[dict[str, str]] = []
         self.left: list[int] = []
@@ -333,6 +338,17 @@ class BotApiDouble:
              chat_id: int | None = None, retry_after: int | None = None) -> None:
         self.failures.append(Failure(method, code, description, times, chat_id, retry_after))
 
+    def flood_chat(self, chat_id: int, seconds: float) -> None:
+        """For ``seconds`` from now, everything the bot sends to (or changes in) ``chat_id``
+        is refused as Telegram's flood control refuses it: 429, ``retry_after`` the whole
+        seconds left. Other chats answer as usual."""
+        self.flooded[chat_id] = time.monotonic() + seconds
+
+    def slow_chat(self, chat_id: int, seconds: float) -> None:
+        """Sends to ``chat_id`` are answered only after ``seconds`` (a large upload, a slow
+        link), each holding its connection meanwhile."""
+        self.slow[chat_id] = seconds
+
     def hold_sends(self) -> None:
         """Keep the bot's next sends on the wire (for a kill at a known point: a send the
         bot had started, that Telegram had not yet taken)."""
@@ -375,6 +391,9 @@ class BotApiDouble:
             if request.transport is None or request.transport.is_closing():
                 return web.Response(status=499)  # its sender died: it never arrived
         self.calls.append((method, params))
+        delay = self.slow.get(_chat_number(params.get("chat_id")) or 0, 0.0)
+        if delay and method.lower().startswith("send"):
+            await asyncio.sleep(delay)
         try:
             self._scripted_failure(method, params)
             handler = getattr(self, f"_m_{method.lower()}", None)
@@ -388,6 +407,11 @@ class BotApiDouble:
         return web.json_response({"ok": True, "result": result})
 
     def _scripted_failure(self, method: str, params: dict[str, Any]) -> None:
+        ends = self.flooded.get(_chat_number(params.get("chat_id")))
+        left = ends - time.monotonic() if ends is not None else 0.0
+        if left > 0 and not method.lower().startswith("get"):
+            seconds = math.ceil(left)
+            raise ApiError(429, f"Too Many Requests: retry after {seconds}", seconds)
         for failure in self.failures:
             if failure.method.lower() != method.lower() or failure.times <= 0:
                 continue
@@ -745,6 +769,13 @@ async def _params(request: web.Request, files: FileStore) -> dict[str, Any]:
         if isinstance(value, str) and value.startswith("attach://"):
             params[key] = params.get(value.removeprefix("attach://"))
     return params
+
+
+def _chat_number(chat_id: Any) -> int | None:
+    try:
+        return int(chat_id)
+    except (TypeError, ValueError):  # none, or a channel's @username
+        return None
 
 
 def _reply_to(p: dict[str, Any]) -> int | None:

@@ -16,12 +16,14 @@ syncs again with growing waits. Nothing is dropped, nothing crashes.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
@@ -259,6 +261,31 @@ async def test_a_server_error_or_a_network_failure_is_tried_again_later(
     assert caught.value.after is None  # the worker's own growing backoff
 
 
+async def test_a_room_slow_to_take_its_message_holds_up_no_other_room(
+        adapter: MatrixAdapter, homeserver: Homeserver) -> None:
+    """Each room is sent to in its own outbox task: while the homeserver has not yet
+    answered a send to one room (a large room, a connection gone quiet), another room's
+    message goes, and the slow one is still answered after."""
+    slow_room = "!slow:example.org"
+    answer_now = asyncio.Event()
+
+    async def slow(request: web.BaseRequest) -> web.StreamResponse:
+        await answer_now.wait()
+        return web.json_response({"event_id": "$slow"})
+    homeserver.answer(f"{slow_room}/send/", slow)
+    logged_in(adapter).client.rooms[slow_room] = MatrixRoom(slow_room, BOT)
+    adapter.client.config = replace(adapter.client.config, request_timeout=10)
+    held = asyncio.create_task(adapter.send(Delivery(
+        1, f"matrix:{slow_room}", "1-x", BotReply(Reply.text("to the slow room")))))
+    await until(lambda: homeserver.asked(slow_room))
+    other = asyncio.create_task(adapter.send(replace(delivery("message"), row_id=2)))
+    await asyncio.wait([held, other], timeout=5, return_when=asyncio.FIRST_COMPLETED)
+    assert other.done() and not held.done(), "the other room waited for the slow one"
+    assert other.result() == "$sent"
+    answer_now.set()
+    assert await held == "$slow"
+
+
 # ---- the sync loop ----------------------------------------------------------------------
 
 def synced(next_batch: str, **rooms: Any) -> Answer:
@@ -289,6 +316,50 @@ async def until(condition: Callable[[], object], seconds: float = 10.0) -> None:
 
 def failures_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if "sync failed" in r.getMessage()]
+
+
+async def test_the_first_start_fetches_one_event_a_room_of_the_history_it_skips(
+        adapter: MatrixAdapter, homeserver: Homeserver) -> None:
+    """With hundreds of rooms, a first start that fetched a page of history in each (to
+    skip it) read tens of thousands of events before it was ready."""
+    await first_start(adapter)
+    await until(lambda: homeserver.asked("/sync"))
+    first = next(path for path in homeserver.seen if "/sync" in path)
+    query = parse_qs(urlsplit(first.split(" ", 1)[1]).query)
+    assert json.loads(query["filter"][0])["room"]["timeline"]["limit"] == 1
+    assert query["full_state"] == ["true"]
+
+
+async def test_the_first_start_is_ready_before_the_homeserver_answers_the_first_sync(
+        adapter: MatrixAdapter, homeserver: Homeserver) -> None:
+    """A homeserver takes half a minute to answer the first sync of a bot in 500 rooms:
+    the start does not wait for it (the sync loop does), and the history it brings is
+    skipped when it comes."""
+    answer_now = asyncio.Event()
+
+    async def slow_first_sync(request: web.BaseRequest) -> web.StreamResponse:
+        await answer_now.wait()
+        return web.json_response({"next_batch": "s1", "rooms": {}})
+    homeserver.answer("/sync", slow_first_sync, long_poll)
+    adapter.client.config = replace(adapter.client.config, request_timeout=10)
+    await asyncio.wait_for(first_start(adapter), 5)
+    assert homeserver.asked("/sync") == 1 and not adapter.sender.synced.is_set()
+    answer_now.set()
+    await until(adapter.sender.synced.is_set)
+    await until(lambda: inbound_resume(adapter) == "s1")
+
+
+async def first_start(adapter: MatrixAdapter) -> None:
+    """Start as the very first time: no sync token stored (the database is the module's)."""
+    with adapter.database.session() as db:
+        inbound.drop_resume(db, SINCE)
+        db.commit()
+    await adapter.start()
+
+
+def inbound_resume(adapter: MatrixAdapter) -> str | None:
+    with adapter.database.session() as db:
+        return inbound.get_resume(db, SINCE)
 
 
 async def test_a_refused_token_at_start_says_so(adapter: MatrixAdapter,

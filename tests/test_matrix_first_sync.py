@@ -14,6 +14,8 @@ from bot.matrix.send import MatrixSender
 class Client:
     """What the sender asks of nio's client: the rooms it knows, and room_send."""
 
+    olm = None  # no encryption: no key sharing before a send
+
     def __init__(self) -> None:
         self.rooms: dict[str, object] = {}
         self.sent: list[str] = []

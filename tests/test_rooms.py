@@ -9,6 +9,7 @@ from bot.config import parse_config
 from bot.rooms import RoomDirectory, Rooms
 from storage import rooms as chat
 from storage.database import Database
+from storage.ids import RoomId
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 CONFIG = parse_config({"rooms": [
@@ -92,3 +93,28 @@ def test_a_pair_says_whether_it_can_work_from_what_the_adapters_found():
                               "matrix:!a:x: add it and restart.",
                               "cannot redact: give it Moderator")
     assert check.fine == ("Telegram privacy mode off", "in the Telegram group")
+
+
+def test_many_pairs_are_checked_at_once_each_with_its_own_findings_in_order():
+    from bot.rooms import Finding, check_pairs
+
+    config = parse_config({"telegram": {"token": "123456:ABCDEFGHIJKLmnop"}, "rooms": [
+        {"name": f"Group {n}", "telegram_chat_id": -n, "matrix_room_id": f"!{n}:x"}
+        for n in range(1, 301)]}, env={})
+    pairs = Rooms.of(config).pairs
+    found = [Finding("telegram", RoomId(f"telegram:-{n}"), f"not in group {n}")
+             for n in range(1, 301) if n % 2]
+    found.insert(10, Finding("telegram", None, "privacy mode is on"))
+    found.append(Finding("telegram", RoomId("telegram:-4"), None, "in group 4"))
+    found.append(Finding("telegram", RoomId("telegram:-1"), "no admin in group 1"))
+    found.append(Finding("matrix", None, "key store missing"))  # every pair's Matrix side
+    checks = check_pairs(pairs, found, config)
+    no_matrix = "the config has no [matrix] section, so nothing reaches matrix:!{}:x: add it " \
+                "and restart."
+    assert checks[0].problems == (no_matrix.format(1), "not in group 1", "privacy mode is on",
+                                  "no admin in group 1", "key store missing")
+    assert checks[3].problems == (no_matrix.format(4), "privacy mode is on", "key store missing")
+    assert checks[3].fine == ("in group 4",)
+    assert [c.checked for c in checks[:4]] == [False] * 4  # no Matrix finding for any
+    assert len(checks) == 300 and checks[299].problems[1:] == ("privacy mode is on",
+                                                                "key store missing")

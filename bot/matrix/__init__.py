@@ -69,6 +69,9 @@ TOKEN = inbound.MATRIX_ACCESS_TOKEN
 # A sync after a gap hands over only a room's newest events and says "limited"; a larger
 # page means fewer gaps to fill with /messages (see _missed).
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
+# The very first sync skips the rooms' history: one event a room is enough (with 500 rooms,
+# 100 each was up to 50,000 events fetched and parsed before the bot was ready, to be skipped).
+FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
 MISSED_PAGE, MISSED_PAGES = 100, 100  # at most 10,000 missed events a room, a sync
 
 
@@ -103,6 +106,8 @@ class MatrixAdapter(Adapter):
         self._full_state = True
         self._rights_known = False  # the configured rooms' power levels, checked once synced
         self._resume_from: str | None = None  # the stored sync token, until nio has its own
+        # The very first start's first sync: the rooms' history is not ours to answer.
+        self._skip_history = False
         self.contact = LastContact(database, CONTACT)
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -120,13 +125,11 @@ class MatrixAdapter(Adapter):
         with self.database.session() as db:
             since = inbound.get_resume(db, SINCE)
         self.contact.load()
-        if since is None:  # first start: the rooms' history is not ours to answer
-            response = check(await self.client.sync(timeout=0, full_state=True,
-                                                    sync_filter=SYNC_FILTER), "first sync")
-            await self._handle_invites(response)
-            self._save_since(response.next_batch)
-            self._full_state = False
-            self.sender.synced.set()
+        # The first sync is the sync loop's, as on every start: with hundreds of rooms the
+        # homeserver may take half a minute to answer it, and Telegram is served meanwhile
+        # (sends to Matrix wait for it: MatrixSender.synced).
+        if since is None:
+            self._skip_history = True
         else:
             # Not given to nio as its own token: nio drops a sync answer that carries the
             # token it has, and after a quiet restart the first answer does, which would
@@ -189,7 +192,8 @@ class MatrixAdapter(Adapter):
                                            + self.client.config.request_timeout):
                     response = await self.client.sync(
                         timeout=0 if self._full_state else self.sync_timeout_ms, since=since,
-                        full_state=self._full_state or None, sync_filter=SYNC_FILTER)
+                        full_state=self._full_state or None,
+                        sync_filter=FIRST_SYNC_FILTER if self._skip_history else SYNC_FILTER)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 response = error_response(f"network: {exc!r}", "M_NETWORK")
             if isinstance(response, SyncResponse):
@@ -218,7 +222,10 @@ class MatrixAdapter(Adapter):
             self._full_state = False
             self.sender.synced.set()  # nio has read the rooms: sends waiting for them go
             try:
-                await self._after_sync(response, missed)
+                if self._skip_history:
+                    await self._first_start(response)
+                else:
+                    await self._after_sync(response, missed)
             except (SQLAlchemyError, TimeoutError, aiohttp.ClientError, OSError) as exc:
                 # The database is locked or full, or a join was cut off: read the same events
                 # again later (those already recorded are recognised), rather than move past
@@ -232,6 +239,15 @@ class MatrixAdapter(Adapter):
                 continue
             unrecorded = 0
             self.contact.touch(self.clock())
+
+    async def _first_start(self, response: SyncResponse) -> None:
+        """The first sync of the first start: joins where invited, checks the rooms, and
+        moves past the history."""
+        await self._handle_invites(response)
+        self._rights_known = True
+        check_rooms(self, set())
+        self._save_since(response.next_batch)
+        self._skip_history = False
 
     def _token_refused(self) -> str:
         if self.settings.access_token:

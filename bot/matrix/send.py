@@ -78,7 +78,9 @@ class MatrixSender:
     def __init__(self, client: AsyncClient, *, verify_devices: bool):
         self.client = client
         self.verify_devices = verify_devices
-        self._lock = asyncio.Lock()  # one encrypting send at a time
+        # Sends that share an encrypted room's keys first, one at a time: two at once would
+        # claim the same devices' one-time keys twice. Every other send goes at once.
+        self._sharing_keys = asyncio.Lock()
         # Set once the process's first sync is in: until then no room is known, and a send
         # waits for it rather than for a retry two seconds later (a start, a takeover).
         self.synced = asyncio.Event()
@@ -88,31 +90,30 @@ class MatrixSender:
         room_id = native_of(delivery.room_id)
         tx = f"caucus-{delivery.key}"
         with matrix_errors():
-            async with self._lock:
-                match delivery.content:
-                    case Redact() | Delete() as removal:
-                        reason = ("deleted on the other side" if isinstance(removal, Redact)
-                                  else "it should not have been typed in this room")
-                        check(await self.client.room_redact(
-                            room_id, delivery.target, reason=reason, tx_id=tx),
-                            "redacting")
-                        return ""
-                    case Edit(text=text):
-                        return await self._send(room_id, self._edit(delivery, text),
-                                                f"{tx}-edit")
-                    case BotReply(reply=reply):
-                        return await self._send_reply(room_id, reply, delivery.reply_to, tx)
-                    case Relay(text=text) | Media(caption=text):
-                        return await self._send_relay(room_id, delivery, text, tx)
-                    case SharedLocation() as place:
-                        return await self._send(room_id, location_content(
-                            place, delivery.reply_to, delivery.thread_root), tx)
-                    case React(key=key):
-                        return await self._send(room_id, {"m.relates_to": {
-                            "rel_type": "m.annotation", "event_id": delivery.target,
-                            "key": key}}, tx, "m.reaction")
-                    case unknown:
-                        assert_never(unknown)
+            match delivery.content:
+                case Redact() | Delete() as removal:
+                    reason = ("deleted on the other side" if isinstance(removal, Redact)
+                              else "it should not have been typed in this room")
+                    check(await self.client.room_redact(
+                        room_id, delivery.target, reason=reason, tx_id=tx),
+                        "redacting")
+                    return ""
+                case Edit(text=text):
+                    return await self._send(room_id, self._edit(delivery, text),
+                                            f"{tx}-edit")
+                case BotReply(reply=reply):
+                    return await self._send_reply(room_id, reply, delivery.reply_to, tx)
+                case Relay(text=text) | Media(caption=text):
+                    return await self._send_relay(room_id, delivery, text, tx)
+                case SharedLocation() as place:
+                    return await self._send(room_id, location_content(
+                        place, delivery.reply_to, delivery.thread_root), tx)
+                case React(key=key):
+                    return await self._send(room_id, {"m.relates_to": {
+                        "rel_type": "m.annotation", "event_id": delivery.target,
+                        "key": key}}, tx, "m.reaction")
+                case unknown:
+                    assert_never(unknown)
 
     async def _send_reply(self, room_id: str, reply: Reply, reply_to: str | None,
                           tx: str) -> str:
@@ -158,10 +159,21 @@ class MatrixSender:
         if room_id not in self.client.rooms:
             # Joined but not synced yet, or invited and joining: wait, do not give up.
             raise RetryLater(f"{room_id} is not in the bot's synced rooms yet", after=2.0)
-        response = check(await self.client.room_send(
-            room_id, event_type, content, tx_id=tx_id,
-            ignore_unverified_devices=not self.verify_devices), "sending a message")
+        async with self._key_work(room_id):
+            response = check(await self.client.room_send(
+                room_id, event_type, content, tx_id=tx_id,
+                ignore_unverified_devices=not self.verify_devices), "sending a message")
         return str(response.event_id)
+
+    def _key_work(self, room_id: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        """The lock for a send that nio will precede with key work (an encrypted room whose
+        members or room key are not shared yet); none for the others. Each room is sent to
+        in its own outbox task, so a room slow to take its message holds up no other."""
+        room, olm = self.client.rooms.get(room_id), self.client.olm
+        if olm is None or room is None or not room.encrypted or (
+                room.members_synced and not olm.should_share_group_session(room_id)):
+            return contextlib.nullcontext()
+        return self._sharing_keys
 
     async def _send_file(self, room_id: str, name: str, data: bytes | Path, size: int,
                          mime: str, tx_id: str, source: FileRef | None = None,

@@ -78,6 +78,11 @@ OFFSET = "telegram.offset"
 POLL = "telegram.poll."
 WEBHOOK_CHECK_SECONDS = 30.0  # how often a webhook's state is asked of Telegram (/healthz)
 CONTACT = "telegram.contact_at"  # when getUpdates (or the webhook's server) last worked
+# Each room's outbox task has one send in flight: this many rooms' sends (slow uploads
+# among them) may be on the wire at once. A send beyond them waits its turn for a
+# connection, up to the write timeout, rather than failing after PTB's 1 s and backing off.
+SEND_CONNECTIONS = 64
+RIGHTS_IN_FLIGHT = 8  # groups asked for the bot's rights at once, at start
 
 
 class TelegramAdapter(Adapter):
@@ -92,8 +97,9 @@ class TelegramAdapter(Adapter):
         self.poll_timeout = poll_timeout
         base_file = settings.base_file_url or settings.base_url.replace("/bot", "/file/bot", 1)
         self.bot = Bot(settings.token, base_url=settings.base_url, base_file_url=base_file,
-                       request=HTTPXRequest(connection_pool_size=8, read_timeout=20,
-                                            write_timeout=30, connect_timeout=10),
+                       request=HTTPXRequest(connection_pool_size=SEND_CONNECTIONS,
+                                            read_timeout=20, write_timeout=30,
+                                            connect_timeout=10, pool_timeout=30),
                        get_updates_request=HTTPXRequest(read_timeout=poll_timeout + 10,
                                                         connect_timeout=10))
         self.sender = TelegramSender(self.bot)
@@ -319,17 +325,30 @@ class TelegramAdapter(Adapter):
 
     async def _learn_rights(self, rooms: Rooms | None = None) -> None:
         """Whether the bot is in each group it serves, and may delete messages there (it
-        must be an admin with that right); kept up to date by ``my_chat_member`` updates."""
+        must be an admin with that right); kept up to date by ``my_chat_member`` updates.
+
+        A few groups are asked at once (500 groups one after another took a minute on
+        Telegram), and flood control is waited out: a refused question is no answer."""
         chats = dict.fromkeys(r.telegram_chat_id for r in (rooms or self.rooms.current).all
                               if r.telegram_chat_id is not None)
-        for chat_id in chats:
-            try:
-                member = await self.bot.get_chat_member(chat_id, self.bot.id)
-            except TelegramError as exc:
-                log.warning("telegram: could not read the bot's rights in %s: %s",
-                            self._group_name(chat_id), exc)
-                member = None
+        gate = asyncio.Semaphore(RIGHTS_IN_FLIGHT)
+
+        async def learn(chat_id: int) -> None:
+            async with gate:
+                while True:
+                    try:
+                        member = await self.bot.get_chat_member(chat_id, self.bot.id)
+                    except RetryAfter as exc:
+                        metrics.flood_wait("telegram", retry_seconds(exc))
+                        await asyncio.sleep(retry_seconds(exc))
+                        continue
+                    except TelegramError as exc:
+                        log.warning("telegram: could not read the bot's rights in %s: %s",
+                                    self._group_name(chat_id), exc)
+                        member = None
+                    break
             self._note_rights(chat_id, member)
+        await asyncio.gather(*(learn(chat_id) for chat_id in chats))
 
     def _group_name(self, chat_id: int) -> str:
         return " / ".join(r.name for r in self.rooms.rooms_in_chat(chat_id)) or str(chat_id)

@@ -75,7 +75,12 @@ async def pair(synapse: Any, api: BotApiDouble, tmp_path: Path, database_url: st
     """A bridged pair with the bot running (see tests/integration/bridge_pair.py)."""
     from tests.integration.bridge_pair import Pair
 
-    p = Pair(synapse, api, tmp_path, database_url)
+    async for running in started(Pair(synapse, api, tmp_path, database_url)):
+        yield running
+
+
+async def started(p: Any) -> AsyncIterator[Any]:
+    """A pair (or pairs) started for a test, and afterwards stopped with its services."""
     await p.start()
     yield p
     for service in p.services:
