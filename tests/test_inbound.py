@@ -28,7 +28,7 @@ def bot(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
 
 
 def inbound(bot: FakeBot) -> Inbound:
-    return Inbound(bot.dispatcher, bot.database, lambda: bot.now, lambda *rooms: None)
+    return Inbound(bot.dispatcher, bot.database, lambda: bot.now, lambda *rooms, **queued: None)
 
 
 def said(bot: FakeBot, text: str, message_id: str = "7") -> Event:
