@@ -83,26 +83,34 @@ class Inbound:
         def claim(db: Session) -> bool:
             return self._claim(db, event, version, resume)
 
+        settled: list[Any] = []  # the rows settle queued: committed once handle returns
+
         def settle(db: Session, answer: Answer) -> None:
-            now, subject = self.clock(), answer.subject
-            if answer.reply is not None:
-                deliveries.enqueue(db, event.room_id, answer.reply, now=now,
-                                   reply_to=event.message_id, subject=subject)
-            if answer.delete:  # after the answer, which replies to it
-                deliveries.queue(db, event.room_id, deliveries.Delete(), now=now,
-                                 reply_to=event.message_id, subject=subject)
-            if bridged and not answer.private:
-                # The command and its answer appear on the other side too, in that order.
-                self.bridge.relay(db, event, now, subject=subject)
-                if answer.reply is not None:
-                    self.bridge.mirror(db, event, answer.reply, now, subject=subject)
+            with outbox.collecting(db) as queued:
+                self._settle(db, event, answer, bridged)
+            settled[:] = queued
 
         outcome = await self.dispatcher.handle(event, Settlement(claim, settle), reading)
         if not outcome.fresh:
             return False
         partner = self.bridge.partner(event.room_id) if bridged else None
-        self.wake_outbox(*[r for r in (event.room_id, partner) if r])
+        self.wake_outbox(*[r for r in (event.room_id, partner) if r], queued=settled)
         return True
+
+    def _settle(self, db: Session, event: Event, answer: Answer, bridged: bool) -> None:
+        """Queue a command's answer (and its relay), in the command's transaction."""
+        now, subject = self.clock(), answer.subject
+        if answer.reply is not None:
+            deliveries.enqueue(db, event.room_id, answer.reply, now=now,
+                               reply_to=event.message_id, subject=subject)
+        if answer.delete:  # after the answer, which replies to it
+            deliveries.queue(db, event.room_id, deliveries.Delete(), now=now,
+                             reply_to=event.message_id, subject=subject)
+        if bridged and not answer.private:
+            # The command and its answer appear on the other side too, in that order.
+            self.bridge.relay(db, event, now, subject=subject)
+            if answer.reply is not None:
+                self.bridge.mirror(db, event, answer.reply, now, subject=subject)
 
     def _claim(self, db: Session | Connection, event: Event, version: str,
                resume: tuple[str, str] | None) -> bool:
