@@ -7,6 +7,8 @@
 # (Playwright's own browser download cannot work offline and is never attempted).
 # Extra arguments go to pytest, e.g.  bash tests/run.sh -k config
 # CAUCUS_TEST_DATABASES=sqlite runs the database tests on SQLite only.
+# The suite runs in two processes (pytest-xdist; most of its time is spent waiting on
+# Synapse, PostgreSQL and the bot's own processes): CAUCUS_TEST_WORKERS=0 runs it in one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ "${CAUCUS_TEST_DATABASES:-sqlite,postgresql}" == *postgresql* && -z "${CAUCUS_PG_BIN:-}" ]] \
@@ -35,4 +37,4 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 .venv/bin/ruff check .
 .venv/bin/mypy  # files and settings: [tool.mypy] in pyproject.toml
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n "${CAUCUS_TEST_WORKERS:-2}" "$@"

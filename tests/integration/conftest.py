@@ -20,14 +20,9 @@ ADMIN = 1
 MEMBER = 1001
 
 
-# The whole integration suite twice would take 12 minutes; these tests (the relay both ways,
-# restarts, the kill mid-burst, the standby) run on PostgreSQL too, the rest on SQLite.
-on_both_databases = pytest.mark.parametrize("database_url", DATABASES, indirect=True)
-
-
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """SQLite, unless a test asks for every engine with ``@on_both_databases``."""
+    """Every integration test runs on each engine: SQLite, and the tests' PostgreSQL."""
     yield from new_database(request, tmp_path)
 
 

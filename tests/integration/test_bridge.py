@@ -16,13 +16,12 @@ from nio import (
 
 from tests.botapi_double import BotApiDouble
 from tests.integration.bridge_pair import Pair
-from tests.integration.conftest import CAUCUS, on_both_databases, stop
+from tests.integration.conftest import CAUCUS, stop
 from tests.synapse_server import Synapse
 
 pytestmark = pytest.mark.integration
 
 
-@on_both_databases
 async def test_text_crosses_both_ways_with_the_sender_name(pair: Pair):
     await pair.api.user_message(CAUCUS, pair.ana, "Hello from Telegram <3")
     [relayed] = await pair.alice.wait_for(pair.on_matrix)
@@ -56,7 +55,6 @@ async def test_formatting_is_converted(pair: Pair):
                          "<tg-spoiler>secret</tg-spoiler>")
 
 
-@on_both_databases
 async def test_replies_cross_through_message_links(pair: Pair):
     original = await pair.api.user_message(CAUCUS, pair.ana, "Who is going to Geneva?")
     [relayed] = await pair.alice.wait_for(pair.on_matrix)
@@ -118,7 +116,6 @@ async def test_photos_and_files_cross(pair: Pair):
     assert sent[0].plain == "alice"
 
 
-@on_both_databases
 async def test_a_command_is_answered_once_and_shown_on_both_sides(pair: Pair):
     asked = await pair.api.user_message(CAUCUS, pair.ana, "/flag Egypt | Lawyer arrested")
     [answer] = await pair.api.wait_for(pair.on_telegram)
@@ -150,7 +147,6 @@ async def test_a_confidential_flag_does_not_cross_the_bridge(pair: Pair):
     assert bodies == ["Ana: after"]
 
 
-@on_both_databases
 async def test_fifty_interleaved_messages_arrive_in_order_on_each_side(pair: Pair):
     for n in range(25):
         await pair.api.user_message(CAUCUS, pair.ana, f"tg {n}")
@@ -164,11 +160,11 @@ async def test_fifty_interleaved_messages_arrive_in_order_on_each_side(pair: Pai
 
 
 async def test_confidential_words_typed_in_the_room_are_deleted_where_the_bot_may(
-        synapse: Synapse, api: BotApiDouble, tmp_path: Path):
+        synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str):
     """Telegram: the bot is an admin that may delete messages. Matrix: its power level
     lets it redact. Each removes the message itself; without the right, each asks."""
     api.may_delete.add(CAUCUS)
-    p = Pair(synapse, api, tmp_path)
+    p = Pair(synapse, api, tmp_path, database_url)
     p.room = await p.alice.create_room(invite=[p.bot.user_id])
     # (Room version 12: the creator outranks everyone and is not listed.)
     put = await p.alice.client.room_put_state(p.room, "m.room.power_levels", {
@@ -205,11 +201,11 @@ async def test_without_the_right_the_bot_asks_for_the_deletion(pair: Pair):
 
 
 async def test_bridge_status_says_what_is_wrong_with_the_set_up_and_what_to_do(
-        synapse: Synapse, api: BotApiDouble, tmp_path: Path):
+        synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str):
     """Privacy mode on in BotFather, no right to delete on Telegram, no power to redact
     on Matrix: each is one line in /bridge status, with what to do."""
     api.privacy_mode = True
-    p = Pair(synapse, api, tmp_path)
+    p = Pair(synapse, api, tmp_path, database_url)
     try:
         await p.start()
         await p.api.wait_for(lambda: any(m == "getChatMember" for m, _ in p.api.calls))
@@ -227,11 +223,11 @@ async def test_bridge_status_says_what_is_wrong_with_the_set_up_and_what_to_do(
 
 
 @pytest.fixture
-async def admin_pair(synapse: Synapse, api: BotApiDouble, tmp_path: Path
+async def admin_pair(synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str
                      ) -> AsyncIterator[Pair]:
     """A pair where the bot is a Telegram admin that may delete messages."""
     api.may_delete.add(CAUCUS)
-    p = Pair(synapse, api, tmp_path)
+    p = Pair(synapse, api, tmp_path, database_url)
     await p.start()
     await api.wait_for(lambda: any(m == "getChatMember" for m, _ in api.calls))
     yield p

@@ -37,9 +37,9 @@ def from_bot(p: Pair, **wanted: Any) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def encrypted(synapse: Synapse, api: BotApiDouble, tmp_path: Path
+async def encrypted(synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str
                     ) -> AsyncIterator[Pair]:
-    p = Pair(synapse, api, tmp_path)
+    p = Pair(synapse, api, tmp_path, database_url)
     p.room = await p.alice.create_room(invite=[p.bot.user_id], encrypted=True)
     await p.start()
     yield p

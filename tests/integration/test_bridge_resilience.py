@@ -18,14 +18,12 @@ from bot.config import parse_config
 from bot.matrix import MISSED_PAGE, MatrixAdapter
 from bot.service import Service
 from tests.botapi_double import BotApiDouble
-from tests.conftest import DATABASES
 from tests.integration.bot_process import exited, run_bot, stop_bot, toml
-from tests.integration.conftest import CAUCUS, on_both_databases, stop
+from tests.integration.conftest import CAUCUS, stop
 from tests.integration.test_bridge import Pair
 from tests.synapse_server import Synapse
 
 pytestmark = pytest.mark.integration
-@on_both_databases
 async def test_kill_mid_burst_then_restart_delivers_each_once_in_order(
         synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str):
     pair = Pair(synapse, api, tmp_path, database_url)
@@ -56,10 +54,10 @@ async def test_kill_mid_burst_then_restart_delivers_each_once_in_order(
 
 
 async def test_kill_with_files_in_flight_both_ways_then_restart_delivers_each_once(
-        synapse: Synapse, api: BotApiDouble, tmp_path: Path):
+        synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str):
     """kill -9 while a video downloads from Telegram and another uploads to it: after the
     restart every file arrives once, whole, in order; the half-written copies are removed."""
-    pair = Pair(synapse, api, tmp_path)
+    pair = Pair(synapse, api, tmp_path, database_url)
     pair.room = await pair.alice.create_room(invite=[pair.bot.user_id])
     config = tmp_path / "config.toml"
     config.write_text(toml(pair.config_data()))
@@ -133,9 +131,9 @@ async def test_a_restart_after_a_quiet_spell_knows_its_rooms_and_the_senders_nam
                 if f.problem and "not in the" in f.problem]
 
 
-async def test_homeserver_outage_of_20_seconds_loses_nothing(synapse: Synapse,
-                                                             api: BotApiDouble, tmp_path: Path):
-    pair = Pair(synapse, api, tmp_path)
+async def test_homeserver_outage_of_20_seconds_loses_nothing(
+        synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str):
+    pair = Pair(synapse, api, tmp_path, database_url)
     service = await pair.start()
     try:
         for n in range(5):
@@ -175,9 +173,7 @@ def failing_first(calls: int, method: Callable[..., Awaitable[Any]]
     return call
 
 
-@pytest.mark.parametrize(("failing_fetches", "database_url"), [
-    (0, "sqlite"), (2, "sqlite"), *[(0, name) for name in DATABASES if name != "sqlite"]],
-    indirect=["database_url"])
+@pytest.mark.parametrize("failing_fetches", [0, 2])
 async def test_matrix_backlog_longer_than_a_sync_page_is_relayed_whole_after_a_restart(
         synapse: Synapse, api: BotApiDouble, tmp_path: Path, caplog: pytest.LogCaptureFixture,
         failing_fetches: int, database_url: str):
@@ -219,10 +215,10 @@ async def test_matrix_backlog_longer_than_a_sync_page_is_relayed_whole_after_a_r
 
 
 async def test_an_encrypted_backlog_is_fetched_decrypted_and_relayed(
-        synapse: Synapse, api: BotApiDouble, tmp_path: Path):
+        synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str):
     """What /messages hands back in an encrypted room is decrypted with the keys that
     arrived, as to-device messages, in the same sync."""
-    pair = Pair(synapse, api, tmp_path)
+    pair = Pair(synapse, api, tmp_path, database_url)
     pair.room = await pair.alice.create_room(invite=[pair.bot.user_id], encrypted=True)
     service = await pair.start()
     backlog = MISSED_PAGE + 10

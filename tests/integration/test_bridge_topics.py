@@ -51,9 +51,9 @@ class TopicPair(Pair):
 
 
 @pytest.fixture
-async def topics(synapse: Synapse, api: BotApiDouble, tmp_path: Path
+async def topics(synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str
                  ) -> AsyncIterator[TopicPair]:
-    p = TopicPair(synapse, api, tmp_path)
+    p = TopicPair(synapse, api, tmp_path, database_url)
     created = await api.user_message(CAUCUS, p.ana, extra={
         "forum_topic_created": {"name": "Bahrain", "icon_color": 7322096},
         "is_topic_message": True})

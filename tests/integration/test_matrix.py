@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 from nio import DownloadResponse, RoomMessageFile, RoomMessageImage, RoomMessageNotice
+from sqlalchemy import text
 from sqlmodel import delete, select
 
 from bot.service import Service
 from storage.outbox import OutboxMessage
-from tests.integration.conftest import lock_the_database_once, on_both_databases, stop
+from tests.integration.conftest import lock_the_database_once, stop
 from tests.integration.matrix_fixtures import Human, matrix_config
 from tests.synapse_server import Synapse
 
@@ -151,7 +152,6 @@ async def test_a_direct_message_gets_a_short_help(world: World):
                         "what I do."
 
 
-@on_both_databases
 async def test_restart_resumes_from_the_stored_token_without_repeats(world: World):
     room_id, first = await caucus(world)
     await world.alice.say(room_id, "!flag Egypt | Lawyer arrested")
@@ -208,6 +208,9 @@ async def test_an_outbox_id_given_out_again_still_reaches_the_room(world: World)
     await world.alice.wait_for(lambda: world.notices(world.alice, room_id))
     with service.database.session() as db:  # the restore: the row as if never queued
         db.exec(delete(OutboxMessage))  # type: ignore[call-overload]
+        if db.get_bind().dialect.name == "postgresql":  # pg_restore brings its counter back
+            db.exec(text("SELECT setval(pg_get_serial_sequence(:table, 'id'), 1, false)"),
+                    params={"table": OutboxMessage.__tablename__})
         db.commit()
     await world.alice.say(room_id, "!help")
     notices = await world.alice.wait_for(

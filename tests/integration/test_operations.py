@@ -19,11 +19,12 @@ pytestmark = pytest.mark.integration
 SUMMARY = "Lawyer Omar Ry arrested at the airport"
 
 
-async def test_health_metrics_and_json_logs_of_a_running_bot(api: BotApiDouble, tmp_path: Path):
+async def test_health_metrics_and_json_logs_of_a_running_bot(api: BotApiDouble, tmp_path: Path,
+                                                            database_url: str):
     port = free_port()
     config = tmp_path / "config.toml"
     config.write_text(toml({
-        "bot": {"admins": ["telegram:1"], "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
+        "bot": {"admins": ["telegram:1"], "database_url": database_url,
                 "log_format": "json"},
         "telegram": {"token": api.token, "base_url": api.base_url,
                      "base_file_url": api.base_file_url},

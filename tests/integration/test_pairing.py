@@ -36,8 +36,8 @@ GROUP, OTHER_GROUP, THIRD_GROUP = -1001000000077, -1001000000078, -1001000000079
 class Chat(Pair):
     """Telegram and Matrix served, admins named, and no room in the config."""
 
-    def __init__(self, synapse: Synapse, api: BotApiDouble, tmp_path: Path):
-        super().__init__(synapse, api, tmp_path)
+    def __init__(self, synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str):
+        super().__init__(synapse, api, tmp_path, database_url)
         self.admin = api.user(ADMIN, "Admin")
         self.shift = timedelta()  # the bot's clock, ahead of the real one by this much
 
@@ -85,8 +85,9 @@ class Chat(Pair):
 
 
 @pytest.fixture
-async def chat(synapse: Synapse, api: BotApiDouble, tmp_path: Path) -> AsyncIterator[Chat]:
-    c = Chat(synapse, api, tmp_path)
+async def chat(synapse: Synapse, api: BotApiDouble, tmp_path: Path, database_url: str
+               ) -> AsyncIterator[Chat]:
+    c = Chat(synapse, api, tmp_path, database_url)
     yield c
     for service in c.services:
         if not service.stopped.is_set():

@@ -174,6 +174,7 @@ async def test_a_leader_that_loses_its_database_connection_steps_down_and_the_st
     assert [m.plain for m in pair.on_telegram()] == ["alice: from Matrix after the cut"]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_on_sqlite_a_second_process_is_refused_at_start(two: Two):
     await two.start("a", READY)
     second = run_bot(two.config, two.logs["b"])

@@ -27,7 +27,6 @@ from tests.integration.conftest import (
     MEMBER,
     SECURE,
     lock_the_database_once,
-    on_both_databases,
     stop,
 )
 
@@ -138,7 +137,6 @@ async def test_a_forbidden_chat_is_kept_as_failed_not_retried(api: BotApiDouble,
     assert [m for m, _ in api.calls].count("sendMessage") == 1
 
 
-@on_both_databases
 async def test_restart_neither_misses_nor_repeats(api: BotApiDouble, start_bot):
     first = await start_bot()
     await api.user_message(CAUCUS, api.user(MEMBER), "/flag Egypt | Lawyer arrested")
