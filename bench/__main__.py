@@ -1,6 +1,7 @@
 """``python -m bench [PART]``: run every benchmark, print a table, write
 bench/results/latest.json; or only one part (``signons``: the sign-on page rush,
-``media``: the memory cost of relaying a 20 MB video, ``recommendations``: the UHRI
+``media``: the memory cost of relaying a 20 MB video, ``matrix-commands``: ``!whoami``
+on Matrix against a bare echo bot, ``recommendations``: the UHRI
 import and /indicators, ``postgresql``: the commands and the relay on PostgreSQL beside
 SQLite, and the standby's takeover), written to bench/results/PART.json.
 """
@@ -20,6 +21,7 @@ from bench import (
     commands,
     footprint,
     indicators,
+    matrix_commands,
     media,
     rec_import,
     relay,
@@ -31,7 +33,7 @@ from bench.servers import postgres
 from bench.stats import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PARTS = {"signons": signons, "media": media}
+PARTS = {"signons": signons, "media": media, "matrix-commands": matrix_commands}
 
 
 def main() -> None:
@@ -40,6 +42,7 @@ def main() -> None:
                         choices=["all", *PARTS, "recommendations", "postgresql"],
                         help="signons: only the sign-on page rush (about 2 minutes); "
                              "media: only the memory cost of relaying a 20 MB video; "
+                             "matrix-commands: only !whoami on Matrix against an echo bot; "
                              "recommendations: only the import and /indicators; "
                              "postgresql: commands and relay on both engines, and takeover")
     parser.add_argument("--messages", type=int, default=1000,
@@ -94,6 +97,7 @@ def main() -> None:
             out["relay"] = relay.run(folder, messages=args.messages,
                                      postgres_url=pg.new_database() if pg else None)
             out["signons"] = signons.run(folder, signons=args.signons)
+            out["matrix_commands"] = matrix_commands.run(folder)
         out["media"] = media.run(folder)
         if pg is not None:
             out["takeover"] = takeover.run(folder, pg.new_database())
@@ -161,6 +165,8 @@ def rows(out: dict) -> list[tuple[str, str, str, str]]:
         r += relay_rows(out["relay"])
     if "signons" in out:
         r += signons.rows(out["signons"])
+    if "matrix_commands" in out:
+        r += matrix_commands.rows(out["matrix_commands"])
     return r + media.rows(out["media"]) + takeover_rows(out)
 
 
