@@ -8,6 +8,7 @@ the shared secret (one HTTP call each, no process per user).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
@@ -36,14 +37,19 @@ class Account:
 
 
 def ensure_installed() -> Path:
+    """Synapse's venv, made on first use. The suite runs in several processes (xdist),
+    each starting its own Synapse: one installs while the others wait on the lock."""
     python = VENV / "bin" / "python"
-    if python.exists() and subprocess.run([str(python), "-c", "import synapse"],
-                                          capture_output=True).returncode == 0:
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(VENV.parent / f"{VENV.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if python.exists() and subprocess.run([str(python), "-c", "import synapse"],
+                                              capture_output=True).returncode == 0:
+            return python
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                        "--disable-pip-version-check", "matrix-synapse"], check=True)
         return python
-    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "matrix-synapse"], check=True)
-    return python
 
 
 def free_port() -> int:

@@ -14,7 +14,9 @@ import asyncio
 import json
 import logging
 import os
+import warnings
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -26,6 +28,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 from telegram import Bot, ChatMember, Message, Poll, Update
 from telegram.error import (
     Conflict,
+    EndPointNotFound,
     InvalidToken,
     NetworkError,
     RetryAfter,
@@ -33,6 +36,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from bot import metrics
 from bot.adapter import Adapter, poll_backoff
@@ -57,6 +61,10 @@ from storage.database import Database
 from storage.ids import RoomId, UserId, chat_number, room_id_for, telegram_room_id, user_id_for
 
 log = logging.getLogger(__name__)
+# getUpdates is read raw on purpose (TelegramAdapter._get_updates); PTB warns that it has
+# a method for it.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'",
+                        category=PTBUserWarning)
 
 # message_reaction: Telegram sends it only to a bot that is an admin in the group.
 # poll: a poll someone stopped (a bot is told of no other change to people's polls).
@@ -144,8 +152,7 @@ class TelegramAdapter(Adapter):
             offset = int(inbound.get_resume(db, OFFSET) or 0)
         while True:  # this loop alone moves the offset: the stored one is read once
             try:
-                updates = await self.bot.get_updates(offset=offset, timeout=self.poll_timeout,
-                                                     allowed_updates=ALLOWED_UPDATES)
+                updates = await self._get_updates(offset)
                 self._in_contact()
                 self.heard_from_network()
                 if failures:
@@ -155,7 +162,7 @@ class TelegramAdapter(Adapter):
                 metrics.flood_wait("telegram", retry_seconds(exc))
                 await asyncio.sleep(retry_seconds(exc))
                 continue
-            except InvalidToken:
+            except (InvalidToken, EndPointNotFound):  # 401/404: the token is not a bot's
                 log.error("telegram: the token was refused; check [telegram].token")
                 self.on_fatal("the Telegram token was refused")
                 return
@@ -170,9 +177,9 @@ class TelegramAdapter(Adapter):
                 await asyncio.sleep(wait)
                 continue
             try:
-                for update in updates:
-                    await self._take(update)
-                    offset = update.update_id + 1
+                for raw in updates:
+                    await self._take(raw)
+                    offset = raw["update_id"] + 1
                 unrecorded = 0
             except SQLAlchemyError as exc:
                 # The database is locked or full: keep the update and ask for it again,
@@ -183,19 +190,34 @@ class TelegramAdapter(Adapter):
                           type(exc).__name__, wait)
                 await asyncio.sleep(wait)
 
-    async def _take(self, update: Update) -> None:
-        """Handle one polled update and store the offset past it.
+    async def _get_updates(self, offset: int) -> list[dict[str, Any]]:
+        """getUpdates, read raw. python-telegram-bot reads a batch whole: one update it
+        cannot parse (a newer Bot API's shape, a bug) fails the batch every time it is asked
+        for, which stops the chat, and the library then logs the batch, text and all."""
+        result = await self.bot.do_api_request("getUpdates", api_kwargs={
+            "offset": offset, "timeout": self.poll_timeout, "allowed_updates": ALLOWED_UPDATES})
+        return list(result or [])
 
-        A bug in handling it is logged and the update skipped, so that one poisoned update
+    async def _take(self, raw: dict[str, Any]) -> None:
+        """Read and handle one polled update and store the offset past it.
+
+        One that cannot be read, or that meets a bug in handling it, is logged (its id and
+        the error's type, never its content) and skipped, so that one poisoned update
         cannot stop the chat; a storage error propagates, so that it is tried again.
         """
-        resume = (OFFSET, str(update.update_id + 1))
+        resume = (OFFSET, str(raw["update_id"] + 1))
         try:
-            stored = await self.process(update, resume=resume)
+            update = Update.de_json(raw, self.bot)
+        except Exception as exc:
+            log.error("telegram: update %s could not be read (%s); skipped", raw["update_id"],
+                      type(exc).__name__)
+            update = None
+        try:
+            stored = update is not None and await self.process(update, resume=resume)
         except SQLAlchemyError:
             raise
         except Exception as exc:
-            log.error("telegram: update %s could not be handled\n%s", update.update_id,
+            log.error("telegram: update %s could not be handled\n%s", raw["update_id"],
                       traceback_without_messages(exc))
             stored = False
         if not stored:  # stored with the message when there was one to record
@@ -426,9 +448,16 @@ class TelegramAdapter(Adapter):
         if secret and request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
             return web.Response(status=403)
         try:
-            update = Update.de_json(await request.json(), self.bot)
-        except (ValueError, TypeError, KeyError):
-            return web.Response(status=400)
+            raw = await request.json()
+        except ValueError:
+            return web.Response(status=400)  # not an update at all
+        try:
+            update = Update.de_json(raw, self.bot)
+        except Exception as exc:  # an update it cannot read: skipped, as when polling
+            log.error("telegram: webhook update %s could not be read (%s); skipped",
+                      raw.get("update_id") if isinstance(raw, dict) else None,
+                      type(exc).__name__)
+            return web.Response(text="ok")
         try:
             await self.process(update)
         except SQLAlchemyError as exc:

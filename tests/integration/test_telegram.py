@@ -259,6 +259,30 @@ async def test_an_update_that_breaks_a_handler_is_skipped_not_repeated(api: BotA
     assert stored is not None and stored.value == "3"  # past both updates (ids 1 and 2)
 
 
+async def test_an_update_the_library_cannot_read_is_skipped_and_its_text_never_logged(
+        api: BotApiDouble, start_bot, caplog: pytest.LogCaptureFixture):
+    """A shape python-telegram-bot cannot parse (a newer Bot API, a bug) once ended the
+    poll loop for good, and the library logged the whole batch, message text and all. Now
+    that one update is skipped, the ones around it are answered, and no text is logged."""
+    service = await start_bot()
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
+    # Update 2: a date that is not a Unix time, on which Message.de_json fails.
+    await api.user_message(CAUCUS, api.user(MEMBER), "Omar Haddad was taken at dawn",
+                           extra={"date": "dawn"})
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
+    answers = await api.wait_for(lambda: len(api.sent_to(CAUCUS)) >= 2 and api.sent_to(CAUCUS),
+                                 seconds=15)
+    assert [a.plain.startswith("You:") for a in answers] == [True, True]
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")  # still polling after it
+    await api.wait_for(lambda: len(api.sent_to(CAUCUS)) >= 3, seconds=15)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Omar" not in logged and "dawn" not in logged
+    assert "telegram: update 2 could not be read" in logged
+    with service.database.session() as db:
+        stored = db.get(ResumePoint, "telegram.offset")
+    assert stored is not None and stored.value == "5"  # past all four updates
+
+
 async def test_a_relay_telegram_cannot_parse_arrives_as_plain_text(api: BotApiDouble,
                                                                  start_bot):
     """Telegram's HTML parser is the judge: a message it refuses as HTML still arrives."""
@@ -316,6 +340,30 @@ async def test_a_webhook_update_that_could_not_be_recorded_is_refused_for_a_retr
     [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS))
     assert answer.plain.startswith("Case #1 flagged")
     assert calls == ["/flag Egypt | Lawyer arrested"] * 2
+
+
+async def test_a_webhook_update_that_cannot_be_read_is_skipped_not_retried_forever(
+        api: BotApiDouble, start_bot, unused_tcp_port: int, caplog: pytest.LogCaptureFixture):
+    """An error answer would have Telegram deliver an update the bot can never read again
+    and again; it is logged without its text and answered "ok", and the next one handled."""
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+    await start_bot(mode="webhook", webhook_url=url, webhook_port=unused_tcp_port)
+    unreadable = posted_update(api, "Omar Haddad was taken at dawn")
+    unreadable["message"]["date"] = "dawn"
+    update = posted_update(api, "/whoami")
+    update["update_id"] = 2
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data=b"{not json") as junk:
+            assert junk.status == 400
+        async with http.post(url, json=unreadable) as skipped:
+            assert skipped.status == 200
+        async with http.post(url, json=update) as ok:
+            assert ok.status == 200
+    [answer] = await api.wait_for(lambda: api.sent_to(CAUCUS))
+    assert answer.plain.startswith("You:")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "telegram: webhook update 1 could not be read (" in logged
+    assert "Omar" not in logged and "dawn" not in logged
 
 
 def test_split_html_never_cuts_a_tag():
