@@ -1,7 +1,8 @@
 """``python -m bench [PART]``: run every benchmark, print a table, write
 bench/results/latest.json; or only one part (``signons``: the sign-on page rush,
 ``media``: the memory cost of relaying a 20 MB video, ``rooms``: 500 bridged pairs,
-50 of them active, one under flood control (bench/many_rooms.py), ``recommendations``: the UHRI
+50 of them active, one under flood control (bench/many_rooms.py), ``matrix-commands``:
+``!whoami`` on Matrix against a bare echo bot, ``recommendations``: the UHRI
 import and /indicators, ``postgresql``: the commands and the relay on PostgreSQL beside
 SQLite, and the standby's takeover), written to bench/results/PART.json.
 """
@@ -23,6 +24,7 @@ from bench import (
     history,
     indicators,
     many_rooms,
+    matrix_commands,
     media,
     rec_import,
     relay,
@@ -34,7 +36,8 @@ from bench.servers import postgres
 from bench.stats import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PARTS = {"signons": signons, "media": media, "history": history, "rooms": many_rooms}
+PARTS = {"signons": signons, "media": media, "history": history, "rooms": many_rooms,
+         "matrix-commands": matrix_commands}
 
 
 def main() -> None:
@@ -44,6 +47,7 @@ def main() -> None:
                         help="signons: only the sign-on page rush (about 2 minutes); "
                              "media: only the memory cost of relaying a 20 MB video; "
                              "rooms: 500 bridged pairs, 50 active (about 10 minutes); "
+                             "matrix-commands: only !whoami on Matrix against an echo bot; "
                              "recommendations: only the import and /indicators; "
                              "history: a million relayed messages beside none (~15 min); "
                              "postgresql: commands and relay on both engines, and takeover")
@@ -100,6 +104,7 @@ def main() -> None:
             out["relay"] = relay.run(folder, messages=args.messages,
                                      postgres_url=pg.new_database() if pg else None)
             out["signons"] = signons.run(folder, signons=args.signons)
+            out["matrix_commands"] = matrix_commands.run(folder)
         out["media"] = media.run(folder)
         if pg is not None:
             out["takeover"] = takeover.run(folder, pg.new_database())
@@ -167,6 +172,8 @@ def rows(out: dict) -> list[tuple[str, str, str, str]]:
         r += relay_rows(out["relay"])
     if "signons" in out:
         r += signons.rows(out["signons"])
+    if "matrix_commands" in out:
+        r += matrix_commands.rows(out["matrix_commands"])
     return r + media.rows(out["media"]) + takeover_rows(out)
 
 

@@ -77,12 +77,15 @@ class Receiver:
                 continue
             for room_id, joined in response.rooms.join.items():
                 for event in joined.timeline.events:
-                    if isinstance(event, RoomMessageText) and \
-                            event.sender == self.watch.get(room_id):
-                        match = TOKEN.search(event.body)
-                        if match:
-                            self.arrived.setdefault(int(match.group(1)), now)
+                    self.note(room_id, event, now)
             self.changed.set()
+
+    def note(self, room_id: str, event: Any, now: float) -> None:
+        """One event of a sync, arrived at ``now``."""
+        if isinstance(event, RoomMessageText) and event.sender == self.watch.get(room_id):
+            match = TOKEN.search(event.body)
+            if match:
+                self.arrived.setdefault(int(match.group(1)), now)
 
     async def wait(self, tokens: Iterable[int], seconds: float = 30) -> None:
         wanted = set(tokens)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from bot.deliveries import (
@@ -58,7 +59,7 @@ class Bridge:
     def partner(self, room_id: str) -> RoomId | None:
         return self.rooms.partner(room_id)
 
-    def relay(self, db: Session, event: Event, now: datetime, *,
+    def relay(self, db: Session | Connection, event: Event, now: datetime, *,
               subject: str | None = None) -> int:
         """Queue what the paired room must see of this event; returns the rows queued.
 
@@ -82,7 +83,7 @@ class Bridge:
                   **({} if isinstance(content, Edit | Redact | React) else reply))
         return len(rows)
 
-    def _topic_root(self, db: Session, event: Event, target: str, network: str,
+    def _topic_root(self, db: Session | Connection, event: Event, target: str, network: str,
                     now: datetime) -> None:
         """A Telegram forum topic is a Matrix thread: its root, once, before its first
         message crosses (the topic's creation message is its source, so replies from

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, ClassVar, NamedTuple, cast, get_args
 
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from bot.events import AttachmentKind
@@ -208,14 +209,14 @@ def parse(kind: str, payload: str) -> Content:
                               f"{type(exc).__name__}") from None
 
 
-def queue(db: Session, room_id: str, content: Content, *, now: datetime,
+def queue(db: Session | Connection, room_id: str, content: Content, *, now: datetime,
           dedupe_key: str | None = None, **fields: Any) -> int | None:
     """Queue one delivery for a room (see :func:`storage.outbox.add`)."""
     return outbox.add(db, room_id, kind=content.KIND, payload=content.payload(), now=now,
                       dedupe_key=dedupe_key, **fields)
 
 
-def enqueue(db: Session, room_id: str, reply: Reply, *, now: datetime,
+def enqueue(db: Session | Connection, room_id: str, reply: Reply, *, now: datetime,
             dedupe_key: str | None = None, **fields: Any) -> int | None:
     """Queue the bot's own answer for a room: the usual case, said briefly."""
     return queue(db, room_id, BotReply(reply), now=now, dedupe_key=dedupe_key, **fields)

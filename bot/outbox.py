@@ -13,17 +13,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from bot import deliveries, metrics
 from bot.deliveries import (
+    BotReply,
     Content,
     Delete,
     Edit,
@@ -126,6 +127,9 @@ class OutboxWorker:
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._rooms: dict[str, asyncio.Task[None]] = {}
+        # Rooms whose task ended finding no pending row, with nothing queued for them
+        # since but what was handed over (see wake): their next row is the oldest.
+        self._idle: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         # Whether this process still leads (bot.leadership): a leader that lost its lock
@@ -139,22 +143,26 @@ class OutboxWorker:
             db.commit()
         self.wake()
 
-    def wake(self, *room_ids: str) -> None:
+    def wake(self, *room_ids: str, queued: Sequence[Any] = ()) -> None:
         """Called after a commit that queued rows: look now rather than at the next poll.
 
         Naming the rooms starts their delivery at once, without a query; the loop that
         looks for due rooms is woken only when the rooms are not named. (A room's task
         that is running always looks for its next row before it ends, and no row can be
         committed between that look and the end: there is no await between them.)
+        ``queued``: the rows that commit queued, as written (storage.outbox.collecting):
+        an idle room's task sends the first of them without reading it back.
         """
         if room_ids and self._task is not None and not self._stopping:
             for room_id in room_ids:
-                self._spawn(room_id)
+                self._spawn(room_id, [r for r in queued if r.room_id == room_id])
             return
+        self._idle.clear()  # rows were queued, for rooms unknown
         self._wake.set()
 
     async def start(self) -> None:
         self._stopping = False
+        self._idle.clear()
         self.spool.open()
         self._task = asyncio.create_task(self._run(), name="outbox")
 
@@ -211,21 +219,30 @@ class OutboxWorker:
         for room_id in rooms:
             self._spawn(room_id)
 
-    def _spawn(self, room_id: str) -> None:
+    def _spawn(self, room_id: str, handed: Sequence[Any] = ()) -> None:
+        """Start the room's task unless it runs. ``handed``: rows just committed for it;
+        the first is its next row if the room was idle (nothing else pending)."""
+        first = handed[0] if handed and room_id in self._idle else None
+        self._idle.discard(room_id)
         task = self._rooms.get(room_id)
         if task is None or task.done():
-            self._rooms[room_id] = asyncio.create_task(self._deliver_room(room_id),
+            self._rooms[room_id] = asyncio.create_task(self._deliver_room(room_id, first),
                                                        name=f"outbox {room_id}")
 
-    async def _deliver_room(self, room_id: str) -> None:
-        """One room at a time, oldest first; a waiting row holds back the rows after it."""
-        while not self._stopping and self.may_send():
-            with self.database.session() as db:
-                row = outbox.next_for_room(db, room_id)
-                if row is None or row.next_attempt_at > self.clock():
-                    return
-                row_id, attempts = row.id, row.attempts
-                prepared = _prepare(db, row)
+    async def _deliver_room(self, room_id: str, first: Any = None) -> None:
+        """One room at a time, oldest first; a waiting row holds back the rows after it.
+
+        The row after a sent one is read in the transaction that marks that one sent:
+        one transaction a message, and no query of its own to look for the next.
+        ``first``: the room's next row, handed over as it was queued (see wake).
+        """
+        due = (first, _prepare(None, first)) if first is not None and _standalone(first) \
+            else self._look(room_id)
+        while due is not None and not self._stopping and self.may_send():
+            row, prepared = due
+            if row.next_attempt_at > self.clock():
+                return
+            row_id, attempts = row.id, row.attempts
             sender = self.senders.get(platform_of(room_id))
             try:
                 if sender is None:
@@ -243,6 +260,7 @@ class OutboxWorker:
                              self.clock() + timedelta(seconds=wait))
                 if exc.after is not None:
                     await asyncio.sleep(wait)  # flood control: this room waits, in order
+                    due = self._look(room_id)
                     continue
                 self._wake.set()  # the loop's next look must be at this row's retry time
                 return
@@ -250,6 +268,7 @@ class OutboxWorker:
                 log.error("outbox row %s for %s failed for good: %s", row_id, room_id, exc,
                           extra={"room_id": room_id, "row_id": row_id})
                 self._update(outbox.mark_failed, row_id, str(exc))
+                due = self._look(room_id)
                 continue
             except Exception as exc:  # a bug or an unexpected network error: retry later
                 log.error("outbox row %s for %s: unexpected error\n%s", row_id, room_id,
@@ -260,10 +279,14 @@ class OutboxWorker:
                 self._wake.set()  # the loop's next look must be at this row's retry time
                 return
             sent_at = self.clock()
-            self._update(_sent, row, message_id, sent_at)
+            with self.database.begin() as db:
+                _sent(db, row, message_id, sent_at)
+                due = _due(db, room_id)
             metrics.DELIVERY_LATENCY.labels(room_id.split(":", 1)[0]).observe(
                 max(0.0, (sent_at - row.created_at).total_seconds()))
             metrics.relayed(row.source_room, room_id, row.kind)
+        if due is None:
+            self._idle.add(room_id)
 
     async def _send(self, sender: Sender, delivery: Delivery) -> str:
         """Send the row; a file is first downloaded to the spool, and removed afterwards
@@ -281,23 +304,45 @@ class OutboxWorker:
 
     def _update(self, change: Callable[..., None], *args: Any) -> None:
         """``change(db, *args)`` in a transaction of its own."""
-        with self.database.session() as db:
+        with self.database.begin() as db:
             change(db, *args)
-            db.commit()
+
+    def _look(self, room_id: str) -> tuple[Any, Delivery | str] | None:
+        with self.database.begin() as db:
+            return _due(db, room_id)
 
 
-def _prepare(db: Session, row: Row[Any]) -> Delivery | str:
-    """The row as its sender needs it, ids resolved for its room; or why it cannot go."""
+def _due(db: Connection, room_id: str) -> tuple[Any, Delivery | str] | None:
+    """The room's oldest pending row, prepared for its sender (or why it cannot go)."""
+    row = outbox.next_for_room(db, room_id)
+    return None if row is None else (row, _prepare(db, row))
+
+
+def _standalone(row: Any) -> bool:
+    """Whether a row names no other message (a plain relay, an answer): it needs no link
+    looked up to be sent."""
+    return row.kind in (BotReply.KIND, Relay.KIND) and not row.reply_source_message and \
+        '"thread"' not in row.payload
+
+
+def _prepare(db: Session | Connection | None, row: Any) -> Delivery | str:
+    """The row as its sender needs it, ids resolved for its room; or why it cannot go.
+    ``db`` is needed only for a row that names another message (see ``_standalone``)."""
+    def linked() -> Session | Connection:
+        assert db is not None, "a row that names another message needs the database"
+        return db
+
     try:
         content = deliveries.parse(row.kind, row.payload)
     except deliveries.UnknownDelivery as exc:
         return str(exc)
     reply_to = row.reply_to
     if reply_to is None and row.reply_source_room and row.reply_source_message:
-        reply_to = links.counterpart(db, row.reply_source_room, row.reply_source_message,
+        reply_to = links.counterpart(linked(), row.reply_source_room, row.reply_source_message,
                                      row.room_id)
     thread = getattr(content, "thread", None)
-    root = links.counterpart(db, row.source_room or "", thread, row.room_id) if thread else None
+    root = links.counterpart(linked(), row.source_room or "", thread, row.room_id) \
+        if thread else None
     base = Delivery(row.id, RoomId(row.room_id), f"{row.id}-{row.created_at:%Y%m%d%H%M%S%f}",
                     content, reply_to=reply_to, thread_root=root)
     match content:
@@ -306,7 +351,7 @@ def _prepare(db: Session, row: Row[Any]) -> Delivery | str:
             return replace(base, content=Relay(Text(f"{quote.plain}\n{text.plain}",
                                                     f"{quote.html}{text.html}")))
         case Edit() | Redact():
-            target = links.copy_in(db, row.source_room or "", row.source_message or "",
+            target = links.copy_in(linked(), row.source_room or "", row.source_message or "",
                                    row.room_id)
             if target is None:
                 return ("the original message was never relayed, or is older than the message "
@@ -316,7 +361,7 @@ def _prepare(db: Session, row: Row[Any]) -> Delivery | str:
             return replace(base, target_id=row.reply_to, reply_to=None)
         case React(of_message=of_message):
             # The message reacted to may be an original here or a copy of one from here.
-            target = links.counterpart(db, row.source_room or "", of_message, row.room_id)
+            target = links.counterpart(linked(), row.source_room or "", of_message, row.room_id)
             if target is None:
                 return ("the message reacted to was never relayed here, or is older than the "
                         "message links kept ([privacy].link_retention_days)")
@@ -324,7 +369,7 @@ def _prepare(db: Session, row: Row[Any]) -> Delivery | str:
     return base
 
 
-def _sent(db: Session, row: Row[Any], message_id: str, now: datetime) -> None:
+def _sent(db: Session | Connection, row: Any, message_id: str, now: datetime) -> None:
     outbox.mark_sent(db, row.id, message_id, now)
     linked = row.kind in (Relay.KIND, Media.KIND, SharedLocation.KIND, React.KIND)
     if linked and row.source_room and row.source_message and message_id:

@@ -10,6 +10,7 @@ whole time, when ``[metrics]`` is configured.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -80,6 +81,10 @@ async def serve(config: Config, leadership: Leadership) -> int:
             lost = asyncio.ensure_future(leadership.lost())
             try:
                 await service.start()
+                # What the start loaded (modules, config, clients) lives as long as the
+                # process: out of the collector's sight, a full collection no longer walks
+                # it (about 140 ms every few hundred messages relayed, before).
+                gc.freeze()
                 await _first(service.stopped.wait(), lost, stopping.wait())
             finally:
                 health.adapters = []

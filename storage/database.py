@@ -59,6 +59,17 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
     @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction on a plain connection, committed at the end (rolled back on error).
+
+        For the statements run for every message relayed (storage.inbound, storage.outbox,
+        storage.links take a connection or a session): an ORM session costs more than the
+        statements themselves, and those paths use no ORM object.
+        """
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that rolls back on error; callers commit what they mean to keep."""
         with Session(self.engine, expire_on_commit=False) as session:
@@ -90,18 +101,24 @@ class Database:
         self.engine.dispose()
 
 
-def insert_ignoring(db: Session, table: Table, values: dict[str, Any]) -> bool:
+def connection_of(db: Session | Connection) -> Connection:
+    """The connection a session's transaction runs on, or the connection itself."""
+    return db.connection() if isinstance(db, Session) else db
+
+
+def insert_ignoring(db: Session | Connection, table: Table, values: dict[str, Any]) -> bool:
     """Insert a row unless a unique key has it already; True if it was inserted.
 
     One ``INSERT ... ON CONFLICT DO NOTHING`` where the database has it (SQLite,
     PostgreSQL), since this runs for every inbound message; elsewhere a savepoint.
     """
-    dialect = db.get_bind().dialect.name
+    connection = connection_of(db)
+    dialect = connection.dialect.name
     if dialect in ON_CONFLICT:
-        return bool(db.connection().execute(_ignoring(dialect, table), values).rowcount == 1)
+        return bool(connection.execute(_ignoring(dialect, table), values).rowcount == 1)
     try:
-        with db.begin_nested():
-            db.connection().execute(table.insert(), values)
+        with connection.begin_nested():
+            connection.execute(table.insert(), values)
         return True
     except IntegrityError:
         return False
@@ -109,7 +126,7 @@ def insert_ignoring(db: Session, table: Table, values: dict[str, Any]) -> bool:
 
 def upsert(db: Session | Connection, table: Table, key: str, values: dict[str, Any]) -> None:
     """Insert a row, or update it where ``key`` (its primary key) is taken: one statement."""
-    connection = db.connection() if isinstance(db, Session) else db
+    connection = connection_of(db)
     dialect = connection.dialect.name
     if dialect in ON_CONFLICT:
         connection.execute(_upsert(dialect, table, key, tuple(values)), values)

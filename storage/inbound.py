@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Table, Text
+from sqlalchemy import Column, Connection, Index, Table, Text
 from sqlmodel import Field, Session, SQLModel
 
 from storage.crypto import seal, unseal
@@ -50,7 +50,7 @@ def get_resume(db: Session, name: str) -> str | None:
     return None if row is None else row.value
 
 
-def set_resume(db: Session, name: str, value: str) -> None:
+def set_resume(db: Session | Connection, name: str, value: str) -> None:
     """One statement: the Telegram offset is stored with every update."""
     upsert(db, RESUME, "name", {"name": name, "value": value})
 
@@ -72,7 +72,7 @@ def set_secret(db: Session, name: str, value: str) -> None:
     set_resume(db, name, seal(value))
 
 
-def first_sighting(db: Session, room_id: str, message_id: str, version: str,
+def first_sighting(db: Session | Connection, room_id: str, message_id: str, version: str,
                    now: datetime) -> bool:
     """Record a message as handled; False if it had been handled before."""
     return insert_ignoring(db, SEEN, {"room_id": room_id, "message_id": message_id,

@@ -9,9 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Table, UniqueConstraint, delete, insert
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    Table,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    insert,
+)
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from storage.database import connection_of
 from storage.types import UTCDateTime
 
 
@@ -32,44 +42,49 @@ class MessageLink(SQLModel, table=True):
 
 
 LINKS: Table = MessageLink.__table__  # type: ignore[attr-defined]
-_RECORD = insert(LINKS)  # built once: it runs for every message relayed
+# Built once: they run for every message relayed, and for each reply or edit.
+_RECORD = insert(LINKS)
+_COPY = (select(LINKS.c.target_message).where(LINKS.c.source_room == bindparam("room"))
+         .where(LINKS.c.source_message == bindparam("message"))
+         .where(LINKS.c.target_room == bindparam("other")).limit(1))
+_ORIGINAL = (select(LINKS.c.source_message).where(LINKS.c.target_room == bindparam("room"))
+             .where(LINKS.c.target_message == bindparam("message"))
+             .where(LINKS.c.source_room == bindparam("other")).limit(1))
 
 
-def record(db: Session, source_room: str, source_message: str, target_room: str,
+def record(db: Session | Connection, source_room: str, source_message: str, target_room: str,
            target_message: str, now: datetime) -> None:
     """One INSERT: this runs for every message relayed."""
-    db.connection().execute(_RECORD, {
+    connection_of(db).execute(_RECORD, {
         "source_room": source_room, "source_message": source_message,
         "target_room": target_room, "target_message": target_message, "at": now})
 
 
-def replace(db: Session, source_room: str, source_message: str, target_room: str,
-            target_message: str, now: datetime) -> None:
+def replace(db: Session | Connection, source_room: str, source_message: str,
+            target_room: str, target_message: str, now: datetime) -> None:
     """Record a link that may have been recorded before under the same source (a
     reaction taken back and put on again): the newest copy is the one that counts."""
-    db.connection().execute(delete(LINKS).where(LINKS.c.source_room == source_room)
+    connection_of(db).execute(delete(LINKS).where(LINKS.c.source_room == source_room)
                             .where(LINKS.c.source_message == source_message)
                             .where(LINKS.c.target_room == target_room))
     record(db, source_room, source_message, target_room, target_message, now)
 
 
-def copy_in(db: Session, source_room: str, source_message: str, target_room: str) -> str | None:
+def copy_in(db: Session | Connection, source_room: str, source_message: str,
+            target_room: str) -> str | None:
     """The id, in ``target_room``, of the relayed copy of a message."""
-    return db.exec(select(MessageLink.target_message)
-                   .where(MessageLink.source_room == source_room)
-                   .where(MessageLink.source_message == source_message)
-                   .where(MessageLink.target_room == target_room)).first()
+    return connection_of(db).execute(_COPY, {"room": source_room, "message": source_message,
+                                             "other": target_room}).scalar()
 
 
-def counterpart(db: Session, room: str, message: str, other_room: str) -> str | None:
+def counterpart(db: Session | Connection, room: str, message: str,
+                other_room: str) -> str | None:
     """The same message as it stands in ``other_room``: its copy there, or its original."""
     copy = copy_in(db, room, message, other_room)
     if copy is not None:
         return copy
-    return db.exec(select(MessageLink.source_message)
-                   .where(MessageLink.target_room == room)
-                   .where(MessageLink.target_message == message)
-                   .where(MessageLink.source_room == other_room)).first()
+    return connection_of(db).execute(_ORIGINAL, {"room": room, "message": message,
+                                                 "other": other_room}).scalar()
 
 
 def room_holding(db: Session, rooms: Sequence[str], message: str) -> str | None:

@@ -8,11 +8,15 @@ they fail for good. A crash loses nothing; a restart resumes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     Index,
     Row,
     Table,
@@ -26,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, Session, SQLModel, col
 
-from storage.database import insert_ignoring
+from storage.database import connection_of, insert_ignoring
 from storage.types import EncryptedText, Keyed, UTCDateTime
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -88,7 +92,10 @@ _CHANGE = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
            .values(attempts=OUTBOX.c.attempts + 1))
 
 
-def add(db: Session, room_id: str, *, kind: str, payload: str, now: datetime,
+_COLLECTED = "caucus.outbox.collected"  # Connection.info: the rows queued, while collecting
+
+
+def add(db: Session | Connection, room_id: str, *, kind: str, payload: str, now: datetime,
         dedupe_key: str | None = None, **fields: Any) -> int | None:
     """Queue one row: its id, which is its place in the room's order; None when
     ``dedupe_key`` (a message that must never go twice) was queued before.
@@ -98,14 +105,38 @@ def add(db: Session, room_id: str, *, kind: str, payload: str, now: datetime,
     """
     values = {"room_id": room_id, "kind": kind, "payload": payload, "created_at": now,
               "next_attempt_at": now, "status": PENDING, "attempts": 0, **fields}
+    connection = connection_of(db)
     if dedupe_key is None:
-        key = db.connection().execute(_ADD, values).inserted_primary_key
+        key = connection.execute(_ADD, values).inserted_primary_key
         assert key is not None
-        return int(key[0])
-    if not insert_ignoring(db, OUTBOX, {**values, "dedupe_key": dedupe_key}):
-        return None
-    return db.connection().execute(select(OUTBOX.c.id).where(
-        OUTBOX.c.dedupe_key == dedupe_key)).scalar_one()
+        row_id = int(key[0])
+    else:
+        values["dedupe_key"] = dedupe_key
+        if not insert_ignoring(connection, OUTBOX, values):
+            return None
+        row_id = connection.execute(select(OUTBOX.c.id).where(
+            OUTBOX.c.dedupe_key == dedupe_key)).scalar_one()
+    collected = connection.info.get(_COLLECTED)
+    if collected is not None:
+        collected.append(SimpleNamespace(**{**_EMPTY, **values, "id": row_id}))
+    return row_id
+
+
+_EMPTY = dict.fromkeys(c.name for c in OUTBOX.columns)
+
+
+@contextmanager
+def collecting(db: Session | Connection) -> Iterator[list[Any]]:
+    """The rows :func:`add` queues on this connection inside the block, as written (their
+    columns as attributes, the payload in clear), for the worker to send once they are
+    committed without reading them back."""
+    connection = connection_of(db)
+    rows: list[Any] = []
+    connection.info[_COLLECTED] = rows
+    try:
+        yield rows
+    finally:
+        connection.info.pop(_COLLECTED, None)
 
 
 def rooms_due(db: Session, now: datetime) -> list[str]:
@@ -114,13 +145,13 @@ def rooms_due(db: Session, now: datetime) -> list[str]:
         .where(OUTBOX.c.next_attempt_at <= now).distinct()).scalars())
 
 
-def next_for_room(db: Session, room_id: str) -> Row[Any] | None:
+def next_for_room(db: Session | Connection, room_id: str) -> Row[Any] | None:
     """The oldest pending row of a room: later rows wait for it, to keep the order.
 
-    A plain row (its columns as attributes), not an ORM object: this runs twice for
-    every message delivered.
+    A plain row (its columns as attributes), not an ORM object: this runs for every
+    message delivered.
     """
-    return db.connection().execute(_NEXT, {"room": room_id}).first()
+    return connection_of(db).execute(_NEXT, {"room": room_id}).first()
 
 
 def next_attempt(db: Session) -> datetime | None:
@@ -128,19 +159,19 @@ def next_attempt(db: Session) -> datetime | None:
                                    .where(OUTBOX.c.status == PENDING)).scalar()
 
 
-def _change(db: Session, row_id: int, **values: Any) -> None:
-    db.connection().execute(_CHANGE, {"row_id": row_id, **values})
+def _change(db: Session | Connection, row_id: int, **values: Any) -> None:
+    connection_of(db).execute(_CHANGE, {"row_id": row_id, **values})
 
 
-def mark_sent(db: Session, row_id: int, message_id: str, now: datetime) -> None:
+def mark_sent(db: Session | Connection, row_id: int, message_id: str, now: datetime) -> None:
     _change(db, row_id, status=SENT, sent_message_id=message_id, sent_at=now)
 
 
-def mark_retry(db: Session, row_id: int, error: str, at: datetime) -> None:
+def mark_retry(db: Session | Connection, row_id: int, error: str, at: datetime) -> None:
     _change(db, row_id, last_error=error, next_attempt_at=at)
 
 
-def mark_failed(db: Session, row_id: int, error: str) -> None:
+def mark_failed(db: Session | Connection, row_id: int, error: str) -> None:
     _change(db, row_id, status=FAILED, last_error=error)
 
 

@@ -16,7 +16,7 @@ MESSAGE_IDS = itertools.count(100)
 class Flow:
     def __init__(self, bot: FakeBot):
         self.bot = bot
-        self.inbound = Inbound(bot.dispatcher, bot.database, lambda: bot.now, lambda *r: None)
+        self.inbound = Inbound(bot.dispatcher, bot.database, lambda: bot.now, lambda *r, **q: None)
 
     async def say(self, text: str, *, user: str, room: str | None = None, name: str = "Ana",
                   dm: bool = False) -> None:

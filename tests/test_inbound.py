@@ -28,7 +28,7 @@ def bot(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
 
 
 def inbound(bot: FakeBot) -> Inbound:
-    return Inbound(bot.dispatcher, bot.database, lambda: bot.now, lambda *rooms: None)
+    return Inbound(bot.dispatcher, bot.database, lambda: bot.now, lambda *rooms, **queued: None)
 
 
 def said(bot: FakeBot, text: str, message_id: str = "7") -> Event:
@@ -88,3 +88,39 @@ async def test_a_failed_command_is_answered_once_with_its_error(bot: FakeBot):
     answers = [text for room, text in queued(bot) if room == ROOM]
     assert len(answers) == 1 and "/flag" in answers[0]
     assert cases(bot) == 0
+
+
+def handing(bot: FakeBot, woken: list[tuple[tuple[str, ...], list[Any]]]) -> Inbound:
+    return Inbound(bot.dispatcher, bot.database, lambda: bot.now,
+                   lambda *rooms, queued=(): woken.append((rooms, list(queued))))
+
+
+async def test_a_relayed_message_and_a_command_answer_reach_the_worker_as_committed(
+        bot: FakeBot):
+    """The worker is handed the rows as they were written, so an idle room sends them
+    without reading them back: they must be the committed rows, ids and words alike."""
+    woken: list[tuple[tuple[str, ...], list[Any]]] = []
+    handler = handing(bot, woken)
+    assert await handler.receive(said(bot, "hello from Geneva", "8"))
+    assert await handler.receive(said(bot, "/whoami", "9"))
+    with bot.database.session() as db:
+        rows = {r.id: r for r in db.exec(select(OutboxMessage))}
+    handed = [row for _, rows_ in woken for row in rows_]
+    assert [(r.room_id, r.kind) for r in handed] == [
+        (PARTNER, "relay"), (ROOM, "reply"), (PARTNER, "relay"), (PARTNER, "reply")]
+    for row in handed:
+        assert (row.room_id, row.kind, row.payload) == (
+            rows[row.id].room_id, rows[row.id].kind, rows[row.id].payload)
+    assert "hello from Geneva" in handed[0].payload
+    assert woken[1][0] == (ROOM, PARTNER)
+
+
+async def test_a_failed_command_hands_over_only_its_error_answer(bot: FakeBot):
+    woken: list[tuple[tuple[str, ...], list[Any]]] = []
+    assert await handing(bot, woken).receive(said(bot, "/flag"))
+    (rooms, handed), = woken
+    assert rooms == (ROOM, PARTNER)  # the partner is looked at (nothing crossed): no harm
+    assert [(r.room_id, r.kind) for r in handed] == [(ROOM, "reply")]
+    assert "Usage" in Reply.from_json(handed[0].payload).plain()
+    with bot.database.session() as db:
+        assert [r.id for r in db.exec(select(OutboxMessage))] == [handed[0].id]

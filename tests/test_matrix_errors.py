@@ -165,7 +165,7 @@ async def adapter(tmp_path: Path, bot: FakeBot,
     made = MatrixAdapter(config.matrix, config, database=bot.database,
                          dispatcher=bot.dispatcher, clock=lambda: bot.now, sync_timeout_ms=100,
                          inbound_handler=Inbound(bot.dispatcher, bot.database,
-                                                 lambda: bot.now, lambda *r: None),
+                                                 lambda: bot.now, lambda *r, **q: None),
                          session=aiohttp.ClientSession(connector=homeserver))
     made.client.config = replace(made.client.config, request_timeout=REQUEST_TIMEOUT)
     yield made

@@ -27,7 +27,7 @@ def adapter(bot: FakeBot, tmp_path: Path) -> MatrixAdapter:
     return MatrixAdapter(config.matrix, config, database=bot.database,
                          dispatcher=bot.dispatcher, clock=lambda: bot.now,
                          inbound_handler=Inbound(bot.dispatcher, bot.database,
-                                                 lambda: bot.now, lambda *r: None))
+                                                 lambda: bot.now, lambda *r, **q: None))
 
 
 async def test_a_password_login_keeps_its_token_sealed_and_restores_it(tmp_path: Path):

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot import deliveries
@@ -175,3 +176,81 @@ def test_a_file_row_queued_before_files_had_kinds_reads_as_image_or_file():
           '"ref": "AgAD", "name": "photo.jpg", "mime": "image/jpeg", "size": 10}}'
     media = deliveries.parse("file", old)
     assert isinstance(media, deliveries.Media) and media.source.kind == "image"
+
+
+class Selects:
+    """Counts the statements that read outbox rows back."""
+
+    def __init__(self, database: Database):
+        self.count = 0
+
+        def seen(conn, cursor, statement: str, *args: object) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "outboxmessage" in statement:
+                self.count += 1
+        event.listen(database.engine, "before_cursor_execute", seen)
+
+
+def queue_handed(database: Database, room: str, text: str) -> list:
+    """Queue one answer as the inbound path does: the rows as written, for the worker."""
+    with database.begin() as db, outbox.collecting(db) as queued:
+        deliveries.enqueue(db, room, Reply.text(text), now=now())
+    return queued
+
+
+async def sent_when(sent: list[str], n: int) -> None:
+    for _ in range(200):
+        if len(sent) >= n:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"only {sent} sent")
+
+
+async def test_a_row_handed_to_an_idle_room_is_sent_without_reading_it_back(
+        database: Database):
+    sent: list[str] = []
+
+    async def send(d: Delivery) -> str:
+        sent.append(said(d))
+        return f"m{d.row_id}"
+
+    worker = OutboxWorker(database, {"telegram": send}, now, poll_seconds=60)
+    await worker.start()
+    try:
+        worker.wake("telegram:-5", queued=queue_handed(database, "telegram:-5", "first"))
+        await sent_when(sent, 1)  # the room was never looked at: its row is read back
+        await asyncio.sleep(0.05)
+        selects = Selects(database)
+        worker.wake("telegram:-5", queued=queue_handed(database, "telegram:-5", "second"))
+        await sent_when(sent, 2)
+        await asyncio.sleep(0.05)
+    finally:
+        await worker.stop()
+    assert sent == ["first", "second"]
+    # Only the look for a row after it, in the transaction that marks it sent.
+    assert selects.count == 1
+    with database.session() as db:
+        assert outbox.pending(db) == []
+
+
+async def test_a_row_queued_unnamed_goes_before_a_later_one_handed_over(database: Database):
+    """A reminder's row, queued by a commit that names no room, is older than a relayed
+    message's row handed over just after: the room's order is the rows' order."""
+    sent: list[str] = []
+
+    async def send(d: Delivery) -> str:
+        sent.append(said(d))
+        return "ok"
+
+    worker = OutboxWorker(database, {"telegram": send}, now, poll_seconds=60)
+    await worker.start()
+    try:
+        worker.wake("telegram:-5", queued=queue_handed(database, "telegram:-5", "before"))
+        await sent_when(sent, 1)
+        await asyncio.sleep(0.05)  # the room is idle now
+        queue(database, "telegram:-5", "reminder")
+        worker.wake()  # as the scheduler does: no room named
+        worker.wake("telegram:-5", queued=queue_handed(database, "telegram:-5", "relayed"))
+        await sent_when(sent, 3)
+    finally:
+        await worker.stop()
+    assert sent == ["before", "reminder", "relayed"]

@@ -40,7 +40,7 @@ class Room:
 
     def __init__(self, bot: FakeBot):
         self.bot = bot
-        self.inbound = Inbound(bot.dispatcher, bot.database, lambda: bot.now, lambda *r: None)
+        self.inbound = Inbound(bot.dispatcher, bot.database, lambda: bot.now, lambda *r, **q: None)
         self.n = 100
 
     async def say(self, text: str, user: int = 1) -> str:
