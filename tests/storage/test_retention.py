@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +12,6 @@ from bot.outbox import Delivery, _prepare
 from bot.replies import Reply
 from storage import links, outbox
 from storage.cases import Case, CaseEvent, add_case, log_event
-from storage.database import Database
 from storage.models import AuditEntry
 from storage.outbox import OutboxMessage
 from storage.retention import apply_retention, empty_payload
@@ -21,14 +19,6 @@ from storage.retention import apply_retention, empty_payload
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 ROOM = "matrix:!r:example.org"
 
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    database.upgrade()
-    with database.session() as session:
-        yield session
-    database.dispose()
 
 
 def relay(db: Session, *, status: str, age_days: float, kind: str = "relay",
