@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
 from storage.crypto import clear_data_keys
 from storage.database import Database
@@ -106,3 +107,10 @@ def database(database_url: str) -> Iterator[Database]:
     db.upgrade()
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Session]:
+    """A session on a fresh database at head, on each engine (the storage tests)."""
+    with database.session() as session:
+        yield session

@@ -14,7 +14,6 @@ from bot.config import parse_config
 from bot.deliveries import Media, Relay, SharedLocation, Text
 from bot.events import Attachment, Event, Location
 from bot.rooms import Rooms
-from storage.database import Database
 from storage.outbox import OutboxMessage
 from tests.harness import FakeBot, Network
 
@@ -24,14 +23,6 @@ CONFIG = parse_config({"rooms": [
     {"name": "Solo", "telegram_chat_id": -6}]})
 ROOMS = Rooms.of(CONFIG)
 
-
-@pytest.fixture
-def db(database_url: str):  # type: ignore[no-untyped-def]
-    database = Database(database_url)
-    database.upgrade()
-    with database.session() as session:
-        yield session
-    database.dispose()
 
 
 def tg(**kw: object) -> Event:

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlmodel import Session, select
 
 from bot import deliveries
 from bot.replies import Reply
 from storage import audit, outbox
 from storage.cases import Case, CaseEvent, CaseTag, add_case, log_event
-from storage.database import Database
 from storage.erasure import ErasureCode, erase_case, issue_code, spend_code
 from storage.models import AuditEntry
 from storage.outbox import OutboxMessage
 
 NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    database.upgrade()
-    with database.session() as session:
-        yield session
-    database.dispose()
 
 
 def new_case(db: Session, summary: str) -> int:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlmodel import Session, select
 
 from bot import deliveries
@@ -14,7 +12,6 @@ from bot.commands import Role
 from bot.replies import Reply
 from storage import audit, roles, rooms
 from storage.cases import Case, CaseEvent, add_case, log_event
-from storage.database import Database
 from storage.models import AuditEntry, Identity, RoleGrant
 from storage.outbox import OutboxMessage
 from storage.personal_data import erase_person, export_person, placeholder
@@ -25,14 +22,6 @@ from tests.harness import every_row
 NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 ANA, BEN = "telegram:7", "telegram:8"
 
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    database.upgrade()
-    with database.session() as session:
-        yield session
-    database.dispose()
 
 
 def world(db: Session) -> tuple[int, int]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
 
-from storage.database import Database
 from storage.importers import Filters, ImportFileError, import_file
 from storage.recommendations import Recommendation
 
@@ -20,14 +18,6 @@ UHRI = DATA / "uhri_sample.json"
 UPRINFO = DATA / "uprinfo_sample.csv"
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
 
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Session]:
-    database = Database(f"sqlite:///{tmp_path / 'r.db'}")
-    database.upgrade()
-    with database.session() as session:
-        yield session
-    database.dispose()
 
 
 def run(db: Session, path: Path, filters: Filters | None = None):

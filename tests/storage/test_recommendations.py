@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlmodel import Session, select
 
 from storage.cases import Case, add_case
-from storage.database import Database
 from storage.erasure import erase_case
 from storage.personal_data import erase_person, export_person
 from storage.recommendations import (
@@ -30,14 +26,6 @@ from storage.recommendations import (
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
 
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Session]:
-    database = Database(f"sqlite:///{tmp_path / 'r.db'}")
-    database.upgrade()
-    with database.session() as session:
-        yield session
-    database.dispose()
 
 
 def rec(db: Session, country: str = "EG", **kw: object) -> Recommendation:

@@ -4,7 +4,6 @@ what is still needed stays; replies and edits to messages past it behave as docu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +15,6 @@ from bot.outbox import Delivery, _prepare
 from bot.replies import Reply
 from storage import inbound, links, outbox, retention
 from storage.cases import Case, CaseEvent, add_case, log_event
-from storage.database import Database
 from storage.inbound import InboundSeen
 from storage.models import AuditEntry
 from storage.outbox import OutboxMessage
@@ -24,15 +22,6 @@ from storage.retention import apply_retention, empty_payload
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 ROOM = "matrix:!r:example.org"
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    database.upgrade()
-    with database.session() as session:
-        yield session
-    database.dispose()
 
 
 def relay(db: Session, *, status: str, age_days: float, kind: str = "relay",

@@ -55,11 +55,6 @@ def database(tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
-@pytest.fixture
-def db(database: Database) -> Iterator[Session]:
-    with database.session() as session:
-        yield session
-
 
 def send(db: Session, submission: Submission, *, review: bool = True):  # type: ignore[no-untyped-def]
     statement = db.get(Statement, 1)

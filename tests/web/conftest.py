@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from tests.harness import Network
+from tests.synapse_server import free_port
 from tests.web.site import SECRETARIAT, WebBot
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,12 +39,6 @@ def site(tmp_path: Path) -> Iterator[WebBot]:
 async def client(site: WebBot) -> AsyncIterator[TestClient[Any, Any]]:
     async with TestClient(TestServer(site.app)) as test_client:
         yield test_client
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Served:

@@ -17,7 +17,7 @@ import pytest
 from bot.cli import main
 from bot.config import parse_config
 from bot.service import Service
-from tests.web.conftest import free_port
+from tests.synapse_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
