@@ -15,6 +15,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# How long a test waits for a process just started to be at work: its imports alone took up
+# to 21 s on a loaded 2-core machine, where 20 s in all made two tests fail.
+STARTUP = 90.0
 
 
 def toml(data: dict) -> str:

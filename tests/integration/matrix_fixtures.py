@@ -82,16 +82,18 @@ class Human:
     def from_user(self, room_id: str, user_id: str) -> list[Any]:
         return [e for r, e in self.seen if r == room_id and getattr(e, "sender", "") == user_id]
 
-    async def wait_member(self, room_id: str, user_id: str) -> None:
+    async def wait_member(self, room_id: str, user_id: str, seconds: float = 20) -> None:
+        """``seconds`` counts from now: for a bot process just started, its imports come
+        first (up to 20 s seen on a loaded 2-core machine), so those tests give more."""
         async def joined() -> bool:  # joined, not only invited: before, it sees nothing
             room = self.client.rooms.get(room_id)
             return bool(room and user_id in room.users and user_id not in room.invited_users)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if await joined():
                 return
             await self.sync(timeout_ms=500)
-        raise AssertionError(f"{user_id} did not join {room_id}")
+        raise AssertionError(f"{user_id} did not join {room_id} within {seconds}s")
 
     async def close(self) -> None:
         await self.client.close()

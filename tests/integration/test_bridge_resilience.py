@@ -18,7 +18,7 @@ from bot.config import parse_config
 from bot.matrix import MISSED_PAGE, MatrixAdapter
 from bot.service import Service
 from tests.botapi_double import BotApiDouble
-from tests.integration.bot_process import exited, run_bot, stop_bot, toml
+from tests.integration.bot_process import STARTUP, exited, run_bot, stop_bot, toml
 from tests.integration.conftest import CAUCUS, stop
 from tests.integration.test_bridge import Pair
 from tests.synapse_server import Synapse
@@ -32,7 +32,7 @@ async def test_kill_mid_burst_then_restart_delivers_each_once_in_order(
     config.write_text(toml(pair.config_data()))
     process = run_bot(config, tmp_path / "bot.log")
     try:
-        await pair.alice.wait_member(pair.room, pair.bot.user_id)
+        await pair.alice.wait_member(pair.room, pair.bot.user_id, seconds=STARTUP)
         for n in range(200):
             await api.user_message(CAUCUS, pair.ana, f"burst {n:03d}")
         await pair.alice.wait_for(lambda: len(pair.on_matrix()) >= 40, seconds=60)
@@ -69,7 +69,7 @@ async def test_kill_with_files_in_flight_both_ways_then_restart_delivers_each_on
     videos = [bytes([n]) * 16 + os.urandom(8 * 1024 * 1024) for n in range(3)]
     process = run_bot(config, tmp_path / "bot.log", TMPDIR=str(temp))
     try:
-        await pair.alice.wait_member(pair.room, pair.bot.user_id)
+        await pair.alice.wait_member(pair.room, pair.bot.user_id, seconds=STARTUP)
         api.files.hold()
         for n, data in enumerate(videos):
             await api.user_message(CAUCUS, pair.ana, f"clip {n}", extra={

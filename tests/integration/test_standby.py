@@ -16,7 +16,7 @@ from nio import AsyncClient, RoomMessagesResponse, RoomMessageText
 
 from tests.botapi_double import BotApiDouble
 from tests.conftest import DATABASES
-from tests.integration.bot_process import exited, run_bot, stop_bot, toml
+from tests.integration.bot_process import STARTUP, exited, run_bot, stop_bot, toml
 from tests.integration.bridge_pair import Pair
 from tests.integration.conftest import CAUCUS
 from tests.integration.matrix_fixtures import Human
@@ -112,7 +112,7 @@ async def test_the_standby_takes_over_a_killed_leader_mid_burst_losing_and_repea
         two: Two):
     pair, api = two.pair, two.pair.api
     leader = await two.start("a", READY)
-    await pair.alice.wait_member(pair.room, pair.bot.user_id)
+    await pair.alice.wait_member(pair.room, pair.bot.user_id, seconds=STARTUP)
     await two.start("b", STANDBY)
     from_telegram = [f"tg {n:03d}" for n in range(BURST)]
     from_matrix = [f"mx {n:03d}" for n in range(BURST)]
@@ -152,7 +152,7 @@ async def test_a_leader_that_loses_its_database_connection_steps_down_and_the_st
         two: Two, postgres: Postgres):
     pair, api = two.pair, two.pair.api
     await two.start("a", READY)
-    await pair.alice.wait_member(pair.room, pair.bot.user_id)
+    await pair.alice.wait_member(pair.room, pair.bot.user_id, seconds=STARTUP)
     await two.start("b", STANDBY)
     await api.user_message(CAUCUS, pair.ana, "before the cut")
     await pair.alice.wait_for(lambda: len(pair.on_matrix()) == 1)
