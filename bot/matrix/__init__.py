@@ -243,9 +243,11 @@ class MatrixAdapter(Adapter):
     async def _first_start(self, response: SyncResponse) -> None:
         """The first sync of the first start: joins where invited, checks the rooms, and
         moves past the history."""
-        await self._handle_invites(response)
-        self._rights_known = True
-        check_rooms(self, set())
+        if not await self._handle_invites(response):
+            self._rights_known = True
+            check_rooms(self, set())
+        # else the rooms are checked after the next sync, which brings the joins: checked
+        # now, a room just joined would be reported as one the bot is not in.
         self._save_since(response.next_batch)
         self._skip_history = False
 
@@ -363,7 +365,10 @@ class MatrixAdapter(Adapter):
         return (self.rooms.room_for(room_id_for("matrix", room.room_id)) is None
                 and room.member_count <= 2 and room.is_group)
 
-    async def _handle_invites(self, response: SyncResponse) -> None:
+    async def _handle_invites(self, response: SyncResponse) -> int:
+        """Join where invited to a configured room, by an admin, or directly; the rooms
+        joined, which nio knows only from the next sync."""
+        joined = 0
         for room_id, invited in response.rooms.invite.items():
             inviter, direct = None, False
             for event in invited.invite_state:
@@ -381,10 +386,12 @@ class MatrixAdapter(Adapter):
                     self._joining.discard(room_id)
                     log.warning("matrix: could not join %s: %s", room_id, response_join.message)
                 else:
+                    joined += 1
                     log.info("matrix: joined %s (invited by %s)", room_id, inviter)
             else:  # not ours: decline without a word
                 await self.client.room_leave(room_id)
                 log.info("matrix: declined an invite to %s from %s", room_id, inviter)
+        return joined
 
     def _save_since(self, token: str, *, eager: bool = True) -> None:
         """Store the sync token: at once when asked, else at most every few seconds.

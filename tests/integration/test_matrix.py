@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,17 @@ async def test_hostile_html_is_escaped_in_formatted_body(world: World):
     assert "<img" not in html and "<script>" not in html and "<b>not bold" not in html
     assert "&lt;img src=x" in html and "&lt;script&gt;" in html
     await world.alice.client.set_displayname("alice")  # the profile is shared by all tests
+
+
+async def test_a_room_joined_at_the_first_start_is_never_reported_missing(
+        world: World, caplog: pytest.LogCaptureFixture):
+    """The first start joins the rooms it was invited to; the set-up check must wait for
+    the join to show in a sync, not warn the operator that the bot is not in them."""
+    caplog.set_level(logging.WARNING, logger="bot.adapter")
+    room_id, _ = await caucus(world)
+    await world.alice.say(room_id, "!whoami")
+    await world.alice.wait_for(lambda: world.notices(world.alice, room_id))
+    assert "is not in the Matrix room" not in caplog.text
 
 
 async def test_invites_from_strangers_are_declined_admins_are_joined(world: World):
