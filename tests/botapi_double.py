@@ -23,6 +23,7 @@ import html.parser
 import itertools
 import json
 import math
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,8 @@ from aiohttp import BodyPartReader, web
 from telegram.constants import ReactionEmoji
 
 from tests.botapi_files import DOWNLOAD_LIMIT, FileStore, TooLarge
+
+RECEIVE_BUFFER = 256 * 1024  # bytes: see BotApiDouble.start
 
 TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
                  "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"}
@@ -185,9 +188,16 @@ class BotApiDouble:
         # of a stopped bot must not keep this double's shutdown waiting for its timeout.
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        # A fixed receive buffer, as a server's: on loopback Linux grows it up to
+        # net.ipv4.tcp_rmem's maximum (32 MB seen here), which swallowed a whole 8 MB
+        # upload a test meant to cut short by killing its sender.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        listener.bind(("127.0.0.1", port))
+        site = web.SockSite(self._runner, listener)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = listener.getsockname()[1]
 
     async def stop(self) -> None:
         self._closing = True  # long polls still open answer now
