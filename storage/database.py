@@ -115,7 +115,7 @@ def insert_ignoring(db: Session | Connection, table: Table, values: dict[str, An
     connection = connection_of(db)
     dialect = connection.dialect.name
     if dialect in ON_CONFLICT:
-        return bool(connection.execute(_ignoring(dialect, table), values).rowcount == 1)
+        return bool(connection.execute(ignoring(dialect, table), values).rowcount == 1)
     try:
         with connection.begin_nested():
             connection.execute(table.insert(), values)
@@ -129,7 +129,7 @@ def upsert(db: Session | Connection, table: Table, key: str, values: dict[str, A
     connection = connection_of(db)
     dialect = connection.dialect.name
     if dialect in ON_CONFLICT:
-        connection.execute(_upsert(dialect, table, key, tuple(values)), values)
+        connection.execute(upserting(dialect, table, key, tuple(values)), values)
         return
     updated = connection.execute(table.update().where(table.c[key] == values[key])
                                  .values(**values)).rowcount
@@ -140,7 +140,7 @@ def upsert(db: Session | Connection, table: Table, key: str, values: dict[str, A
 # Statements on the per-message path are built once: building one costs SQLAlchemy
 # more than SQLite takes to run it.
 @cache
-def _ignoring(dialect: str, table: Table) -> Executable:
+def ignoring(dialect: str, table: Table) -> Executable:
     statement: Any = ON_CONFLICT[dialect](table)  # the dialect's Insert, with ON CONFLICT
     # The count of rows inserted is what tells a first sighting; SQLAlchemy reads an
     # INSERT's count from psycopg only when asked to keep it (SQLite's it keeps anyway).
@@ -150,7 +150,7 @@ def _ignoring(dialect: str, table: Table) -> Executable:
 
 
 @cache
-def _upsert(dialect: str, table: Table, key: str, columns: tuple[str, ...]) -> Executable:
+def upserting(dialect: str, table: Table, key: str, columns: tuple[str, ...]) -> Executable:
     statement: Any = ON_CONFLICT[dialect](table)
     return statement.on_conflict_do_update(
         index_elements=[key], set_={c: statement.excluded[c] for c in columns if c != key})

@@ -17,7 +17,8 @@ from sqlalchemy import Column, Connection, Index, Table, Text
 from sqlmodel import Field, Session, SQLModel
 
 from storage.crypto import seal, unseal
-from storage.database import insert_ignoring, upsert
+from storage.database import ignoring, upserting
+from storage.driver import DriverStatement
 from storage.types import UTCDateTime
 
 
@@ -43,6 +44,10 @@ RESUME: Table = ResumePoint.__table__  # type: ignore[attr-defined]
 MATRIX_ACCESS_TOKEN = "matrix.access_token"
 SECRETS = (MATRIX_ACCESS_TOKEN,)
 SEEN: Table = InboundSeen.__table__  # type: ignore[attr-defined]
+# Both run for every message: on the driver's cursor (storage.driver).
+_SET_RESUME = DriverStatement(lambda dialect: upserting(dialect, RESUME, "name", ("value",)),
+                              values=True)
+_FIRST_SIGHTING = DriverStatement(lambda dialect: ignoring(dialect, SEEN), values=True)
 
 
 def get_resume(db: Session, name: str) -> str | None:
@@ -52,7 +57,7 @@ def get_resume(db: Session, name: str) -> str | None:
 
 def set_resume(db: Session | Connection, name: str, value: str) -> None:
     """One statement: the Telegram offset is stored with every update."""
-    upsert(db, RESUME, "name", {"name": name, "value": value})
+    _SET_RESUME.execute(db, {"name": name, "value": value})
 
 
 def drop_resume(db: Session, name: str) -> None:
@@ -75,5 +80,5 @@ def set_secret(db: Session, name: str, value: str) -> None:
 def first_sighting(db: Session | Connection, room_id: str, message_id: str, version: str,
                    now: datetime) -> bool:
     """Record a message as handled; False if it had been handled before."""
-    return insert_ignoring(db, SEEN, {"room_id": room_id, "message_id": message_id,
-                                      "version": version, "seen_at": now})
+    return _FIRST_SIGHTING.rowcount(db, {"room_id": room_id, "message_id": message_id,
+                                         "version": version, "seen_at": now}) == 1

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.database import connection_of
+from storage.driver import DriverStatement
 from storage.types import UTCDateTime
 
 
@@ -43,7 +44,7 @@ class MessageLink(SQLModel, table=True):
 
 LINKS: Table = MessageLink.__table__  # type: ignore[attr-defined]
 # Built once: they run for every message relayed, and for each reply or edit.
-_RECORD = insert(LINKS)
+_RECORD = DriverStatement(insert(LINKS), values=True)
 _COPY = (select(LINKS.c.target_message).where(LINKS.c.source_room == bindparam("room"))
          .where(LINKS.c.source_message == bindparam("message"))
          .where(LINKS.c.target_room == bindparam("other")).limit(1))
@@ -55,7 +56,7 @@ _ORIGINAL = (select(LINKS.c.source_message).where(LINKS.c.target_room == bindpar
 def record(db: Session | Connection, source_room: str, source_message: str, target_room: str,
            target_message: str, now: datetime) -> None:
     """One INSERT: this runs for every message relayed."""
-    connection_of(db).execute(_RECORD, {
+    _RECORD.execute(db, {
         "source_room": source_room, "source_message": source_message,
         "target_room": target_room, "target_message": target_message, "at": now})
 

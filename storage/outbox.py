@@ -18,7 +18,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Index,
-    Row,
     Table,
     Text,
     bindparam,
@@ -31,6 +30,7 @@ from sqlalchemy import (
 from sqlmodel import Field, Session, SQLModel, col
 
 from storage.database import connection_of, insert_ignoring
+from storage.driver import DriverStatement
 from storage.types import EncryptedText, Keyed, UTCDateTime
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -85,11 +85,12 @@ class OutboxMessage(Keyed, SQLModel, table=True):
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 # Built once: these run for every message delivered, and building a statement costs
 # SQLAlchemy more than SQLite takes to run it.
-_ADD = insert(OUTBOX)
-_NEXT = (select(OUTBOX).where(OUTBOX.c.status == PENDING)
-         .where(OUTBOX.c.room_id == bindparam("room")).order_by(OUTBOX.c.id).limit(1))
-_CHANGE = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
-           .values(attempts=OUTBOX.c.attempts + 1))
+_ADD = DriverStatement(insert(OUTBOX).returning(OUTBOX.c.id), values=True)
+_NEXT = DriverStatement(select(OUTBOX).where(OUTBOX.c.status == PENDING)
+                        .where(OUTBOX.c.room_id == bindparam("room")).order_by(OUTBOX.c.id)
+                        .limit(1))
+_CHANGE = DriverStatement(update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
+                          .values(attempts=OUTBOX.c.attempts + 1), values=True)
 
 
 _COLLECTED = "caucus.outbox.collected"  # Connection.info: the rows queued, while collecting
@@ -107,9 +108,7 @@ def add(db: Session | Connection, room_id: str, *, kind: str, payload: str, now:
               "next_attempt_at": now, "status": PENDING, "attempts": 0, **fields}
     connection = connection_of(db)
     if dedupe_key is None:
-        key = connection.execute(_ADD, values).inserted_primary_key
-        assert key is not None
-        row_id = int(key[0])
+        row_id = int(_ADD.execute(connection, values).fetchone()[0])
     else:
         values["dedupe_key"] = dedupe_key
         if not insert_ignoring(connection, OUTBOX, values):
@@ -145,13 +144,13 @@ def rooms_due(db: Session, now: datetime) -> list[str]:
         .where(OUTBOX.c.next_attempt_at <= now).distinct()).scalars())
 
 
-def next_for_room(db: Session | Connection, room_id: str) -> Row[Any] | None:
-    """The oldest pending row of a room: later rows wait for it, to keep the order.
+def next_for_room(db: Session | Connection, room_id: str) -> Any:
+    """The oldest pending row of a room (None when none waits): later rows wait for it,
+    to keep the order.
 
-    A plain row (its columns as attributes), not an ORM object: this runs for every
-    message delivered.
+    Its columns as attributes, not an ORM object: this runs for every message delivered.
     """
-    return connection_of(db).execute(_NEXT, {"room": room_id}).first()
+    return _NEXT.first(db, {"room": room_id})
 
 
 def next_attempt(db: Session) -> datetime | None:
@@ -160,7 +159,7 @@ def next_attempt(db: Session) -> datetime | None:
 
 
 def _change(db: Session | Connection, row_id: int, **values: Any) -> None:
-    connection_of(db).execute(_CHANGE, {"row_id": row_id, **values})
+    _CHANGE.execute(db, {"row_id": row_id, **values})
 
 
 def mark_sent(db: Session | Connection, row_id: int, message_id: str, now: datetime) -> None:
