@@ -2,7 +2,9 @@
 bench/results/latest.json; or only one part (``signons``: the sign-on page rush,
 ``media``: the memory cost of relaying a 20 MB video, ``rooms``: 500 bridged pairs,
 50 of them active, one under flood control (bench/many_rooms.py), ``matrix-commands``:
-``!whoami`` on Matrix against a bare echo bot, ``recommendations``: the UHRI
+``!whoami`` on Matrix against a bare echo bot, ``relay-cpu``: CPU per relayed
+message beside the bare relay and, with ``--against DIR``, another checkout (bench/relay_cpu.py),
+``recommendations``: the UHRI
 import and /indicators, ``postgresql``: the commands and the relay on PostgreSQL beside
 SQLite, and the standby's takeover), written to bench/results/PART.json.
 """
@@ -28,6 +30,7 @@ from bench import (
     media,
     rec_import,
     relay,
+    relay_cpu,
     scheduler,
     signons,
     takeover,
@@ -37,7 +40,7 @@ from bench.stats import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTS = {"signons": signons, "media": media, "history": history, "rooms": many_rooms,
-         "matrix-commands": matrix_commands}
+         "matrix-commands": matrix_commands, "relay-cpu": relay_cpu}
 
 
 def main() -> None:
@@ -48,11 +51,16 @@ def main() -> None:
                              "media: only the memory cost of relaying a 20 MB video; "
                              "rooms: 500 bridged pairs, 50 active (about 10 minutes); "
                              "matrix-commands: only !whoami on Matrix against an echo bot; "
+                             "relay-cpu: CPU per message, this checkout (and --against "
+                             "another) beside the bare relay (~6 minutes); "
                              "recommendations: only the import and /indicators; "
                              "history: a million relayed messages beside none (~15 min); "
                              "postgresql: commands and relay on both engines, and takeover")
-    parser.add_argument("--messages", type=int, default=1000,
-                        help="messages per direction for the relay (default 1000)")
+    parser.add_argument("--messages", type=int, default=None,
+                        help="messages per direction: the relay 1000, history 300, "
+                             "relay-cpu 200 unless given")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="relay-cpu: another checkout to measure beside this one")
     parser.add_argument("--signons", type=int, default=1000,
                         help="organisations in the sign-on rush (default 1000)")
     parser.add_argument("--skip-relay", action="store_true")
@@ -77,7 +85,7 @@ def main() -> None:
             out["commands"] = commands.run(folder)
             out["commands_postgresql"] = commands.run(folder, url=pg.new_database())
             if not args.skip_relay:
-                out["relay"] = relay.run(folder, messages=args.messages,
+                out["relay"] = relay.run(folder, messages=args.messages or 1000,
                                          postgres_url=pg.new_database())
             out["takeover"] = takeover.run(folder, pg.new_database())
         lines = command_rows(out) + (relay_rows(out["relay"]) if "relay" in out else [])
@@ -86,7 +94,8 @@ def main() -> None:
     if args.which != "all":
         part = PARTS[args.which]
         kwargs = {"signons": {"signons": args.signons}, "history": {
-            "messages": args.messages, "postgresql": not args.skip_postgresql}}
+            "messages": args.messages or 300, "postgresql": not args.skip_postgresql},
+            "relay-cpu": {"messages": args.messages or 200, "against": args.against}}
         out[args.which] = part.run(folder, **kwargs.get(args.which, {}))
         _write(out, started, f"{args.which}.json", part.rows(out[args.which]))
         return
@@ -101,7 +110,7 @@ def main() -> None:
         if not args.skip_import:
             out["recs_import"] = rec_import.run(folder)
         if not args.skip_relay:
-            out["relay"] = relay.run(folder, messages=args.messages,
+            out["relay"] = relay.run(folder, messages=args.messages or 1000,
                                      postgres_url=pg.new_database() if pg else None)
             out["signons"] = signons.run(folder, signons=args.signons)
             out["matrix_commands"] = matrix_commands.run(folder)
