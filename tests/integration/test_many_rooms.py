@@ -104,22 +104,22 @@ async def test_a_room_under_flood_control_holds_up_no_other_and_loses_nothing(pa
 
 async def test_groups_slow_to_answer_leave_connections_for_the_others(
         api: BotApiDouble, start_bot: Callable[..., Awaitable[Service]]):
-    """Twelve groups whose sends each take 3 s (large uploads, a slow link) are on the wire
+    """Twelve groups whose sends each take 5 s (large uploads, a slow link) are on the wire
     at once; a message to another group goes meanwhile, without a wait for a connection
-    or a failed try."""
+    or a failed try: it is sent while all twelve are still on the wire (with a pool of
+    8 connections it waited for one of them to end). No time limit of its own: one
+    missed by 20 ms on a loaded machine."""
     service = await start_bot()
     telegram = next(a for a in service.adapters if a.platform == "telegram")
     slow = [-1001000000200 - n for n in range(12)]
     for chat in slow:
-        api.slow_chat(chat, 3.0)
+        api.slow_chat(chat, 5.0)
     held = [asyncio.create_task(telegram.send(Delivery(
         n, RoomId(f"telegram:{chat}"), f"{n}-x", BotReply(Reply.text("slow")))))
         for n, chat in enumerate(slow)]
     await api.wait_for(lambda: len([m for m, _ in api.calls if m == "sendMessage"]) >= 8)
-    started = time.monotonic()
     await telegram.send(Delivery(99, RoomId(f"telegram:{CAUCUS}"), "99-x",
                                  BotReply(Reply.text("quick"))))
-    assert time.monotonic() - started < 1.0
     assert not any(task.done() for task in held)
     await asyncio.gather(*held)
     assert [s.plain for s in api.sent_to(CAUCUS)] == ["quick"]
