@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from bench.servers import (
     servers,
     spawn,
     spawn_bot,
+    stop_processes,
     wait_for_line,
     wait_joined,
     write_config,
@@ -111,13 +111,7 @@ async def _run(folder: Path, n: int) -> dict[str, Any]:
                         times[side].append(await answers.ask(rooms[side]))
                     cpu[side] += cpu_seconds(processes[side].pid) - before
         finally:
-            for process in processes.values():
-                process.terminate()
-            for process in processes.values():
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop_processes(processes.values())
             await answers.stop()
     out: dict[str, Any] = {"commands": n}
     for side, seconds in times.items():

@@ -38,6 +38,7 @@ from bench.servers import (
     servers,
     spawn,
     spawn_bot,
+    stop_processes,
     wait_for_line,
     wait_joined,
     write_config,
@@ -320,13 +321,7 @@ async def _run(folder: Path, n: int, postgres_url: str | None) -> dict[str, Any]
                 if side is not floor:
                     await drain(side, alice, tokens, n)
         finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop_processes(processes)
             await receiver.stop()
             await bare_api.stop()
             await pg_api.stop()

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.relay import Receiver, Side, TelegramWatch, Tokens, paced, report
-from bench.servers import READY, servers, spawn, wait_for_line, wait_joined, write_config
+from bench.servers import (
+    READY,
+    servers,
+    spawn,
+    stop_processes,
+    wait_for_line,
+    wait_joined,
+    write_config,
+)
 from tests.botapi_double import BotApiDouble
 
 CHATS = {"ours": -100111, "against": -100444, "bare": -100222}
@@ -95,13 +103,7 @@ async def _run(folder: Path, n: int, against: Path | None) -> dict[str, Any]:
                     split[side.label][0] += after[0] - user
                     split[side.label][1] += after[1] - system
         finally:
-            for process in processes.values():
-                process.terminate()
-            for process in processes.values():
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop_processes(processes.values())
             await receiver.stop()
             for label in labels[1:]:
                 await apis[label].stop()

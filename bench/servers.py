@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
@@ -78,6 +78,18 @@ async def wait_for_line(log: Path, marker: str, process: subprocess.Popen[bytes]
             raise RuntimeError(f"{log.name}: exited with {process.returncode}: {text[-2000:]}")
         await asyncio.sleep(0.02)
     raise TimeoutError(f"{log.name}: no {marker!r} within {seconds:.0f} s")
+
+
+def stop_processes(processes: Iterable[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to all, then wait for each; SIGKILL for one that takes over 20 s."""
+    running = list(processes)
+    for process in running:
+        process.terminate()
+    for process in running:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def spawn_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:
