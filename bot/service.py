@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import handlers
 from bot import metrics
@@ -99,8 +100,9 @@ class Service:
         self.stopped.set()
 
     async def start(self) -> None:
-        for adapter in self.adapters:
-            await adapter.start()
+        # The networks side by side: each start is a few round trips (Telegram's getMe and
+        # webhook; Matrix's login, keys and display name), a second or more on a slow link.
+        await _together([adapter.start() for adapter in self.adapters])
         await self.outbox.start()
         await self.scheduler.start()
         if self.web is not None:
@@ -139,3 +141,16 @@ class Service:
         for adapter in reversed(self.adapters):
             await adapter.stop()
         self.database.dispose()
+
+
+async def _together(starts: list[Coroutine[Any, Any, None]]) -> None:
+    """Run them side by side; the first to fail stops the others and is raised, as it
+    would have been one after another."""
+    tasks = [asyncio.ensure_future(start) for start in starts]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

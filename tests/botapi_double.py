@@ -173,6 +173,7 @@ class BotApiDouble:
         self._sends_open = asyncio.Event()
         self._sends_open.set()
         self.held = 0  # send requests waiting now
+        self._held_methods: dict[str, asyncio.Event] = {}  # method -> opens when released
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.port = 0
@@ -367,6 +368,14 @@ class BotApiDouble:
     def release_sends(self) -> None:
         self._sends_open.set()
 
+    def hold_method(self, method: str) -> None:
+        """Calls of ``method`` are answered only once it is released (a Telegram slow to
+        answer one call)."""
+        self._held_methods[method.lower()] = asyncio.Event()
+
+    def release_method(self, method: str) -> None:
+        self._held_methods.pop(method.lower()).set()
+
     def sent_to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id and not s.deleted]
 
@@ -400,6 +409,9 @@ class BotApiDouble:
             self.held -= 1
             if request.transport is None or request.transport.is_closing():
                 return web.Response(status=499)  # its sender died: it never arrived
+        held = self._held_methods.get(method.lower())
+        if held is not None:
+            await held.wait()
         self.calls.append((method, params))
         delay = self.slow.get(_chat_number(params.get("chat_id")) or 0, 0.0)
         if delay and method.lower().startswith("send"):

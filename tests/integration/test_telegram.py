@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import time
@@ -173,12 +174,24 @@ async def test_unauthorised_group_is_told_once_and_left(api: BotApiDouble, start
 
 async def test_command_menu_matches_what_members_see_in_help(api: BotApiDouble, start_bot):
     service = await start_bot()
+    await api.wait_for(lambda: api.commands)  # set beside serving
     names = [c["command"] for c in api.commands]
     assert "flag" in names and "signon" in names and "sessions" in names
     assert "role" not in names and "audit" not in names
     assert names == sorted(names)
     help_text = service.dispatcher.registry  # same registry drives /help
     assert set(names) <= set(help_text.names())
+
+
+async def test_a_telegram_slow_to_take_the_menu_does_not_hold_up_serving(
+        api: BotApiDouble, start_bot):
+    api.hold_method("setMyCommands")
+    await asyncio.wait_for(start_bot(), 30)
+    await api.user_message(CAUCUS, api.user(MEMBER), "/whoami")
+    await api.wait_for(lambda: api.sent_to(CAUCUS))
+    assert api.commands == []
+    api.release_method("setMyCommands")
+    await api.wait_for(lambda: api.commands)
 
 
 async def test_an_edited_command_is_not_run_again(api: BotApiDouble, start_bot):
