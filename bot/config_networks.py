@@ -156,19 +156,21 @@ def read_rooms(source: str, data: Any, problems: Problems) -> tuple[RoomConfig, 
         problems.at(source, "[[rooms]]", "must be an array of tables ([[rooms]])")
         return ()
     rooms: list[RoomConfig] = []
+    names: set[str] = set()  # lower case: a set, as a network may have hundreds of pairs
     seen_ids: dict[str, str] = {}
     for n, raw in enumerate(data):
         s = Section(source, f"[[rooms]][{n}]", raw,
                      {"name", "telegram_chat_id", "telegram_topic_id", "matrix_room_id", "secure",
                       "reminders"},
                      problems)
-        room = _room(s, rooms, seen_ids)
+        room = _room(s, names, seen_ids)
         if room is not None:
             rooms.append(room)
+            names.add(room.name.lower())
     return tuple(rooms)
 
 
-def _room(s: Section, rooms: list[RoomConfig], seen_ids: dict[str, str]) -> RoomConfig | None:
+def _room(s: Section, names: set[str], seen_ids: dict[str, str]) -> RoomConfig | None:
     name = s.text("name", required=True) or ""
     chat_id = s.get("telegram_chat_id", (int, str))
     if isinstance(chat_id, str):
@@ -203,7 +205,7 @@ def _room(s: Section, rooms: list[RoomConfig], seen_ids: dict[str, str]) -> Room
     room = RoomConfig(name=name, telegram_chat_id=chat_id, matrix_room_id=matrix_id,
                       secure=secure, reminders=s.get("reminders", bool, True),
                       telegram_topic_id=topic)
-    if any(r.name.lower() == name.lower() for r in rooms):
+    if name.lower() in names:
         s.fail("name", f"room name '{name}' is used twice")
     for cid in room.ids:
         if cid not in seen_ids:
