@@ -18,10 +18,8 @@ import warnings
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 # Opt in to PTB's coming behaviour: durations (RetryAfter.retry_after) as timedeltas.
@@ -58,6 +56,7 @@ from bot.telegram.translate import (
     retry_seconds,
     to_event,
 )
+from bot.telegram.webhook import Webhook
 from storage import inbound, links
 from storage.database import Database
 from storage.ids import RoomId, UserId, chat_number, room_id_for, telegram_room_id, user_id_for
@@ -78,7 +77,6 @@ PRIVACY_MODE_ON = (
 OFFSET = "telegram.offset"
 # Where a poll was posted, by its id: the update that closes it names no chat or message.
 POLL = "telegram.poll."
-WEBHOOK_CHECK_SECONDS = 30.0  # how often a webhook's state is asked of Telegram (/healthz)
 CONTACT = "telegram.contact_at"  # when getUpdates (or the webhook's server) last worked
 # Each room's outbox task has one send in flight: this many rooms' sends (slow uploads
 # among them) may be on the wire at once. A send beyond them waits its turn for a
@@ -111,7 +109,7 @@ class TelegramAdapter(Adapter):
         self.username = ""
         self._task: asyncio.Task[None] | None = None
         self._rights_task: asyncio.Task[None] | None = None
-        self._web: web.AppRunner | None = None
+        self._webhook: Webhook | None = None
         self._refused: set[int] = set()
         self._may_delete: dict[int, bool] = {}  # chat -> the bot may delete others' messages
         # The rooms that are one forum topic of a group each (telegram:<chat>/<topic>).
@@ -136,9 +134,11 @@ class TelegramAdapter(Adapter):
         self._rights_task = asyncio.create_task(self._learn_rights(), name="telegram rights")
         self.contact.load()
         if self.settings.mode == "webhook":
-            await self._start_webhook()
+            self._webhook = Webhook(self.bot, self.settings, self.process,
+                                    self.heard_from_network)
+            await self._webhook.start(ALLOWED_UPDATES)
             self._task = asyncio.create_task(self._keep_contact(), name="telegram contact")
-            self._background(self._watch_webhook(), "telegram webhook")
+            self._background(self._webhook.watch(), "telegram webhook")
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
             self._task = asyncio.create_task(self._poll(), name="telegram polling")
@@ -157,9 +157,9 @@ class TelegramAdapter(Adapter):
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self._rights_task = self._task = None
-        if self._web is not None:
-            await self._web.cleanup()
-            self._web = None
+        if self._webhook is not None:
+            await self._webhook.stop()
+            self._webhook = None
         await self.bot.shutdown()
 
     # ---- receiving -------------------------------------------------------------------
@@ -448,64 +448,6 @@ class TelegramAdapter(Adapter):
             await self.bot.leave_chat(chat_id)
         except TelegramError as exc:
             log.warning("telegram: could not leave %s: %s", chat_id, exc)
-
-    async def _start_webhook(self) -> None:
-        assert self.settings.webhook_url is not None
-        path = urlsplit(self.settings.webhook_url).path or "/"
-        app = web.Application()
-        app.router.add_post(path, self._webhook)
-        self._web = web.AppRunner(app, access_log=None)
-        await self._web.setup()
-        await web.TCPSite(self._web, self.settings.webhook_listen,
-                          self.settings.webhook_port).start()
-        await self.bot.set_webhook(self.settings.webhook_url, allowed_updates=ALLOWED_UPDATES,
-                                   secret_token=self.settings.webhook_secret)
-
-    async def _watch_webhook(self) -> None:
-        """With a webhook Telegram calls only when there is news: ask it every half minute
-        how the webhook fares, so that /healthz knows Telegram answers, and its last error
-        (a certificate, an unreachable URL) reaches the log."""
-        reported = ""
-        while True:
-            await asyncio.sleep(WEBHOOK_CHECK_SECONDS)
-            try:
-                info = await self.bot.get_webhook_info()
-            except TelegramError as exc:
-                log.warning("telegram: could not read the webhook's state: %s", exc)
-                continue
-            self.heard_from_network()
-            error = info.last_error_message or ""
-            if error and error != reported:
-                log.warning("telegram: Telegram reports for the webhook: %s", error)
-            reported = error
-
-    async def _webhook(self, request: web.Request) -> web.Response:
-        secret = self.settings.webhook_secret
-        if secret and request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
-            return web.Response(status=403)
-        try:
-            raw = await request.json()
-        except ValueError:
-            return web.Response(status=400)  # not an update at all
-        try:
-            update = Update.de_json(raw, self.bot)
-        except Exception as exc:  # an update it cannot read: skipped, as when polling
-            log.error("telegram: webhook update %s could not be read (%s); skipped",
-                      raw.get("update_id") if isinstance(raw, dict) else None,
-                      type(exc).__name__)
-            return web.Response(text="ok")
-        try:
-            await self.process(update)
-        except SQLAlchemyError as exc:
-            # Not recorded (the database is locked or full): an error answer makes Telegram
-            # deliver it again later, where "ok" would have it forget the message.
-            log.error("telegram: could not record webhook update %s (%s); Telegram will send "
-                      "it again", update.update_id, type(exc).__name__)
-            return web.Response(status=503, text="could not record the update; try again")
-        except Exception as exc:  # a bug in this one update: skipped, so it cannot stop the chat
-            log.error("telegram: webhook update %s could not be handled\n%s", update.update_id,
-                      traceback_without_messages(exc))
-        return web.Response(text="ok")
 
     # ---- sending (bot/telegram/send.py) -------------------------------------------------
 
