@@ -25,6 +25,8 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ClauseElement
 from sqlmodel import Session
 
+from storage.database import connection_of
+
 
 @dataclass(frozen=True)
 class _Compiled:
@@ -81,7 +83,9 @@ class DriverStatement:
 
     def execute(self, db: Session | Connection, values: Mapping[str, Any]) -> Any:
         """Run it in ``db``'s transaction; the driver's cursor, to read from."""
-        connection = db.connection() if isinstance(db, Session) else db
+        return self._run(connection_of(db), values)[0]
+
+    def _run(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, _Compiled]:
         dialect = connection.dialect
         compiled = self._for(dialect, values)
         params = {**compiled.fixed, **values}
@@ -108,16 +112,15 @@ class DriverStatement:
         if events.after_cursor_execute:
             events.after_cursor_execute(connection, cursor, compiled.sql, arguments, None,
                                         False)
-        return cursor
+        return cursor, compiled
 
     def rowcount(self, db: Session | Connection, values: Mapping[str, Any]) -> int:
         return int(self.execute(db, values).rowcount)
 
     def first(self, db: Session | Connection, values: Mapping[str, Any]) -> Any:
         """The first row, its columns as attributes (converted), or None."""
-        connection = db.connection() if isinstance(db, Session) else db
-        compiled = self._for(connection.dialect, values)
-        row = self.execute(connection, values).fetchone()
+        cursor, compiled = self._run(connection_of(db), values)
+        row = cursor.fetchone()
         if row is None:
             return None
         return SimpleNamespace(**{name: value if read is None else read(value)
