@@ -108,7 +108,6 @@ class TelegramAdapter(Adapter):
         self.sender = TelegramSender(self.bot)
         self.username = ""
         self._task: asyncio.Task[None] | None = None
-        self._rights_task: asyncio.Task[None] | None = None
         self._webhook: Webhook | None = None
         self._refused: set[int] = set()
         self._may_delete: dict[int, bool] = {}  # chat -> the bot may delete others' messages
@@ -131,7 +130,7 @@ class TelegramAdapter(Adapter):
         self.set_problem("privacy", None if self.bot.bot.can_read_all_group_messages
                          else PRIVACY_MODE_ON, fine="Telegram privacy mode off")
         self._background(self._set_menu(), "telegram menu")
-        self._rights_task = asyncio.create_task(self._learn_rights(), name="telegram rights")
+        self._background(self._learn_rights(), "telegram rights")
         self.contact.load()
         if self.settings.mode == "webhook":
             self._webhook = Webhook(self.bot, self.settings, self.process,
@@ -152,11 +151,11 @@ class TelegramAdapter(Adapter):
             log.warning("could not set the Telegram command menu: %s", exc)
 
     async def stop(self) -> None:
-        for task in (self._rights_task, self._task, *self._tasks):
+        for task in (self._task, *self._tasks):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
-        self._rights_task = self._task = None
+        self._task = None
         if self._webhook is not None:
             await self._webhook.stop()
             self._webhook = None
