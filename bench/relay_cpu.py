@@ -24,6 +24,7 @@ from bench.servers import (
     servers,
     spawn,
     stop_processes,
+    user_and_system,
     wait_for_line,
     wait_joined,
     write_config,
@@ -32,12 +33,6 @@ from tests.botapi_double import BotApiDouble
 
 CHATS = {"ours": -100111, "against": -100444, "bare": -100222}
 HERE = Path(__file__).resolve().parents[1]  # this checkout
-
-
-def user_and_system(pid: int) -> tuple[float, float]:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def run_checkout(config: Path, log: Path, checkout: Path) -> subprocess.Popen[bytes]:

@@ -96,10 +96,16 @@ def spawn_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:
     return spawn(["bot.cli", "run", "--config", str(config)], log, cwd=config.parent)
 
 
+def user_and_system(pid: int) -> tuple[float, float]:
+    """User and system CPU time a process has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(user_and_system(pid))
 
 
 def rss_mb(pid: int) -> float:
